@@ -1,0 +1,2 @@
+//! faultline-checker: history types and parsers, linearizability checking,
+//! models, and the stateright Raft model.

@@ -1,0 +1,106 @@
+//! Planted bugs of the Raft layer, and the descriptor type every layer uses
+//! to list its planted bugs in `faultline bugs`.
+//!
+//! A planted bug is chosen at run time through `Config::bugs`; with an empty
+//! set the core is correct.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A row of `faultline bugs --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BugInfo {
+    pub name: String,
+    pub layer: String,
+    pub description: String,
+    /// Which test, command and bounds catch it.
+    pub caught_by: String,
+}
+
+/// The deliberate defects the Raft core can be built to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RaftBug {
+    /// Commit an entry of an older term by counting replicas (Raft Figure 8).
+    Figure8,
+    /// votedFor is not persisted: a restarted node may vote twice in one term.
+    ForgetVote,
+    /// Grant votes without checking the candidate's log is up to date.
+    NoLogCheck,
+    /// Answer ReadIndex without confirming leadership with a heartbeat quorum.
+    StaleReadIndex,
+}
+
+impl RaftBug {
+    pub const ALL: [RaftBug; 4] = [
+        RaftBug::Figure8,
+        RaftBug::ForgetVote,
+        RaftBug::NoLogCheck,
+        RaftBug::StaleReadIndex,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RaftBug::Figure8 => "figure8",
+            RaftBug::ForgetVote => "forget-vote",
+            RaftBug::NoLogCheck => "no-log-check",
+            RaftBug::StaleReadIndex => "stale-read-index",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            RaftBug::Figure8 => {
+                "a leader commits an entry of an older term by counting replicas (Raft Figure 8)"
+            }
+            RaftBug::ForgetVote => "votedFor is not persisted, so a restarted node can vote twice in a term",
+            RaftBug::NoLogCheck => "votes are granted without the candidate's-log-is-up-to-date check",
+            RaftBug::StaleReadIndex => {
+                "ReadIndex is answered without the heartbeat round that proves leadership"
+            }
+        }
+    }
+
+    pub fn caught_by(self) -> &'static str {
+        "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs)"
+    }
+}
+
+impl fmt::Display for RaftBug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error for an unknown bug name.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown raft bug {0:?}; known: figure8, forget-vote, no-log-check, stale-read-index")]
+pub struct UnknownBug(pub String);
+
+impl FromStr for RaftBug {
+    type Err = UnknownBug;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RaftBug::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| UnknownBug(s.to_string()))
+    }
+}
+
+/// The set of planted bugs a core runs with (empty: correct).
+pub type BugSet = BTreeSet<RaftBug>;
+
+/// The Raft layer's rows for `faultline bugs`.
+pub fn catalogue() -> Vec<BugInfo> {
+    RaftBug::ALL
+        .into_iter()
+        .map(|b| BugInfo {
+            name: b.name().to_string(),
+            layer: "raft".to_string(),
+            description: b.description().to_string(),
+            caught_by: b.caught_by().to_string(),
+        })
+        .collect()
+}

@@ -1,0 +1,19 @@
+//! faultline-raft: the Raft core as a pure, deterministic state machine.
+//!
+//! It owns elections (with PreVote and CheckQuorum), log replication, commit,
+//! snapshots and ReadIndex. It does no I/O: time enters through `tick()`,
+//! randomness through a seeded RNG, messages through `step()`, and all output
+//! leaves through a `Ready` batch. kvnode, the simulator and the model checker
+//! all drive this one core.
+
+pub mod bugs;
+pub mod error;
+pub mod node;
+pub mod raw_node;
+pub mod types;
+
+pub use bugs::{BugInfo, BugSet, RaftBug};
+pub use error::RaftError;
+pub use node::{Config, PersistedState, Ready, Status};
+pub use raw_node::RawNode;
+pub use types::*;

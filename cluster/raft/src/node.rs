@@ -1,0 +1,108 @@
+//! `RawNode`: the public face of the core, in the shape of etcd-raft's RawNode.
+//!
+//! The caller owns all I/O. Its loop is:
+//! 1. feed inputs: `tick()` on a timer, `step(msg)` for each received message,
+//!    `propose(data)` and `read_index(ctx)` for client requests;
+//! 2. when `has_ready()`, take `ready()`, then in this order:
+//!    send `ready.messages` (allowed at once), persist `ready.snapshot`,
+//!    `ready.entries` and `ready.hard_state` and make them durable (fsync),
+//!    then send `ready.persisted_messages`, apply `ready.committed_entries`
+//!    (after a snapshot, if any), and serve `ready.read_states` once applied
+//!    up to their index;
+//! 3. call `advance(ready)`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bugs::BugSet;
+use crate::types::{
+    Entry, HardState, Index, Message, NodeId, ReadState, Snapshot, SoftState, Term,
+};
+
+/// Static configuration of one core.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Config {
+    /// This node's id.
+    pub id: NodeId,
+    /// Every voter of the group, this node included.
+    pub peers: Vec<NodeId>,
+    /// Election timeout in ticks; each timeout is drawn from
+    /// `[election_tick, 2 * election_tick)` with the seeded RNG.
+    pub election_tick: u32,
+    /// Heartbeat interval in ticks.
+    pub heartbeat_tick: u32,
+    pub pre_vote: bool,
+    pub check_quorum: bool,
+    /// Upper bound on entries in one AppendEntries.
+    pub max_entries_per_msg: usize,
+    /// Upper bound on AppendEntries in flight to one follower (pipelining).
+    pub max_inflight: usize,
+    /// Seed of the node's RNG (election timeouts).
+    pub seed: u64,
+    /// Planted bugs (empty: correct behaviour).
+    pub bugs: BugSet,
+}
+
+impl Config {
+    /// A configuration with etcd-like defaults: election 10 ticks, heartbeat 1,
+    /// PreVote and CheckQuorum on.
+    pub fn new(id: NodeId, peers: Vec<NodeId>, seed: u64) -> Self {
+        Config {
+            id,
+            peers,
+            election_tick: 10,
+            heartbeat_tick: 1,
+            pre_vote: true,
+            check_quorum: true,
+            max_entries_per_msg: 64,
+            max_inflight: 8,
+            seed,
+            bugs: BugSet::new(),
+        }
+    }
+}
+
+/// What survived on disk: the input of a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PersistedState {
+    pub hard_state: HardState,
+    /// The latest snapshot, if any.
+    pub snapshot: Option<Snapshot>,
+    /// Entries after the snapshot, contiguous.
+    pub entries: Vec<Entry>,
+}
+
+/// A batch of work for the caller. See the module docs for the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ready {
+    /// Changed role or leader; informational, never persisted.
+    pub soft_state: Option<SoftState>,
+    /// Persist (atomically) when `Some`, before sending `persisted_messages`.
+    pub hard_state: Option<HardState>,
+    /// Append to the log, first discarding any persisted entries at or after
+    /// `entries[0].index`; durable before `persisted_messages` are sent.
+    pub entries: Vec<Entry>,
+    /// Persist, and restore the state machine from it, before applying
+    /// `committed_entries`; the log before it may be dropped.
+    pub snapshot: Option<Snapshot>,
+    /// Messages that may be sent at once, in parallel with persisting.
+    pub messages: Vec<Message>,
+    /// Messages that may be sent only after everything above is durable
+    /// (votes, acknowledgements of appended entries).
+    pub persisted_messages: Vec<Message>,
+    /// Committed entries to apply in order; they are already durable.
+    pub committed_entries: Vec<Entry>,
+    /// ReadIndex results: serve each read once applied up to its index.
+    pub read_states: Vec<ReadState>,
+}
+
+/// A read-only view of a node, for status pages, invariants and tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub id: NodeId,
+    pub soft_state: SoftState,
+    pub hard_state: HardState,
+    pub applied: Index,
+    pub last_index: Index,
+    pub last_term: Term,
+    pub snapshot_index: Index,
+}

@@ -1,0 +1,2 @@
+//! faultline-reports: the results store, SVG plots, the HTML report, CSV
+//! export and the index of all runs.

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what faultline needs on a Debian machine, idempotently: only what is
+# missing is installed. Run as root. Safe to run again and again.
+set -euo pipefail
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# Debian packages the toolkit uses at run time or in tests.
+for pkg in iproute2 iptables faketime libfaketime procps chromium; do
+  pkg_installed "$pkg" || need_apt+=("$pkg")
+done
+
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${need_apt[*]}; run as root or install them with apt-get" >&2
+    exit 2
+  fi
+  echo "setup: installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! have cargo; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "setup: cargo not found; install a Rust toolchain (rustup) first" >&2
+    exit 2
+  fi
+fi
+# rustfmt and clippy are needed by the test script.
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  if have rustup; then rustup component add rustfmt clippy; fi
+fi

@@ -1,0 +1,213 @@
+//! The command-line surface of `faultline` (clap derive): every subcommand and
+//! flag of DESIGN.md, and nothing else. Parsing only; `commands/` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Jepsen-style testing for a Raft-based sharded key/value stack.
+///
+/// Exit codes everywhere: 0 valid / all properties hold, 1 a violation was
+/// found, 2 unknown, usage error or environment problem.
+#[derive(Debug, Parser)]
+#[command(name = "faultline", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a cluster, run a workload under a nemesis, check and store the results.
+    Run(RunArgs),
+    /// Check a recorded history (or several) for linearizability.
+    Check(CheckArgs),
+    /// Model-check Raft invariants on the real Raft core.
+    Model(ModelArgs),
+    /// Run the deterministic simulator of the Raft core.
+    Sim(SimArgs),
+    /// Benchmarks that print figures.
+    Bench(BenchArgs),
+    /// Rebuild a run's report.
+    Report(ReportArgs),
+    /// Serve the store for browsing.
+    Serve(ServeArgs),
+    /// List planted bugs and which layer and test catches each.
+    Bugs(BugsArgs),
+    /// Remove what killed runs left behind (processes, namespaces, rules, files).
+    Clean,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Db {
+    Faultline,
+    Etcd,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Workload {
+    Register,
+    Append,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long, value_enum, default_value = "faultline")]
+    pub db: Db,
+    #[arg(long, value_enum, default_value = "register")]
+    pub workload: Workload,
+    /// Comma-separated nemesis packages, `all` or `none`.
+    #[arg(long, default_value = "kill,pause")]
+    pub nemesis: String,
+    #[arg(long, default_value_t = 60)]
+    pub time_limit: u64,
+    #[arg(long, default_value_t = 10)]
+    pub concurrency: usize,
+    #[arg(long, default_value_t = 1)]
+    pub groups: usize,
+    #[arg(long, default_value_t = 3)]
+    pub replicas: usize,
+    #[arg(long)]
+    pub bug: Option<String>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    pub test_count: usize,
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// History files or folders.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub format: Option<String>,
+    #[arg(long)]
+    pub timeout: Option<f64>,
+    /// Check every partition even after one is invalid.
+    #[arg(long)]
+    pub all: bool,
+    /// Check the whole history as one partition.
+    #[arg(long)]
+    pub no_partition: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Target {
+    Raft,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    #[arg(value_enum)]
+    pub target: Target,
+    #[arg(long)]
+    pub servers: Option<usize>,
+    #[arg(long)]
+    pub max_term: Option<u64>,
+    #[arg(long)]
+    pub max_log: Option<usize>,
+    #[arg(long)]
+    pub crashes: Option<usize>,
+    #[arg(long)]
+    pub lossy: bool,
+    #[arg(long)]
+    pub duplicating: bool,
+    #[arg(long)]
+    pub bug: Option<String>,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[arg(long)]
+    pub explore: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[arg(value_enum)]
+    pub target: Target,
+    /// How many seeds to run (from --seed upwards).
+    #[arg(long, default_value_t = 100)]
+    pub seeds: u64,
+    /// First seed (default: random, printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long, default_value_t = 5)]
+    pub servers: usize,
+    #[arg(long, default_value_t = 10_000)]
+    pub steps: u64,
+    #[arg(long)]
+    pub bug: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchWhat {
+    /// Closed-loop load against a KV cluster.
+    Kv(BenchKvArgs),
+    /// Generate a random linearizable history and check it.
+    Checker(BenchCheckerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchKvArgs {
+    #[arg(long, value_enum, default_value = "faultline")]
+    pub db: Db,
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchCheckerArgs {
+    #[arg(long, default_value_t = 100_000)]
+    pub ops: usize,
+    #[arg(long, default_value_t = 100)]
+    pub keys: usize,
+    #[arg(long, default_value_t = 8)]
+    pub procs: usize,
+    #[arg(long, default_value_t = 0.01)]
+    pub info_rate: f64,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    pub run_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BugsArgs {
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,35 @@
+//! One module per subcommand; `dispatch` routes to them and returns the exit
+//! code of DESIGN.md (0 valid, 1 violation, 2 unknown / usage / environment).
+
+mod bugs;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+
+/// Exit code: everything checked holds.
+pub const EXIT_VALID: u8 = 0;
+/// Exit code: a violation was found.
+#[allow(dead_code)]
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code: unknown, usage error or environment problem.
+pub const EXIT_UNKNOWN: u8 = 2;
+
+pub fn dispatch(command: Command) -> Result<u8> {
+    match command {
+        Command::Bugs(args) => bugs::run(&args),
+        Command::Run(_) => not_implemented("run"),
+        Command::Check(_) => not_implemented("check"),
+        Command::Model(_) => not_implemented("model"),
+        Command::Sim(_) => not_implemented("sim"),
+        Command::Bench(_) => not_implemented("bench"),
+        Command::Report(_) => not_implemented("report"),
+        Command::Serve(_) => not_implemented("serve"),
+        Command::Clean => not_implemented("clean"),
+    }
+}
+
+fn not_implemented(name: &str) -> Result<u8> {
+    eprintln!("faultline {name}: not implemented yet");
+    Ok(EXIT_UNKNOWN)
+}
