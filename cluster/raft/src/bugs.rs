@@ -24,12 +24,18 @@ pub struct BugInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum RaftBug {
     /// Commit an entry of an older term by counting replicas (Raft Figure 8).
+    /// Believing that enough, a new leader also skips its Noop entry, so an
+    /// old-term entry is replicated on its own and committed by count.
     Figure8,
-    /// votedFor is not persisted: a restarted node may vote twice in one term.
+    /// votedFor is not persisted (`Ready::hard_state` always carries
+    /// `vote: None`, and a restart drops any vote it is given): a restarted
+    /// node may vote twice in one term.
     ForgetVote,
     /// Grant votes without checking the candidate's log is up to date.
     NoLogCheck,
-    /// Answer ReadIndex without confirming leadership with a heartbeat quorum.
+    /// Answer ReadIndex at once with the current commit index, without the
+    /// heartbeat round that confirms leadership and without waiting for the
+    /// leader's first commit in its term.
     StaleReadIndex,
 }
 
@@ -55,8 +61,12 @@ impl RaftBug {
             RaftBug::Figure8 => {
                 "a leader commits an entry of an older term by counting replicas (Raft Figure 8)"
             }
-            RaftBug::ForgetVote => "votedFor is not persisted, so a restarted node can vote twice in a term",
-            RaftBug::NoLogCheck => "votes are granted without the candidate's-log-is-up-to-date check",
+            RaftBug::ForgetVote => {
+                "votedFor is not persisted, so a restarted node can vote twice in a term"
+            }
+            RaftBug::NoLogCheck => {
+                "votes are granted without the candidate's-log-is-up-to-date check"
+            }
             RaftBug::StaleReadIndex => {
                 "ReadIndex is answered without the heartbeat round that proves leadership"
             }
@@ -91,6 +101,27 @@ impl FromStr for RaftBug {
 
 /// The set of planted bugs a core runs with (empty: correct).
 pub type BugSet = BTreeSet<RaftBug>;
+
+/// The planted bugs a core runs with, as plain flags (cheap to clone and hash
+/// inside a `RawNode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) struct ActiveBugs {
+    pub figure8: bool,
+    pub forget_vote: bool,
+    pub no_log_check: bool,
+    pub stale_read_index: bool,
+}
+
+impl ActiveBugs {
+    pub fn from_set(set: &BugSet) -> ActiveBugs {
+        ActiveBugs {
+            figure8: set.contains(&RaftBug::Figure8),
+            forget_vote: set.contains(&RaftBug::ForgetVote),
+            no_log_check: set.contains(&RaftBug::NoLogCheck),
+            stale_read_index: set.contains(&RaftBug::StaleReadIndex),
+        }
+    }
+}
 
 /// The Raft layer's rows for `faultline bugs`.
 pub fn catalogue() -> Vec<BugInfo> {

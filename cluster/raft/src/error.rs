@@ -12,7 +12,15 @@ pub enum RaftError {
     #[error("message from unknown node {0}")]
     UnknownPeer(NodeId),
     #[error("compaction index {index} is not in the applied, retained log ({first}..={applied})")]
-    BadCompaction { index: u64, first: u64, applied: u64 },
+    BadCompaction {
+        index: u64,
+        first: u64,
+        applied: u64,
+    },
+    /// A peer sent a message that cannot be right (bad indexes, a conflict
+    /// with committed entries, addressed elsewhere); it was ignored.
+    #[error("invalid message from node {from}: {reason}")]
+    InvalidMessage { from: NodeId, reason: &'static str },
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
 }

@@ -7,9 +7,17 @@
 //! all drive this one core.
 
 pub mod bugs;
+mod election;
 pub mod error;
+mod log;
 pub mod node;
+mod progress;
+mod raft;
 pub mod raw_node;
+mod read_index;
+mod read_only;
+mod replication;
+mod rng;
 pub mod types;
 
 pub use bugs::{BugInfo, BugSet, RaftBug};
