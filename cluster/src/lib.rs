@@ -4,3 +4,5 @@
 //! controller / shard group state machines, the client library, the `kvnode`
 //! binary, the deterministic simulator (`sim`) and the harness that starts
 //! nodes (on loopback or in network namespaces).
+
+pub mod storage;
