@@ -21,6 +21,13 @@ pub enum RaftError {
     /// with committed entries, addressed elsewhere); it was ignored.
     #[error("invalid message from node {from}: {reason}")]
     InvalidMessage { from: NodeId, reason: &'static str },
+    /// A message proves that Raft's safety was already broken elsewhere (two
+    /// leaders in one term, or a leader whose log contradicts an entry this
+    /// node knows is committed). Only a buggy peer or a planted bug causes
+    /// it; the message was ignored. Simulators and tests should report it as
+    /// a violation.
+    #[error("safety violation seen in a message from node {from}: {what}")]
+    SafetyViolation { from: NodeId, what: &'static str },
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
 }

@@ -547,6 +547,20 @@ impl Raft {
     }
 
     fn step_follower(&mut self, m: Message) -> Result<(), RaftError> {
+        let from_leader = matches!(
+            m.body,
+            MessageBody::AppendEntries { .. }
+                | MessageBody::Heartbeat { .. }
+                | MessageBody::InstallSnapshot { .. }
+        );
+        if from_leader && self.leader.is_some_and(|l| l != m.from) {
+            warn!(node = self.id, term = self.term, from = m.from, leader = ?self.leader,
+                "a second leader in my term; ignoring it");
+            return Err(RaftError::SafetyViolation {
+                from: m.from,
+                what: "a second leader in the same term",
+            });
+        }
         match m.body {
             MessageBody::AppendEntries {
                 prev_log_index,

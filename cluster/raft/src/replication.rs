@@ -149,7 +149,8 @@ impl Raft {
         if self.maybe_commit() {
             self.bcast_append();
         } else if was_paused {
-            self.send_append(i, false);
+            // It may have missed the latest commit while paused.
+            self.send_append(i, true);
         }
         while self.send_append(i, false) {}
         Ok(())
@@ -294,7 +295,10 @@ impl Raft {
                         committed,
                         "leader's entries conflict with committed entries; ignoring them"
                     );
-                    return invalid("entries conflict with committed entries");
+                    return Err(RaftError::SafetyViolation {
+                        from,
+                        what: "the leader's entries conflict with a committed entry",
+                    });
                 }
             };
             // Entries up to last_new are verified to match the leader's.
