@@ -1,0 +1,104 @@
+//! Writing a run's report: history.csv, the three plots and index.html into
+//! the run folder, then the index of the store the run belongs to.
+
+use std::path::{Path, PathBuf};
+
+use crate::csv_export::{HISTORY_CSV, write_history_csv};
+use crate::error::{ReportError, Result};
+use crate::plots::{PlotInput, write_plots};
+use crate::report_page::render_report;
+use crate::results::Verdict;
+use crate::run_data::{INDEX_HTML, RunData};
+use crate::store_index::{StoreIndex, rebuild_store_index};
+use crate::timestamps::parse_stamp;
+
+/// What `write_run_report` produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub index_html: PathBuf,
+    pub verdict: Verdict,
+    pub ops: usize,
+    pub faults: usize,
+}
+
+/// Writes `history.csv`, `latency-raw.svg`, `latency-quantiles.svg`,
+/// `rate.svg` and `index.html` into `run_dir`, from its `test.json`,
+/// `results.json`, `history.jsonl` and `nodes/*/node.log`.
+pub fn write_run_report(run_dir: &Path) -> Result<RunReport> {
+    if !run_dir.is_dir() {
+        return Err(ReportError::io(
+            run_dir,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "run folder not found"),
+        ));
+    }
+    let run = RunData::load(run_dir)?;
+    tracing::info!(dir = %run_dir.display(), ops = run.ops.len(), faults = run.faults.len(), "writing report");
+    write_history_csv(&run_dir.join(HISTORY_CSV), &run.events)?;
+    write_plots(
+        run_dir,
+        &PlotInput {
+            ops: &run.ops,
+            faults: &run.faults,
+            fault_kinds: &run.fault_kinds,
+            fs: &run.fs,
+            end_ns: run.end_ns,
+        },
+    )?;
+    let html = render_report(&run)?;
+    let index_html = run_dir.join(INDEX_HTML);
+    std::fs::write(&index_html, html).map_err(|e| ReportError::io(&index_html, e))?;
+    Ok(RunReport {
+        index_html,
+        verdict: run.results.verdict,
+        ops: run.ops.len(),
+        faults: run.faults.len(),
+    })
+}
+
+/// The store a run folder belongs to: its grandparent, when the run folder
+/// is named like a store run (`<store>/<test>/<YYYYmmddTHHMMSS>`).
+pub fn store_of(run_dir: &Path) -> Option<PathBuf> {
+    let dir = run_dir.canonicalize().ok()?;
+    let name = dir.file_name()?.to_string_lossy().into_owned();
+    parse_stamp(&name)?;
+    dir.parent()?.parent().map(Path::to_path_buf)
+}
+
+/// Writes the run's report and, when the run lives in a store, rebuilds
+/// that store's index.
+pub fn write_run_and_store_reports(run_dir: &Path) -> Result<(RunReport, Option<StoreIndex>)> {
+    let report = write_run_report(run_dir)?;
+    let store = match store_of(run_dir) {
+        Some(store) => Some(rebuild_store_index(&store)?),
+        None => None,
+    };
+    Ok((report, store))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_the_grandparent_of_a_stamped_run() {
+        let root = tempfile::tempdir().unwrap();
+        let run = root.path().join("store/register/20240501T120000");
+        std::fs::create_dir_all(&run).unwrap();
+        let store = store_of(&run).unwrap();
+        assert_eq!(store, root.path().join("store").canonicalize().unwrap());
+        let loose = root.path().join("somewhere");
+        std::fs::create_dir_all(&loose).unwrap();
+        assert_eq!(store_of(&loose), None);
+    }
+
+    #[test]
+    fn missing_run_folder_is_a_clear_error() {
+        let err = write_run_report(Path::new("/no/such/run"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/no/such/run") && err.contains("not found"),
+            "{err}"
+        );
+    }
+}
