@@ -271,6 +271,26 @@ impl Raft {
         }
         let committed = self.log.committed();
         if prev < committed {
+            // Entries we know committed must match the leader's: if not, the
+            // leader lacks a committed entry (Leader Completeness broken).
+            let contradicts = entries.iter().any(|e| {
+                e.index <= committed
+                    && e.index > self.log.snapshot_index()
+                    && !self.log.matches(e.index, e.term)
+            });
+            if contradicts {
+                warn!(
+                    node = self.id,
+                    term = self.term,
+                    from,
+                    committed,
+                    "leader's entries contradict committed entries; ignoring them"
+                );
+                return Err(RaftError::SafetyViolation {
+                    from,
+                    what: "the leader's entries conflict with a committed entry",
+                });
+            }
             // Already known committed: tell the leader where we stand.
             self.send(
                 from,

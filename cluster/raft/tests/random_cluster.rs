@@ -38,14 +38,20 @@ struct Checker {
 }
 
 impl Checker {
-    fn check(&mut self, c: &Cluster, applied_now: &[(NodeId, faultline_raft::Entry)]) -> Result<(), String> {
+    fn check(
+        &mut self,
+        c: &Cluster,
+        applied_now: &[(NodeId, faultline_raft::Entry)],
+    ) -> Result<(), String> {
         for (id, n) in &c.nodes {
-            if n.role() == Role::Leader {
-                if let Some(other) = self.leaders.insert(n.term(), *id)
-                    && other != *id
-                {
-                    return Err(format!("two leaders in term {}: {other} and {id}", n.term()));
-                }
+            if n.role() == Role::Leader
+                && let Some(other) = self.leaders.insert(n.term(), *id)
+                && other != *id
+            {
+                return Err(format!(
+                    "two leaders in term {}: {other} and {id}",
+                    n.term()
+                ));
             }
         }
         for (id, e) in applied_now {
@@ -154,11 +160,14 @@ fn run(seed: u64, n: u64, steps: usize, bug: Option<RaftBug>) -> Result<Stats, S
             _ => {
                 let applied = c.node(id).applied();
                 if applied >= c.node(id).first_index() {
-                    c.compact(id, applied).map_err(|e| format!("compact: {e}"))?;
+                    c.compact(id, applied)
+                        .map_err(|e| format!("compact: {e}"))?;
                 }
             }
         }
-        checker.check(&c, &applied_now).map_err(|e| format!("step {step}: {e}"))?;
+        checker
+            .check(&c, &applied_now)
+            .map_err(|e| format!("step {step}: {e}"))?;
         for (_, ctx, index) in c.reads.drain(..) {
             if let Some(floor) = pending_reads.remove(&ctx)
                 && index < floor
@@ -218,7 +227,12 @@ fn correct_core_makes_progress() {
         c.node_mut(leader).propose(b"x".to_vec()).unwrap();
         c.stabilize();
         total += c.node(leader).commit();
-        assert!(c.node(leader).log_entries().iter().any(|e| e.kind == EntryKind::Normal));
+        assert!(
+            c.node(leader)
+                .log_entries()
+                .iter()
+                .any(|e| e.kind == EntryKind::Normal)
+        );
     }
     assert!(total >= 10);
 }

@@ -19,9 +19,9 @@ pub struct Disk {
     pub hard_state: HardState,
     pub snapshot: Option<Snapshot>,
     pub entries: Vec<Entry>,
-    /// The state machine: applied commands, in order (restored from the
-    /// snapshot data on restart).
-    pub applied: Vec<String>,
+    /// The state machine: applied commands with their indexes, in order
+    /// (restored from the snapshot data on restart).
+    pub applied: Vec<(Index, String)>,
 }
 
 pub struct Cluster {
@@ -118,13 +118,24 @@ pub fn fmt_msg(m: &Message) -> String {
     format!("{}->{} t{} {body}", m.from, m.to, m.term)
 }
 
-fn decode_sm(data: &[u8]) -> Vec<String> {
+/// Snapshot data: `index=command` pairs joined by commas.
+fn encode_sm(sm: &[(Index, String)]) -> Vec<u8> {
+    sm.iter()
+        .map(|(i, v)| format!("{i}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+        .into_bytes()
+}
+
+fn decode_sm(data: &[u8]) -> Vec<(Index, String)> {
     let s = String::from_utf8_lossy(data);
-    if s.is_empty() {
-        Vec::new()
-    } else {
-        s.split(',').map(str::to_string).collect()
-    }
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (i, v) = p.split_once('=').expect("index=command");
+            (i.parse().expect("index"), v.to_string())
+        })
+        .collect()
 }
 
 impl Cluster {
@@ -218,8 +229,8 @@ impl Cluster {
             let _ = writeln!(out, "  apply: {}", fmt_entries(&rd.committed_entries));
             for e in &rd.committed_entries {
                 if e.kind == EntryKind::Normal {
-                    disk.applied
-                        .push(String::from_utf8_lossy(&e.data).into_owned());
+                    let v = String::from_utf8_lossy(&e.data).into_owned();
+                    disk.applied.push((e.index, v));
                 }
             }
         }
@@ -298,11 +309,16 @@ impl Cluster {
         self.nodes.insert(id, node);
     }
 
-    /// The application of `id` snapshots its state machine at its applied
-    /// index and compacts the log up to `index`... which must equal applied
-    /// here, so the snapshot data is exactly the applied commands.
+    /// The application of `id` snapshots its state machine as of `index`
+    /// and compacts the log up to it.
     pub fn compact(&mut self, id: NodeId, index: Index) -> Result<(), faultline_raft::RaftError> {
-        let data = self.disks[&id].applied.join(",").into_bytes();
+        let upto: Vec<(Index, String)> = self.disks[&id]
+            .applied
+            .iter()
+            .filter(|(i, _)| *i <= index)
+            .cloned()
+            .collect();
+        let data = encode_sm(&upto);
         let term = self.node(id).term_at(index);
         self.node_mut(id).compact(index, data.clone())?;
         let disk = self.disks.get_mut(&id).expect("disk");
@@ -333,7 +349,12 @@ impl Cluster {
                 n.applied(),
                 n.last_index(),
                 n.snapshot().meta.index,
-                self.disks[id].applied.join(",")
+                self.disks[id]
+                    .applied
+                    .iter()
+                    .map(|(_, v)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
             );
         }
         out
