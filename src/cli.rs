@@ -86,8 +86,12 @@ pub struct CheckArgs {
     pub model: Option<String>,
     #[arg(long)]
     pub format: Option<String>,
+    /// Time budget in seconds; when it runs out the verdict is unknown.
     #[arg(long)]
     pub timeout: Option<f64>,
+    /// Memory cap in MB for one partition's search memo; reaching it gives unknown.
+    #[arg(long, default_value_t = 4096)]
+    pub max_memory: usize,
     /// Check every partition even after one is invalid.
     #[arg(long)]
     pub all: bool,
@@ -141,10 +145,15 @@ pub struct SimArgs {
     pub seed: Option<u64>,
     #[arg(long, default_value_t = 5)]
     pub servers: usize,
+    /// Steps per seed; a step is one event: a tick of one node, one message
+    /// delivery, one client operation or one fault action.
     #[arg(long, default_value_t = 10_000)]
     pub steps: u64,
     #[arg(long)]
     pub bug: Option<String>,
+    /// Worker threads (default: all cores); results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
     #[arg(long)]
     pub json: bool,
 }

@@ -1,7 +1,12 @@
 //! One module per subcommand; `dispatch` routes to them and returns the exit
 //! code of DESIGN.md (0 valid, 1 violation, 2 unknown / usage / environment).
 
+mod bench;
 mod bugs;
+mod check;
+mod report;
+mod serve;
+mod sim;
 
 use anyhow::Result;
 
@@ -10,7 +15,6 @@ use crate::cli::Command;
 /// Exit code: everything checked holds.
 pub const EXIT_VALID: u8 = 0;
 /// Exit code: a violation was found.
-#[allow(dead_code)]
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code: unknown, usage error or environment problem.
 pub const EXIT_UNKNOWN: u8 = 2;
@@ -19,12 +23,15 @@ pub fn dispatch(command: Command) -> Result<u8> {
     match command {
         Command::Bugs(args) => bugs::run(&args),
         Command::Run(_) => not_implemented("run"),
-        Command::Check(_) => not_implemented("check"),
+        Command::Check(args) => check::run(&args),
         Command::Model(_) => not_implemented("model"),
-        Command::Sim(_) => not_implemented("sim"),
-        Command::Bench(_) => not_implemented("bench"),
-        Command::Report(_) => not_implemented("report"),
-        Command::Serve(_) => not_implemented("serve"),
+        Command::Sim(args) => sim::run(&args),
+        Command::Bench(args) => match args.what {
+            crate::cli::BenchWhat::Checker(a) => bench::checker(&a),
+            crate::cli::BenchWhat::Kv(_) => not_implemented("bench kv"),
+        },
+        Command::Report(args) => report::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Clean => not_implemented("clean"),
     }
 }
