@@ -5,4 +5,5 @@
 //! binary, the deterministic simulator (`sim`) and the harness that starts
 //! nodes (on loopback or in network namespaces).
 
+pub mod sim;
 pub mod storage;
