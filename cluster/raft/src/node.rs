@@ -9,7 +9,11 @@
 //!    then send `ready.persisted_messages`, apply `ready.committed_entries`
 //!    (after a snapshot, if any), and serve `ready.read_states` once applied
 //!    up to their index;
-//! 3. call `advance(ready)`.
+//! 3. call `advance(ready)` (before the next `ready()`).
+//!
+//! `step` errors: `UnknownPeer`/`InvalidMessage` mean the message was ignored;
+//! `SafetyViolation` means the message proves Raft safety was broken
+//! elsewhere (only planted bugs or buggy peers cause it): report it.
 
 use serde::{Deserialize, Serialize};
 
@@ -81,15 +85,22 @@ pub struct Ready {
     /// Append to the log, first discarding any persisted entries at or after
     /// `entries[0].index`; durable before `persisted_messages` are sent.
     pub entries: Vec<Entry>,
-    /// Persist, and restore the state machine from it, before applying
-    /// `committed_entries`; the log before it may be dropped.
+    /// A snapshot received from the leader: persist it, replacing the whole
+    /// log (drop every persisted entry), and restore the state machine from
+    /// it before applying `committed_entries`. Never set for the caller's own
+    /// `compact`, nor re-emitted after a restart (the application restores
+    /// its snapshot from disk itself).
     pub snapshot: Option<Snapshot>,
-    /// Messages that may be sent at once, in parallel with persisting.
+    /// Messages that may be sent at once, in parallel with persisting (a
+    /// leader's AppendEntries, Heartbeats and snapshots, and PreVotes; the
+    /// leader counts its own entries toward commit only after `advance`).
     pub messages: Vec<Message>,
     /// Messages that may be sent only after everything above is durable
-    /// (votes, acknowledgements of appended entries).
+    /// (vote requests and grants, acknowledgements of appended entries,
+    /// heartbeat answers: anything that depends on durable state).
     pub persisted_messages: Vec<Message>,
-    /// Committed entries to apply in order; they are already durable.
+    /// Committed entries to apply in order; they are already durable. After
+    /// a restart, the committed entries after the snapshot come again.
     pub committed_entries: Vec<Entry>,
     /// ReadIndex results: serve each read once applied up to its index.
     pub read_states: Vec<ReadState>,
