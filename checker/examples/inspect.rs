@@ -21,14 +21,21 @@ fn main() {
     let model: ModelKind = args
         .get(1)
         .filter(|a| !a.starts_with("--"))
-        .map_or(format.default_model(), |m| m.parse().unwrap_or(format.default_model()));
+        .map_or(format.default_model(), |m| {
+            m.parse().unwrap_or(format.default_model())
+        });
     let timeout = args
         .iter()
         .position(|a| a == "--timeout")
         .and_then(|i| args.get(i + 1))
         .and_then(|t| t.parse::<f64>().ok())
         .map(Duration::from_secs_f64);
-    let opts = CheckOptions { no_partition: args.iter().any(|a| a == "--no-partition"), all: true, timeout, ..Default::default() };
+    let opts = CheckOptions {
+        no_partition: args.iter().any(|a| a == "--no-partition"),
+        all: true,
+        timeout,
+        ..Default::default()
+    };
     match check(&history, model, &opts) {
         Ok(r) => {
             for p in &r.partition_results {
@@ -43,7 +50,12 @@ fn main() {
                     p.memo_bytes >> 10
                 );
             }
-            println!("{} in {:.3} ms; {}", r.verdict.name(), r.elapsed_s * 1e3, r.reason.unwrap_or_default());
+            println!(
+                "{} in {:.3} ms; {}",
+                r.verdict.name(),
+                r.elapsed_s * 1e3,
+                r.reason.unwrap_or_default()
+            );
         }
         Err(e) => eprintln!("{e}"),
     }

@@ -27,10 +27,15 @@ impl Budget<'_> {
             return Some(Exhausted::Stopped);
         }
         if memo_bytes > self.max_memo_bytes {
-            return Some(Exhausted::Memory { bytes: memo_bytes, entries: memo_entries });
+            return Some(Exhausted::Memory {
+                bytes: memo_bytes,
+                entries: memo_entries,
+            });
         }
         match self.deadline {
-            Some(d) if Instant::now() >= d => Some(Exhausted::Time(self.timeout.unwrap_or_default())),
+            Some(d) if Instant::now() >= d => {
+                Some(Exhausted::Time(self.timeout.unwrap_or_default()))
+            }
             _ => None,
         }
     }

@@ -7,19 +7,18 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::budget::{Budget, Exhausted};
-use crate::counterexample::{self, Counterexample};
+use crate::budget::Budget;
+use crate::counterexample::Counterexample;
 use crate::error::CheckError;
 use crate::history::History;
-use crate::models::{CasRegister, Joint, Kv, Model, ModelKind, Register};
+use crate::models::{CasRegister, Joint, Kv, ModelKind, Register};
 use crate::ops::{Operation, pair};
-use crate::search::{Outcome, SearchOp, search};
+use crate::schedule;
 
 /// How to check.
 #[derive(Debug, Clone)]
@@ -36,7 +35,12 @@ pub struct CheckOptions {
 
 impl Default for CheckOptions {
     fn default() -> Self {
-        CheckOptions { timeout: None, max_memory: 4 << 30, all: false, no_partition: false }
+        CheckOptions {
+            timeout: None,
+            max_memory: 4 << 30,
+            all: false,
+            no_partition: false,
+        }
     }
 }
 
@@ -103,11 +107,15 @@ pub struct CheckResult {
 }
 
 /// Checks `history` for linearizability against `model`.
-pub fn check(history: &History, model: ModelKind, opts: &CheckOptions) -> Result<CheckResult, CheckError> {
+pub fn check(
+    history: &History,
+    model: ModelKind,
+    opts: &CheckOptions,
+) -> Result<CheckResult, CheckError> {
     let start = Instant::now();
     let paired = pair(history)?;
     let ops = &paired.ops;
-    let groups: Vec<(Option<Arc<str>>, Vec<&Operation>)> = if opts.no_partition {
+    let groups: Vec<Group<'_>> = if opts.no_partition {
         vec![(None, ops.iter().collect())]
     } else {
         partition(ops)
@@ -123,37 +131,32 @@ pub fn check(history: &History, model: ModelKind, opts: &CheckOptions) -> Result
         max_memo_bytes: opts.max_memory,
         stop: &stop,
     };
-    let runs: Vec<Result<(PartitionResult, Option<Counterexample>), CheckError>> = groups
-        .par_iter()
-        .map(|(key, group)| {
-            let key = key.as_deref();
-            let run = match (model, joint) {
-                (ModelKind::Register, false) => run_partition::<Register>(key, group, &budget),
-                (ModelKind::CasRegister, false) => run_partition::<CasRegister>(key, group, &budget),
-                (ModelKind::Kv, false) => run_partition::<Kv>(key, group, &budget),
-                (ModelKind::Register, true) => run_partition::<Joint<Register>>(key, group, &budget),
-                (ModelKind::CasRegister, true) => run_partition::<Joint<CasRegister>>(key, group, &budget),
-                (ModelKind::Kv, true) => run_partition::<Joint<Kv>>(key, group, &budget),
-            };
-            if matches!(&run, Ok((r, _)) if r.verdict == PartitionVerdict::Invalid) && !opts.all {
-                stop.store(true, Ordering::Relaxed);
-            }
-            if run.is_err() {
-                stop.store(true, Ordering::Relaxed);
-            }
-            run
-        })
-        .collect();
+    let runs = match (model, joint) {
+        (ModelKind::Register, false) => schedule::run_all::<Register>(&groups, &budget, opts.all),
+        (ModelKind::CasRegister, false) => {
+            schedule::run_all::<CasRegister>(&groups, &budget, opts.all)
+        }
+        (ModelKind::Kv, false) => schedule::run_all::<Kv>(&groups, &budget, opts.all),
+        (ModelKind::Register, true) => {
+            schedule::run_all::<Joint<Register>>(&groups, &budget, opts.all)
+        }
+        (ModelKind::CasRegister, true) => {
+            schedule::run_all::<Joint<CasRegister>>(&groups, &budget, opts.all)
+        }
+        (ModelKind::Kv, true) => schedule::run_all::<Joint<Kv>>(&groups, &budget, opts.all),
+    }?;
     let mut results = Vec::with_capacity(runs.len());
     let mut counterexample = None;
-    for run in runs {
-        let (r, cx) = run?;
+    for (r, cx) in runs {
         if counterexample.is_none() {
             counterexample = cx;
         }
         results.push(r);
     }
-    let verdict = if results.iter().any(|r| r.verdict == PartitionVerdict::Invalid) {
+    let verdict = if results
+        .iter()
+        .any(|r| r.verdict == PartitionVerdict::Invalid)
+    {
         Verdict::Invalid
     } else if results.iter().all(|r| r.verdict == PartitionVerdict::Valid) {
         Verdict::Valid
@@ -162,10 +165,20 @@ pub fn check(history: &History, model: ModelKind, opts: &CheckOptions) -> Result
     };
     let reason = match verdict {
         Verdict::Unknown => {
-            let unknown: Vec<&PartitionResult> = results.iter().filter(|r| r.verdict != PartitionVerdict::Valid).collect();
-            let first = unknown.first().and_then(|r| r.reason.clone()).unwrap_or_default();
+            let unknown: Vec<&PartitionResult> = results
+                .iter()
+                .filter(|r| r.verdict != PartitionVerdict::Valid)
+                .collect();
+            let first = unknown
+                .first()
+                .and_then(|r| r.reason.clone())
+                .unwrap_or_default();
             Some(if unknown.len() > 1 {
-                format!("{first} ({} of {} partitions undecided)", unknown.len(), results.len())
+                format!(
+                    "{first} ({} of {} partitions undecided)",
+                    unknown.len(),
+                    results.len()
+                )
             } else {
                 first
             })
@@ -189,9 +202,11 @@ pub fn check(history: &History, model: ModelKind, opts: &CheckOptions) -> Result
 }
 
 /// Groups operations by key, largest group first (for load balance).
-fn partition(ops: &[Operation]) -> Vec<(Option<Arc<str>>, Vec<&Operation>)> {
+pub(crate) type Group<'a> = (Option<Arc<str>>, Vec<&'a Operation>);
+
+fn partition(ops: &[Operation]) -> Vec<Group<'_>> {
     let mut index: HashMap<Option<&str>, usize> = HashMap::new();
-    let mut groups: Vec<(Option<Arc<str>>, Vec<&Operation>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for op in ops {
         let slot = *index.entry(op.key.as_deref()).or_insert_with(|| {
             groups.push((op.key.clone(), Vec::new()));
@@ -201,69 +216,4 @@ fn partition(ops: &[Operation]) -> Vec<(Option<Arc<str>>, Vec<&Operation>)> {
     }
     groups.sort_by_key(|(_, g)| std::cmp::Reverse(g.len()));
     groups
-}
-
-fn run_partition<M: Model>(
-    key: Option<&str>,
-    ops: &[&Operation],
-    budget: &Budget<'_>,
-) -> Result<(PartitionResult, Option<Counterexample>), CheckError> {
-    let start = Instant::now();
-    let (mut model, compiled) = M::compile(ops)?;
-    let search_ops: Vec<SearchOp<M::Op>> = ops
-        .iter()
-        .zip(&compiled)
-        .map(|(o, &op)| SearchOp { call: o.call, ret: (!o.is_info()).then_some(o.ret), op })
-        .collect();
-    let (outcome, stats) = search(&mut model, &search_ops, budget, false);
-    let (verdict, reason, counterexample) = match outcome {
-        Outcome::Valid => (PartitionVerdict::Valid, None, None),
-        Outcome::Invalid(_) => {
-            // Search again, tracking the deepest point, for the counterexample.
-            let never = AtomicBool::new(false);
-            let tracking = Budget { stop: &never, ..*budget };
-            let cx = match search(&mut model, &search_ops, &tracking, true).0 {
-                Outcome::Invalid(Some(trace)) => Some(counterexample::build(&mut model, key, ops, &compiled, &trace)),
-                _ => None,
-            };
-            (PartitionVerdict::Invalid, None, cx)
-        }
-        Outcome::Exhausted(Exhausted::Stopped) => (
-            PartitionVerdict::Skipped,
-            Some("not checked to the end: another partition was invalid".to_string()),
-            None,
-        ),
-        Outcome::Exhausted(Exhausted::Time(t)) => (
-            PartitionVerdict::Unknown,
-            Some(format!(
-                "time budget of {:.3} s ran out after {} search steps ({} memo entries){}",
-                t.as_secs_f64(),
-                stats.steps,
-                stats.memo_entries,
-                key.map_or(String::new(), |k| format!(" on key {k}"))
-            )),
-            None,
-        ),
-        Outcome::Exhausted(Exhausted::Memory { bytes, entries }) => (
-            PartitionVerdict::Unknown,
-            Some(format!(
-                "memory cap of {} MB reached ({} MB in {entries} memo entries){}",
-                budget.max_memo_bytes >> 20,
-                bytes >> 20,
-                key.map_or(String::new(), |k| format!(" on key {k}"))
-            )),
-            None,
-        ),
-    };
-    let result = PartitionResult {
-        key: key.map(str::to_string),
-        ops: ops.len(),
-        verdict,
-        reason,
-        elapsed_s: start.elapsed().as_secs_f64(),
-        steps: stats.steps,
-        memo_entries: stats.memo_entries,
-        memo_bytes: stats.memo_bytes,
-    };
-    Ok((result, counterexample))
 }

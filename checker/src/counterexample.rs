@@ -56,11 +56,21 @@ impl OpView {
             (Some(out), _) => format!("{} -> {}", self.f, out),
             (None, _) => format!("{} {}", self.f, self.input),
         };
-        let info = if self.outcome == "info" { " (outcome unknown)" } else { "" };
-        if self.call_line > 0 {
-            format!("process {}: {what}{info} (line {})", self.process, self.call_line)
+        let info = if self.outcome == "info" {
+            " (outcome unknown)"
         } else {
-            format!("process {}: {what}{info} (event {})", self.process, self.call_index)
+            ""
+        };
+        if self.call_line > 0 {
+            format!(
+                "process {}: {what}{info} (line {})",
+                self.process, self.call_line
+            )
+        } else {
+            format!(
+                "process {}: {what}{info} (event {})",
+                self.process, self.call_index
+            )
         }
     }
 }
@@ -106,7 +116,10 @@ pub(crate) fn build<M: Model>(
     let linearization: Vec<Step> = trace
         .path
         .iter()
-        .map(|&(op, state)| Step { op: view(op), state: model.show_state(state) })
+        .map(|&(op, state)| Step {
+            op: view(op),
+            state: model.show_state(state),
+        })
         .collect();
     let op = (trace.blocked != u32::MAX).then(|| view(trace.blocked));
     let prefix = key.map_or(String::new(), |k| format!("key {k}: "));
@@ -114,7 +127,11 @@ pub(crate) fn build<M: Model>(
         Some(v) => {
             let compiled_op = compiled[trace.blocked as usize];
             if model.step(trace.state, compiled_op).is_none() {
-                format!("{prefix}{} ({})", model.explain(trace.state, compiled_op), v.describe())
+                format!(
+                    "{prefix}{} ({})",
+                    model.explain(trace.state, compiled_op),
+                    v.describe()
+                )
             } else {
                 format!(
                     "{prefix}{} cannot be linearized: after {} operations no order of the {} concurrent ones lets it take effect before it returned",
@@ -133,6 +150,11 @@ pub(crate) fn build<M: Model>(
         last_linearized: trace.path.last().map(|&(op, _)| view(op)),
         initial_state,
         linearization,
-        concurrent: trace.concurrent.iter().filter(|&&i| i != trace.blocked).map(|&i| view(i)).collect(),
+        concurrent: trace
+            .concurrent
+            .iter()
+            .filter(|&&i| i != trace.blocked)
+            .map(|&i| view(i))
+            .collect(),
     }
 }

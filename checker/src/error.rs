@@ -22,7 +22,9 @@ pub enum ParseError {
         expected: String,
         found: String,
     },
-    #[error("{file}: cannot tell the history format ({why}); pass --format jsonl|porcupine-kv|jepsen-etcd|jepsen-edn")]
+    #[error(
+        "{file}: cannot tell the history format ({why}); pass --format jsonl|porcupine-kv|jepsen-etcd|jepsen-edn"
+    )]
     UnknownFormat { file: String, why: String },
     #[error("unknown format {0:?}: expected jsonl, porcupine-kv, jepsen-etcd or jepsen-edn")]
     FormatName(String),

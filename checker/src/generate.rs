@@ -27,7 +27,14 @@ pub struct Shape {
 
 impl Default for Shape {
     fn default() -> Self {
-        Shape { ops: 1000, keys: 10, procs: 8, info_rate: 0.01, values: 5, seed: 0 }
+        Shape {
+            ops: 1000,
+            keys: 10,
+            procs: 8,
+            info_rate: 0.01,
+            values: 5,
+            seed: 0,
+        }
     }
 }
 
@@ -44,7 +51,9 @@ struct Pending {
 /// Generates a linearizable cas-register history of the given shape.
 pub fn cas_register_history(shape: &Shape) -> History {
     let mut rng = ChaCha8Rng::seed_from_u64(shape.seed);
-    let keys: Vec<Arc<str>> = (0..shape.keys.max(1)).map(|k| Arc::from(format!("k{k}"))).collect();
+    let keys: Vec<Arc<str>> = (0..shape.keys.max(1))
+        .map(|k| Arc::from(format!("k{k}")))
+        .collect();
     let mut registers: Vec<Value> = vec![Value::Null; keys.len()];
     let procs = shape.procs.max(1);
     let mut ids: Vec<u64> = (0..procs as u64).collect();
@@ -80,18 +89,42 @@ pub fn cas_register_history(shape: &Shape) -> History {
                     0..=4 => (Func::Get, Value::Null),
                     5..=7 => (Func::Put, Value::Int(rng.random_range(0..shape.values))),
                     _ => {
-                        let from = if rng.random_bool(0.2) { Value::Null } else { Value::Int(rng.random_range(0..shape.values)) };
-                        (Func::Cas, Value::List(vec![from, Value::Int(rng.random_range(0..shape.values))].into()))
+                        let from = if rng.random_bool(0.2) {
+                            Value::Null
+                        } else {
+                            Value::Int(rng.random_range(0..shape.values))
+                        };
+                        (
+                            Func::Cas,
+                            Value::List(
+                                vec![from, Value::Int(rng.random_range(0..shape.values))].into(),
+                            ),
+                        )
                     }
                 };
-                push(&mut events, ids[slot], EventType::Invoke, f.clone(), &keys[key], arg.clone());
-                pending[slot] = Some(Pending { key, f, arg, result: None, applied: false, cas_ok: false });
+                push(
+                    &mut events,
+                    ids[slot],
+                    EventType::Invoke,
+                    f.clone(),
+                    &keys[key],
+                    arg.clone(),
+                );
+                pending[slot] = Some(Pending {
+                    key,
+                    f,
+                    arg,
+                    result: None,
+                    applied: false,
+                    cas_ok: false,
+                });
                 invoked += 1;
                 open += 1;
             }
             Some(mut op) => {
                 let info = rng.random_bool(shape.info_rate.clamp(0.0, 1.0));
-                if !op.applied && !(info && rng.random_bool(0.5)) {
+                let skip = info && rng.random_bool(0.5);
+                if !op.applied && !skip {
                     // The linearization point.
                     let reg = &mut registers[op.key];
                     match op.f {
@@ -116,7 +149,14 @@ pub fn cas_register_history(shape: &Shape) -> History {
                     push(&mut events, ids[slot], EventType::Info, op.f, key, op.arg);
                     ids[slot] += procs as u64;
                 } else if op.f == Func::Get {
-                    push(&mut events, ids[slot], EventType::Ok, op.f, key, op.result.unwrap_or_default());
+                    push(
+                        &mut events,
+                        ids[slot],
+                        EventType::Ok,
+                        op.f,
+                        key,
+                        op.result.unwrap_or_default(),
+                    );
                 } else if op.f == Func::Cas && !op.cas_ok {
                     push(&mut events, ids[slot], EventType::Fail, op.f, key, op.arg);
                 } else {
@@ -125,5 +165,8 @@ pub fn cas_register_history(shape: &Shape) -> History {
             }
         }
     }
-    History { events, source: None }
+    History {
+        events,
+        source: None,
+    }
 }

@@ -15,9 +15,11 @@ mod error;
 mod fasthash;
 pub mod generate;
 pub mod history;
+pub mod model;
 pub mod models;
 pub mod ops;
 pub mod parse;
+mod schedule;
 mod search;
 
 pub use check::{CheckOptions, CheckResult, PartitionResult, PartitionVerdict, Verdict, check};

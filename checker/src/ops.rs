@@ -62,19 +62,27 @@ pub fn pair(history: &History) -> Result<Paired, CheckError> {
     if history.events.len() >= INFINITY as usize {
         return Err(CheckError::Pairing {
             line: 0,
-            message: format!("{} events are more than this checker handles", history.events.len()),
+            message: format!(
+                "{} events are more than this checker handles",
+                history.events.len()
+            ),
         });
     }
     let mut invokes: Vec<Option<Operation>> = Vec::new();
     for (pos, e) in history.events.iter().enumerate() {
-        let Process::Client(p) = e.process else { continue };
+        let Process::Client(p) = e.process else {
+            continue;
+        };
         match e.kind {
             EventType::Invoke => match open.entry(p) {
                 Entry::Occupied(o) => {
                     let prev = invokes[*o.get()].as_ref().map_or(0, |op| op.call_line);
                     return Err(CheckError::Pairing {
                         line: e.line,
-                        message: format!("process {p} invokes `{}` while its invocation at line {prev} is still open", e.f),
+                        message: format!(
+                            "process {p} invokes `{}` while its invocation at line {prev} is still open",
+                            e.f
+                        ),
                     });
                 }
                 Entry::Vacant(v) => {
@@ -86,14 +94,22 @@ pub fn pair(history: &History) -> Result<Paired, CheckError> {
                 let Some(slot) = open.remove(&p) else {
                     return Err(CheckError::Pairing {
                         line: e.line,
-                        message: format!("process {p} completes `{}` but has no open invocation", e.f),
+                        message: format!(
+                            "process {p} completes `{}` but has no open invocation",
+                            e.f
+                        ),
                     });
                 };
-                let Some(mut op) = invokes[slot].take() else { continue };
+                let Some(mut op) = invokes[slot].take() else {
+                    continue;
+                };
                 if op.f != e.f {
                     return Err(CheckError::Pairing {
                         line: e.line,
-                        message: format!("process {p} completes `{}` but invoked `{}` at line {}", e.f, op.f, op.call_line),
+                        message: format!(
+                            "process {p} completes `{}` but invoked `{}` at line {}",
+                            e.f, op.f, op.call_line
+                        ),
                     });
                 }
                 match kind {
@@ -132,7 +148,11 @@ fn invocation(process: u64, pos: u32, e: &Event) -> Operation {
         process,
         key: e.key.clone(),
         f: e.f.clone(),
-        input: if e.f == Func::Get { Value::Null } else { e.value.clone() },
+        input: if e.f == Func::Get {
+            Value::Null
+        } else {
+            e.value.clone()
+        },
         output: None,
         call: pos,
         ret: INFINITY,
@@ -177,7 +197,12 @@ mod tests {
     #[test]
     fn rejects_broken_pairing() {
         let h = History::from_events(vec![ev(0, EventType::Ok, Func::Put, 1.into())]);
-        assert!(pair(&h).unwrap_err().to_string().contains("no open invocation"));
+        assert!(
+            pair(&h)
+                .unwrap_err()
+                .to_string()
+                .contains("no open invocation")
+        );
         let h = History::from_events(vec![
             ev(0, EventType::Invoke, Func::Put, 1.into()),
             ev(0, EventType::Invoke, Func::Put, 1.into()),

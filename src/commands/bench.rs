@@ -14,7 +14,10 @@ use crate::cli::BenchCheckerArgs;
 
 pub fn checker(args: &BenchCheckerArgs) -> Result<u8> {
     if !(0.0..=1.0).contains(&args.info_rate) {
-        bail!("--info-rate must be between 0 and 1, got {}", args.info_rate);
+        bail!(
+            "--info-rate must be between 0 and 1, got {}",
+            args.info_rate
+        );
     }
     if args.ops == 0 || args.keys == 0 || args.procs == 0 {
         bail!("--ops, --keys and --procs must be at least 1");
@@ -24,7 +27,14 @@ pub fn checker(args: &BenchCheckerArgs) -> Result<u8> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
     });
-    let shape = Shape { ops: args.ops, keys: args.keys, procs: args.procs, info_rate: args.info_rate, values: 5, seed };
+    let shape = Shape {
+        ops: args.ops,
+        keys: args.keys,
+        procs: args.procs,
+        info_rate: args.info_rate,
+        values: 5,
+        seed,
+    };
     let started = Instant::now();
     let history = cas_register_history(&shape);
     let generated_s = started.elapsed().as_secs_f64();

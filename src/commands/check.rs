@@ -20,7 +20,9 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     let format: Option<Format> = args.format.as_deref().map(str::parse).transpose()?;
     let model: Option<ModelKind> = args.model.as_deref().map(str::parse).transpose()?;
     let timeout = match args.timeout {
-        Some(t) if !(t.is_finite() && t > 0.0) => bail!("--timeout must be a positive number of seconds, got {t}"),
+        Some(t) if !(t.is_finite() && t > 0.0) => {
+            bail!("--timeout must be a positive number of seconds, got {t}")
+        }
         Some(t) => Some(Duration::from_secs_f64(t)),
         None => None,
     };
@@ -32,13 +34,20 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     };
     let files = expand(&args.paths)?;
     if files.is_empty() {
-        bail!("no history files found in {:?} (looked for .{})", args.paths, HISTORY_EXTENSIONS.join(", ."));
+        bail!(
+            "no history files found in {:?} (looked for .{})",
+            args.paths,
+            HISTORY_EXTENSIONS.join(", .")
+        );
     }
     let single = files.len() == 1 && args.paths.len() == 1 && args.paths[0].is_file();
     if single {
         let (result, format) = check_one(&files[0], format, model, &opts)?;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&summary_json(&files[0], format, &result))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&summary_json(&files[0], format, &result))?
+            );
         } else {
             print_human(&files[0], format, &result);
         }
@@ -60,10 +69,15 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
                     slowest = Some((result.elapsed_s, file));
                 }
                 if args.json {
-                    println!("{}", serde_json::to_string(&summary_json(file, format, &result))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string(&summary_json(file, format, &result))?
+                    );
                 } else {
                     let note = match result.verdict {
-                        Verdict::Invalid => result.counterexample.as_ref().map(|c| c.message.clone()),
+                        Verdict::Invalid => {
+                            result.counterexample.as_ref().map(|c| c.message.clone())
+                        }
                         Verdict::Unknown => result.reason.clone(),
                         Verdict::Valid => None,
                     };
@@ -80,14 +94,24 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
             Err(err) => {
                 errors += 1;
                 if args.json {
-                    println!("{}", json!({"file": file, "verdict": "error", "error": format!("{err:#}")}));
+                    println!(
+                        "{}",
+                        json!({"file": file, "verdict": "error", "error": format!("{err:#}")})
+                    );
                 } else {
-                    println!("{:<8} {:>9} ms {:>8} ops  {}  ({err:#})", "error", "-", "-", file.display());
+                    println!(
+                        "{:<8} {:>9} ms {:>8} ops  {}  ({err:#})",
+                        "error",
+                        "-",
+                        "-",
+                        file.display()
+                    );
                 }
             }
         }
     }
-    let (slow_s, slow_file) = slowest.map_or((0.0, String::new()), |(s, f)| (s, f.display().to_string()));
+    let (slow_s, slow_file) =
+        slowest.map_or((0.0, String::new()), |(s, f)| (s, f.display().to_string()));
     if args.json {
         println!(
             "{}",
@@ -111,10 +135,16 @@ pub fn run(args: &CheckArgs) -> Result<u8> {
     })
 }
 
-fn check_one(path: &Path, format: Option<Format>, model: Option<ModelKind>, opts: &CheckOptions) -> Result<(CheckResult, Format)> {
+fn check_one(
+    path: &Path,
+    format: Option<Format>,
+    model: Option<ModelKind>,
+    opts: &CheckOptions,
+) -> Result<(CheckResult, Format)> {
     let (history, format) = parse_file(path, format)?;
     let model = model.unwrap_or(format.default_model());
-    let result = check(&history, model, opts).with_context(|| format!("checking {}", path.display()))?;
+    let result =
+        check(&history, model, opts).with_context(|| format!("checking {}", path.display()))?;
     Ok((result, format))
 }
 
@@ -144,7 +174,12 @@ fn summary_json(file: &Path, format: Format, r: &CheckResult) -> serde_json::Val
 }
 
 fn print_human(file: &Path, format: Format, r: &CheckResult) {
-    println!("{}: {} ({format}, model {})", file.display(), r.verdict.name().to_uppercase(), r.model);
+    println!(
+        "{}: {} ({format}, model {})",
+        file.display(),
+        r.verdict.name().to_uppercase(),
+        r.model
+    );
     println!(
         "  {} operations ({} with unknown outcome; {} failed and {} unknown reads dropped), {} partition{}, checked in {:.3} ms",
         r.ops,
@@ -161,10 +196,16 @@ fn print_human(file: &Path, format: Format, r: &CheckResult) {
     if let Some(cx) = &r.counterexample {
         println!("  {}", cx.message);
         if let Some(last) = &cx.last_linearized {
-            println!("  last operation that could be linearized: {}", last.describe());
+            println!(
+                "  last operation that could be linearized: {}",
+                last.describe()
+            );
         }
         let n = cx.linearization.len();
-        println!("  longest partial linearization ({n} operations; initial state {}):", cx.initial_state);
+        println!(
+            "  longest partial linearization ({n} operations; initial state {}):",
+            cx.initial_state
+        );
         if n > 10 {
             println!("    ... {} earlier operations", n - 10);
         }
@@ -196,7 +237,9 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
     entries.sort();
     for path in entries {
         if path.is_dir() {

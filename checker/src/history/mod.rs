@@ -116,7 +116,13 @@ pub struct Event {
 
 impl Event {
     /// A client event with no time, node or error (handy for generators and tests).
-    pub fn client(process: u64, kind: EventType, f: Func, key: Option<Arc<str>>, value: Value) -> Self {
+    pub fn client(
+        process: u64,
+        kind: EventType,
+        f: Func,
+        key: Option<Arc<str>>,
+        value: Value,
+    ) -> Self {
         Event {
             index: 0,
             time: None,
@@ -146,7 +152,10 @@ impl History {
         for (i, e) in events.iter_mut().enumerate() {
             e.index = i as u64;
         }
-        History { events, source: None }
+        History {
+            events,
+            source: None,
+        }
     }
 
     /// Number of client invocations (the operation count).

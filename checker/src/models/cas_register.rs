@@ -28,16 +28,21 @@ impl Model for CasRegister {
         let compiled = ops
             .iter()
             .map(|op| match op.f {
-                Func::Get => Ok(CasOp::Read(m.values.intern(op.output.as_ref().unwrap_or(&op.input)))),
+                Func::Get => Ok(CasOp::Read(
+                    m.values.intern(op.output.as_ref().unwrap_or(&op.input)),
+                )),
                 Func::Put => Ok(CasOp::Write(m.values.intern(&op.input))),
                 Func::Cas => {
-                    let (from, to) = op
-                        .input
-                        .as_pair()
-                        .ok_or_else(|| unsupported("cas-register", op, "a cas value must be [expected, new]"))?;
+                    let (from, to) = op.input.as_pair().ok_or_else(|| {
+                        unsupported("cas-register", op, "a cas value must be [expected, new]")
+                    })?;
                     Ok(CasOp::Cas(m.values.intern(from), m.values.intern(to)))
                 }
-                _ => Err(unsupported("cas-register", op, "a cas-register supports get, put and cas")),
+                _ => Err(unsupported(
+                    "cas-register",
+                    op,
+                    "a cas-register supports get, put and cas",
+                )),
             })
             .collect::<Result<_, _>>()?;
         Ok((m, compiled))
@@ -68,7 +73,12 @@ impl Model for CasRegister {
         match op {
             CasOp::Read(r) => format!("can't read {} from register holding {}", v(r), v(state)),
             CasOp::Write(w) => format!("write {} fits any state", v(w)),
-            CasOp::Cas(from, to) => format!("can't cas {} -> {} on register holding {}", v(from), v(to), v(state)),
+            CasOp::Cas(from, to) => format!(
+                "can't cas {} -> {} on register holding {}",
+                v(from),
+                v(to),
+                v(state)
+            ),
         }
     }
 }

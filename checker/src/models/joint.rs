@@ -43,7 +43,9 @@ impl<M: Model> Joint<M> {
     fn intern_scratch(&mut self, hash: u64) -> u32 {
         let w = self.width();
         let (maps, scratch) = (&self.maps, &self.scratch);
-        if let Some(&id) = self.index.find(hash, |&id| &maps[id as usize * w..(id as usize + 1) * w] == scratch.as_slice()) {
+        if let Some(&id) = self.index.find(hash, |&id| {
+            &maps[id as usize * w..(id as usize + 1) * w] == scratch.as_slice()
+        }) {
             return id;
         }
         let id = self.hashes.len() as u32;
@@ -103,9 +105,11 @@ impl<M: Model> Model for Joint<M> {
         if let Some(&next) = self.steps.get(&(state, key, new)) {
             return Some(next);
         }
-        let hash = self.hashes[state as usize] ^ component_hash(key, old) ^ component_hash(key, new);
+        let hash =
+            self.hashes[state as usize] ^ component_hash(key, old) ^ component_hash(key, new);
         self.scratch.clear();
-        self.scratch.extend_from_slice(&self.maps[state as usize * w..(state as usize + 1) * w]);
+        self.scratch
+            .extend_from_slice(&self.maps[state as usize * w..(state as usize + 1) * w]);
         self.scratch[key as usize] = new;
         let next = self.intern_scratch(hash);
         self.steps.insert((state, key, new), next);
@@ -121,7 +125,13 @@ impl<M: Model> Model for Joint<M> {
             .components(state)
             .iter()
             .enumerate()
-            .map(|(k, &c)| format!("{}: {}", self.keys[k].as_deref().unwrap_or("-"), self.inner.show_state(c)))
+            .map(|(k, &c)| {
+                format!(
+                    "{}: {}",
+                    self.keys[k].as_deref().unwrap_or("-"),
+                    self.inner.show_state(c)
+                )
+            })
             .collect();
         format!("{{{}}}", parts.join(", "))
     }

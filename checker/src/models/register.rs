@@ -24,9 +24,15 @@ impl Model for Register {
         let compiled = ops
             .iter()
             .map(|op| match op.f {
-                Func::Get => Ok(RegisterOp::Read(m.values.intern(op.output.as_ref().unwrap_or(&op.input)))),
+                Func::Get => Ok(RegisterOp::Read(
+                    m.values.intern(op.output.as_ref().unwrap_or(&op.input)),
+                )),
                 Func::Put => Ok(RegisterOp::Write(m.values.intern(&op.input))),
-                _ => Err(unsupported("register", op, "a register supports get and put")),
+                _ => Err(unsupported(
+                    "register",
+                    op,
+                    "a register supports get and put",
+                )),
             })
             .collect::<Result<_, _>>()?;
         Ok((m, compiled))
@@ -53,7 +59,11 @@ impl Model for Register {
 
     fn explain(&self, state: u32, op: RegisterOp) -> String {
         match op {
-            RegisterOp::Read(v) => format!("can't read {} from register holding {}", self.values.get(v), self.show_state(state)),
+            RegisterOp::Read(v) => format!(
+                "can't read {} from register holding {}",
+                self.values.get(v),
+                self.show_state(state)
+            ),
             RegisterOp::Write(v) => format!("write {} fits any state", self.values.get(v)),
         }
     }

@@ -12,7 +12,10 @@ pub struct Values {
 
 impl Default for Values {
     fn default() -> Self {
-        let mut v = Values { ids: HashMap::new(), values: Vec::new() };
+        let mut v = Values {
+            ids: HashMap::new(),
+            values: Vec::new(),
+        };
         v.intern(&Value::Null);
         v
     }

@@ -68,7 +68,11 @@ pub struct EdnReader<'a> {
 
 impl<'a> EdnReader<'a> {
     pub fn new(text: &'a str) -> Self {
-        EdnReader { src: text.as_bytes(), pos: 0, line: 1 }
+        EdnReader {
+            src: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
     }
 
     /// The current line (1-based).
@@ -89,13 +93,21 @@ impl<'a> EdnReader<'a> {
 
     fn err<T>(&self, expected: &str) -> Result<T, EdnError> {
         let rest = &self.src[self.pos.min(self.src.len())..];
-        let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len()).min(40);
+        let end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(rest.len())
+            .min(40);
         let found = if rest.is_empty() {
             "end of input".to_string()
         } else {
             format!("{:?}", String::from_utf8_lossy(&rest[..end]))
         };
-        Err(EdnError { line: self.line, expected: expected.to_string(), found })
+        Err(EdnError {
+            line: self.line,
+            expected: expected.to_string(),
+            found,
+        })
     }
 
     fn peek(&self) -> Option<u8> {
@@ -259,7 +271,12 @@ impl<'a> EdnReader<'a> {
     fn token(&mut self) -> String {
         let start = self.pos;
         while let Some(b) = self.peek() {
-            if b.is_ascii_whitespace() || matches!(b, b',' | b'{' | b'}' | b'[' | b']' | b'(' | b')' | b'"' | b';') {
+            if b.is_ascii_whitespace()
+                || matches!(
+                    b,
+                    b',' | b'{' | b'}' | b'[' | b']' | b'(' | b')' | b'"' | b';'
+                )
+            {
                 break;
             }
             self.pos += 1;
@@ -276,7 +293,10 @@ fn atom(tok: &str) -> Option<Edn> {
         _ => {}
     }
     let first = tok.as_bytes()[0];
-    let numeric = first.is_ascii_digit() || ((first == b'-' || first == b'+') && tok.len() > 1 && tok.as_bytes()[1].is_ascii_digit());
+    let numeric = first.is_ascii_digit()
+        || ((first == b'-' || first == b'+')
+            && tok.len() > 1
+            && tok.as_bytes()[1].is_ascii_digit());
     if numeric {
         let t = tok.trim_end_matches(['N', 'M']);
         if let Ok(i) = t.parse::<i64>() {
@@ -302,7 +322,9 @@ mod tests {
 
     #[test]
     fn reads_a_porcupine_line() {
-        let forms = read_all("{:process 0, :type :invoke, :f :append, :key \"0\", :value \"x 0 0 y\"}").unwrap();
+        let forms =
+            read_all("{:process 0, :type :invoke, :f :append, :key \"0\", :value \"x 0 0 y\"}")
+                .unwrap();
         assert_eq!(forms.len(), 1);
         let m = &forms[0];
         assert_eq!(m.get("process"), Some(&Edn::Int(0)));
@@ -313,16 +335,26 @@ mod tests {
 
     #[test]
     fn reads_nested_collections_tags_and_comments() {
-        let forms = read_all("; c\n[1 -2 3.5 nil true #{:a} (x y) #inst \"2020\" #_ :gone \"a\\\"b\"]").unwrap();
-        let Edn::Vector(v) = &forms[0] else { panic!("not a vector") };
+        let forms =
+            read_all("; c\n[1 -2 3.5 nil true #{:a} (x y) #inst \"2020\" #_ :gone \"a\\\"b\"]")
+                .unwrap();
+        let Edn::Vector(v) = &forms[0] else {
+            panic!("not a vector")
+        };
         assert_eq!(v[0], Edn::Int(1));
         assert_eq!(v[1], Edn::Int(-2));
         assert_eq!(v[2], Edn::Float(3.5));
         assert_eq!(v[3], Edn::Nil);
         assert_eq!(v[4], Edn::Bool(true));
         assert_eq!(v[5], Edn::Set(vec![Edn::Keyword("a".into())]));
-        assert_eq!(v[6], Edn::List(vec![Edn::Symbol("x".into()), Edn::Symbol("y".into())]));
-        assert_eq!(v[7], Edn::Tagged("inst".into(), Box::new(Edn::Str("2020".into()))));
+        assert_eq!(
+            v[6],
+            Edn::List(vec![Edn::Symbol("x".into()), Edn::Symbol("y".into())])
+        );
+        assert_eq!(
+            v[7],
+            Edn::Tagged("inst".into(), Box::new(Edn::Str("2020".into())))
+        );
         assert_eq!(v[8], Edn::Str("a\"b".into()));
         assert_eq!(v.len(), 9);
     }

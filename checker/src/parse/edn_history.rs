@@ -13,7 +13,9 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
     let mut forms = Vec::new();
     loop {
         match reader.next_form() {
-            Ok(Some((Edn::Vector(items) | Edn::List(items), line))) if items.iter().all(|i| matches!(i, Edn::Map(_))) => {
+            Ok(Some((Edn::Vector(items) | Edn::List(items), line)))
+                if items.iter().all(|i| matches!(i, Edn::Map(_))) =>
+            {
                 forms.extend(items.into_iter().map(|m| (m, line)));
             }
             Ok(Some((form, line))) => forms.push((form, line)),
@@ -27,18 +29,37 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
     for (form, line) in &forms {
         let line = *line;
         if !matches!(form, Edn::Map(_)) {
-            return Err(malformed(file, line, "an EDN map {:process .. :type .. :f ..}", form.describe()));
+            return Err(malformed(
+                file,
+                line,
+                "an EDN map {:process .. :type .. :f ..}",
+                form.describe(),
+            ));
         }
         let process = match form.get("process") {
             Some(Edn::Int(p)) if *p >= 0 => Process::Client(*p as u64),
             Some(Edn::Keyword(k)) if k == "nemesis" => Process::Nemesis,
-            other => return Err(malformed(file, line, ":process a non-negative integer or :nemesis", show(other))),
+            other => {
+                return Err(malformed(
+                    file,
+                    line,
+                    ":process a non-negative integer or :nemesis",
+                    show(other),
+                ));
+            }
         };
         let kind = match form.get("type") {
             Some(Edn::Keyword(k)) => EventType::parse(k),
             _ => None,
         }
-        .ok_or_else(|| malformed(file, line, ":type :invoke, :ok, :fail or :info", show(form.get("type"))))?;
+        .ok_or_else(|| {
+            malformed(
+                file,
+                line,
+                ":type :invoke, :ok, :fail or :info",
+                show(form.get("type")),
+            )
+        })?;
         let f = match form.get("f") {
             Some(Edn::Keyword(k) | Edn::Symbol(k) | Edn::Str(k)) => Func::parse(k),
             other => return Err(malformed(file, line, ":f a keyword", show(other))),
@@ -46,7 +67,14 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
         let time = match form.get("time") {
             None | Some(Edn::Nil) => None,
             Some(Edn::Int(t)) if *t >= 0 => Some(*t as u64),
-            other => return Err(malformed(file, line, ":time a non-negative integer", show(other))),
+            other => {
+                return Err(malformed(
+                    file,
+                    line,
+                    ":time a non-negative integer",
+                    show(other),
+                ));
+            }
         };
         let index = match form.get("index") {
             Some(Edn::Int(i)) if *i >= 0 => *i as u64,
@@ -55,27 +83,55 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
         let raw_value = form.get("value").unwrap_or(&Edn::Nil);
         let mut key = match form.get("key") {
             None | Some(Edn::Nil) => None,
-            Some(k) => Some(keys.intern(&key_text(k).ok_or_else(|| malformed(file, line, ":key a string, integer or keyword", k.describe()))?)),
+            Some(k) => Some(keys.intern(&key_text(k).ok_or_else(|| {
+                malformed(
+                    file,
+                    line,
+                    ":key a string, integer or keyword",
+                    k.describe(),
+                )
+            })?)),
         };
         let value = if process == Process::Nemesis {
             Value::Null
         } else {
             let v = if independent && key.is_none() {
                 let Edn::Vector(pair) = raw_value else {
-                    return Err(malformed(file, line, ":value an independent [key value] tuple", raw_value.describe()));
+                    return Err(malformed(
+                        file,
+                        line,
+                        ":value an independent [key value] tuple",
+                        raw_value.describe(),
+                    ));
                 };
-                let k = key_text(&pair[0]).ok_or_else(|| malformed(file, line, "a key (string, integer or keyword) in the [key value] tuple", pair[0].describe()))?;
+                let k = key_text(&pair[0]).ok_or_else(|| {
+                    malformed(
+                        file,
+                        line,
+                        "a key (string, integer or keyword) in the [key value] tuple",
+                        pair[0].describe(),
+                    )
+                })?;
                 key = Some(keys.intern(&k));
                 &pair[1]
             } else {
                 raw_value
             };
-            to_value(v).ok_or_else(|| malformed(file, line, ":value nil, an integer, a string or a vector", v.describe()))?
+            to_value(v).ok_or_else(|| {
+                malformed(
+                    file,
+                    line,
+                    ":value nil, an integer, a string or a vector",
+                    v.describe(),
+                )
+            })?
         };
-        let text = |name: &str| form.get(name).map(|e| match e {
-            Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => s.as_str().into(),
-            other => other.describe().into(),
-        });
+        let text = |name: &str| {
+            form.get(name).map(|e| match e {
+                Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => s.as_str().into(),
+                other => other.describe().into(),
+            })
+        };
         events.push(Event {
             index,
             time,
@@ -136,7 +192,13 @@ fn to_value(e: &Edn) -> Option<Value> {
         Edn::Bool(b) => Value::Bool(*b),
         Edn::Int(i) => Value::Int(*i),
         Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => Value::Str(s.as_str().into()),
-        Edn::Vector(items) | Edn::List(items) => Value::List(items.iter().map(to_value).collect::<Option<Vec<_>>>()?.into()),
+        Edn::Vector(items) | Edn::List(items) => Value::List(
+            items
+                .iter()
+                .map(to_value)
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        ),
         Edn::Float(_) | Edn::Set(_) | Edn::Map(_) | Edn::Tagged(..) => return None,
     })
 }

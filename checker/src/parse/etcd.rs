@@ -19,24 +19,38 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
         let rest = &raw[at + MARKER.len()..];
         let mut fields = rest.split_whitespace();
         let expected = "`<process> <:type> <:f> <value>` after `jepsen.util -`";
-        let (Some(proc_s), Some(type_s), Some(f_s)) = (fields.next(), fields.next(), fields.next()) else {
+        let (Some(proc_s), Some(type_s), Some(f_s)) = (fields.next(), fields.next(), fields.next())
+        else {
             return Err(malformed(file, line, expected, raw));
         };
         let process = match proc_s {
             ":nemesis" => Process::Nemesis,
-            p => Process::Client(p.parse().map_err(|_| malformed(file, line, "a process number", p))?),
+            p => Process::Client(
+                p.parse()
+                    .map_err(|_| malformed(file, line, "a process number", p))?,
+            ),
         };
         let kind = type_s
             .strip_prefix(':')
             .and_then(EventType::parse)
             .ok_or_else(|| malformed(file, line, ":invoke, :ok, :fail or :info", type_s))?;
-        let f = Func::parse(f_s.strip_prefix(':').ok_or_else(|| malformed(file, line, "a keyword like :read", f_s))?);
+        let f = Func::parse(
+            f_s.strip_prefix(':')
+                .ok_or_else(|| malformed(file, line, "a keyword like :read", f_s))?,
+        );
         let value_text: Vec<&str> = fields.collect();
         let value_text = value_text.join(" ");
         let value = if process == Process::Nemesis {
             Value::Null
         } else {
-            parse_value(&value_text).ok_or_else(|| malformed(file, line, "a value: nil, an integer, [a b] or :timed-out", &value_text))?
+            parse_value(&value_text).ok_or_else(|| {
+                malformed(
+                    file,
+                    line,
+                    "a value: nil, an integer, [a b] or :timed-out",
+                    &value_text,
+                )
+            })?
         };
         events.push(Event {
             index: events.len() as u64,
@@ -73,7 +87,13 @@ fn convert(e: &Edn) -> Option<Value> {
         Edn::Str(s) => Value::Str(s.as_str().into()),
         // `:timed-out` and similar: an outcome, not a value.
         Edn::Keyword(_) => Value::Null,
-        Edn::Vector(items) => Value::List(items.iter().map(convert).collect::<Option<Vec<_>>>()?.into()),
+        Edn::Vector(items) => Value::List(
+            items
+                .iter()
+                .map(convert)
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        ),
         _ => return None,
     })
 }

@@ -22,15 +22,31 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
             return Err(malformed(file, line, "a JSON object", raw));
         };
         let process = match obj.get("process") {
-            Some(Json::Number(n)) if n.as_u64().is_some() => Process::Client(n.as_u64().unwrap_or_default()),
+            Some(Json::Number(n)) if n.as_u64().is_some() => {
+                Process::Client(n.as_u64().unwrap_or_default())
+            }
             Some(Json::String(s)) if s == "nemesis" => Process::Nemesis,
-            other => return Err(malformed(file, line, "\"process\": a number or \"nemesis\"", show(other))),
+            other => {
+                return Err(malformed(
+                    file,
+                    line,
+                    "\"process\": a number or \"nemesis\"",
+                    show(other),
+                ));
+            }
         };
         let kind = match obj.get("type") {
             Some(Json::String(s)) => EventType::parse(s),
             _ => None,
         }
-        .ok_or_else(|| malformed(file, line, "\"type\": invoke, ok, fail or info", show(obj.get("type"))))?;
+        .ok_or_else(|| {
+            malformed(
+                file,
+                line,
+                "\"type\": invoke, ok, fail or info",
+                show(obj.get("type")),
+            )
+        })?;
         let f = match obj.get("f") {
             Some(Json::String(s)) => Func::parse(s),
             other => return Err(malformed(file, line, "\"f\": a string", show(other))),
@@ -38,18 +54,39 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
         let index = match obj.get("index") {
             None | Some(Json::Null) => events.len() as u64,
             Some(Json::Number(n)) if n.as_u64().is_some() => n.as_u64().unwrap_or_default(),
-            other => return Err(malformed(file, line, "\"index\": a non-negative integer", show(other))),
+            other => {
+                return Err(malformed(
+                    file,
+                    line,
+                    "\"index\": a non-negative integer",
+                    show(other),
+                ));
+            }
         };
         let time = match obj.get("time") {
             None | Some(Json::Null) => None,
             Some(Json::Number(n)) if n.as_u64().is_some() => n.as_u64(),
-            other => return Err(malformed(file, line, "\"time\": nanoseconds as a non-negative integer", show(other))),
+            other => {
+                return Err(malformed(
+                    file,
+                    line,
+                    "\"time\": nanoseconds as a non-negative integer",
+                    show(other),
+                ));
+            }
         };
         let key = match obj.get("key") {
             None | Some(Json::Null) => None,
             Some(Json::String(s)) => Some(keys.intern(s)),
             Some(Json::Number(n)) => Some(keys.intern(&n.to_string())),
-            other => return Err(malformed(file, line, "\"key\": a string or number", show(other))),
+            other => {
+                return Err(malformed(
+                    file,
+                    line,
+                    "\"key\": a string or number",
+                    show(other),
+                ));
+            }
         };
         // Nemesis values are free-form (objects, grudges): the checker skips them.
         let value = if process == Process::Nemesis {
@@ -58,7 +95,12 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
             match obj.get("value") {
                 None => Value::Null,
                 Some(v) => to_value(v).ok_or_else(|| {
-                    malformed(file, line, "\"value\": null, an integer, a string or a list", show(Some(v)))
+                    malformed(
+                        file,
+                        line,
+                        "\"value\": null, an integer, a string or a list",
+                        show(Some(v)),
+                    )
                 })?,
             }
         };
@@ -96,7 +138,13 @@ fn to_value(v: &Json) -> Option<Value> {
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) => Value::Int(n.as_i64()?),
         Json::String(s) => Value::Str(s.as_str().into()),
-        Json::Array(items) => Value::List(items.iter().map(to_value).collect::<Option<Vec<_>>>()?.into()),
+        Json::Array(items) => Value::List(
+            items
+                .iter()
+                .map(to_value)
+                .collect::<Option<Vec<_>>>()?
+                .into(),
+        ),
         Json::Object(_) => return None,
     })
 }

@@ -64,7 +64,11 @@ impl FromStr for Format {
 
 /// Guesses the format from the first meaningful line of `text`.
 pub fn detect(text: &str, file: &str) -> Result<Format, ParseError> {
-    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with(';')) else {
+    let Some(first) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(';'))
+    else {
         return Err(ParseError::UnknownFormat {
             file: file.to_string(),
             why: "it is empty".to_string(),
@@ -102,7 +106,11 @@ pub fn parse_file(path: &Path, format: Option<Format>) -> Result<(History, Forma
 }
 
 /// Parses history text; `file` names it in error messages.
-pub fn parse_str(text: &str, file: &str, format: Option<Format>) -> Result<(History, Format), ParseError> {
+pub fn parse_str(
+    text: &str,
+    file: &str,
+    format: Option<Format>,
+) -> Result<(History, Format), ParseError> {
     let format = match format {
         Some(f) => f,
         None => detect(text, file)?,
@@ -112,11 +120,22 @@ pub fn parse_str(text: &str, file: &str, format: Option<Format>) -> Result<(Hist
         Format::PorcupineKv | Format::JepsenEdn => edn_history::parse(text, file)?,
         Format::JepsenEtcd => etcd::parse(text, file)?,
     };
-    Ok((History { events, source: None }, format))
+    Ok((
+        History {
+            events,
+            source: None,
+        },
+        format,
+    ))
 }
 
 /// Builds a `Malformed` error.
-pub(crate) fn malformed(file: &str, line: usize, expected: impl Into<String>, found: impl Into<String>) -> ParseError {
+pub(crate) fn malformed(
+    file: &str,
+    line: usize,
+    expected: impl Into<String>,
+    found: impl Into<String>,
+) -> ParseError {
     let mut found = found.into();
     if found.len() > 80 {
         let mut cut = 77;

@@ -38,8 +38,12 @@ impl Events {
         points.sort_unstable_by_key(|&(t, call, op, _)| (t, call, op));
         let m = points.len() + 1;
         let mut ev = Events {
-            next: (1..=m as u32).map(|i| if i as usize == m { NIL } else { i }).collect(),
-            prev: (0..m as u32).map(|i| if i == 0 { NIL } else { i - 1 }).collect(),
+            next: (1..=m as u32)
+                .map(|i| if i as usize == m { NIL } else { i })
+                .collect(),
+            prev: (0..m as u32)
+                .map(|i| if i == 0 { NIL } else { i - 1 })
+                .collect(),
             node_op: vec![NIL; m],
             node_call: vec![false; m],
             call_node: vec![NIL; n],
@@ -134,13 +138,19 @@ mod tests {
     #[test]
     fn sorts_lifts_and_restores() {
         let mut ev = Events::new([(0, Some(3)), (1, None), (2, Some(5))].into_iter());
-        assert_eq!(walk(&ev), vec![(0, true), (1, true), (2, true), (0, false), (2, false)]);
+        assert_eq!(
+            walk(&ev),
+            vec![(0, true), (1, true), (2, true), (0, false), (2, false)]
+        );
         ev.lift(0);
         assert_eq!(walk(&ev), vec![(1, true), (2, true), (2, false)]);
         ev.lift(1);
         assert_eq!(walk(&ev), vec![(2, true), (2, false)]);
         ev.unlift(1);
         ev.unlift(0);
-        assert_eq!(walk(&ev), vec![(0, true), (1, true), (2, true), (0, false), (2, false)]);
+        assert_eq!(
+            walk(&ev),
+            vec![(0, true), (1, true), (2, true), (0, false), (2, false)]
+        );
     }
 }

@@ -30,7 +30,13 @@ pub fn entry_hash(bits_hash: u64, state: u32) -> u64 {
 
 impl Memo {
     pub fn new(words: usize) -> Self {
-        Memo { words, bits: Vec::new(), states: Vec::new(), hashes: Vec::new(), table: HashTable::new() }
+        Memo {
+            words,
+            bits: Vec::new(),
+            states: Vec::new(),
+            hashes: Vec::new(),
+            table: HashTable::new(),
+        }
     }
 
     /// Records `(bits, state)`; false if it was already there.
@@ -60,6 +66,9 @@ impl Memo {
 
     /// Approximate heap bytes held.
     pub fn bytes(&self) -> usize {
-        self.bits.capacity() * 8 + self.states.capacity() * 4 + self.hashes.capacity() * 8 + self.table.capacity() * 5
+        self.bits.capacity() * 8
+            + self.states.capacity() * 4
+            + self.hashes.capacity() * 8
+            + self.table.capacity() * 5
     }
 }

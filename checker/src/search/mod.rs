@@ -6,7 +6,9 @@
 //!   always safe: it changes nothing and nothing pending returned before it);
 //! - unknown outcomes (`info`) are optional: they have no return event, never
 //!   block the search, and may stay unlinearized (they never took effect);
-//! - O(1) incremental (Zobrist) hashing of the linearized set.
+//! - O(1) incremental (Zobrist) hashing of the linearized set;
+//! - resumable: `Search::run` works for a slice of steps, so a scheduler can
+//!   interleave partitions and stop early at the first invalid one.
 
 mod events;
 mod memo;
@@ -58,148 +60,206 @@ struct Frame {
     forced: bool,
 }
 
-/// Searches for a linearization of `ops` against `model`. With `track`, an
-/// invalid outcome carries the longest partial linearization found.
-pub fn search<M: Model>(model: &mut M, ops: &[SearchOp<M::Op>], budget: &Budget<'_>, track: bool) -> (Outcome, Stats) {
-    let n = ops.len();
-    let mut events = Events::new(ops.iter().map(|o| (o.call, o.ret)));
-    let words = n.div_ceil(64).max(1);
-    let mut bits = vec![0u64; words];
-    let mut bits_hash = 0u64;
-    let mut memo = Memo::new(words);
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut state = model.init();
-    let mut remaining = ops.iter().filter(|o| o.ret.is_some()).count();
-    let mut stats = Stats::default();
-    let mut best: Option<Trace> = None;
-    let mut node = HEAD;
-    // `fresh`: we just arrived at a new search node and should try reads first.
-    let mut fresh = true;
-
-    let outcome = 'search: loop {
-        if remaining == 0 {
-            break Outcome::Valid;
-        }
-        stats.steps += 1;
-        if stats.steps & 0xfff == 0 {
-            if let Some(why) = budget.exhausted(memo.bytes(), memo.len()) {
-                break Outcome::Exhausted(why);
-            }
-        }
-        if fresh {
-            fresh = false;
-            if track && best.as_ref().is_none_or(|b| stack.len() > b.path.len()) {
-                best = Some(trace(&events, &stack, state));
-            }
-            // Reads first: a consistent enabled read is a forced move.
-            let mut c = events.next(HEAD);
-            let mut dead = false;
-            let mut forced = None;
-            while c != NIL && events.is_call(c) {
-                let op = events.op(c);
-                let o = ops[op as usize].op;
-                if M::read_only(o) && model.step(state, o).is_some() {
-                    forced = Some(op);
-                    break;
-                }
-                c = events.next(c);
-            }
-            if let Some(op) = forced {
-                let h = bits_hash ^ zobrist(op);
-                set(&mut bits, op);
-                if memo.insert(entry_hash(h, state), &bits, state) {
-                    stack.push(Frame { op, state_before: state, forced: true });
-                    bits_hash = h;
-                    events.lift(op);
-                    if ops[op as usize].ret.is_some() {
-                        remaining -= 1;
-                    }
-                    fresh = true;
-                    continue;
-                }
-                clear(&mut bits, op);
-                dead = true;
-            }
-            if dead {
-                // The successor was explored and failed, so this node fails too.
-                match backtrack(&mut events, &mut stack, &mut bits, &mut bits_hash, &mut state, &mut remaining, ops) {
-                    Some(next) => node = next,
-                    None => break 'search Outcome::Invalid(best),
-                }
-                continue;
-            }
-            node = events.next(HEAD);
-        }
-        if node != NIL && events.is_call(node) {
-            let op = events.op(node);
-            if let Some(next_state) = model.step(state, ops[op as usize].op) {
-                let h = bits_hash ^ zobrist(op);
-                set(&mut bits, op);
-                if memo.insert(entry_hash(h, next_state), &bits, next_state) {
-                    stack.push(Frame { op, state_before: state, forced: false });
-                    bits_hash = h;
-                    state = next_state;
-                    events.lift(op);
-                    if ops[op as usize].ret.is_some() {
-                        remaining -= 1;
-                    }
-                    fresh = true;
-                    continue;
-                }
-                clear(&mut bits, op);
-            }
-            node = events.next(node);
-        } else {
-            match backtrack(&mut events, &mut stack, &mut bits, &mut bits_hash, &mut state, &mut remaining, ops) {
-                Some(next) => node = next,
-                None => break 'search Outcome::Invalid(best),
-            }
-        }
-    };
-    stats.memo_entries = memo.len();
-    stats.memo_bytes = memo.bytes();
-    (outcome, stats)
+/// A search in progress over one partition.
+pub struct Search<M: Model> {
+    model: M,
+    ops: Vec<SearchOp<M::Op>>,
+    events: Events,
+    bits: Vec<u64>,
+    bits_hash: u64,
+    memo: Memo,
+    stack: Vec<Frame>,
+    state: u32,
+    remaining: usize,
+    node: u32,
+    /// We just arrived at a new search node and should try reads first.
+    fresh: bool,
+    track: bool,
+    best: Option<Trace>,
+    steps: u64,
 }
 
-/// Undoes frames until one with alternatives left; returns the node to try next.
-fn backtrack<O>(
-    events: &mut Events,
-    stack: &mut Vec<Frame>,
-    bits: &mut [u64],
-    bits_hash: &mut u64,
-    state: &mut u32,
-    remaining: &mut usize,
-    ops: &[SearchOp<O>],
-) -> Option<u32> {
-    while let Some(f) = stack.pop() {
-        events.unlift(f.op);
-        clear(bits, f.op);
-        *bits_hash ^= zobrist(f.op);
-        *state = f.state_before;
-        if ops[f.op as usize].ret.is_some() {
-            *remaining += 1;
-        }
-        if !f.forced {
-            return Some(events.next(events.call_node(f.op)));
+impl<M: Model> Search<M> {
+    /// Prepares a search; with `track`, an invalid outcome carries the
+    /// longest partial linearization found.
+    pub fn new(mut model: M, ops: Vec<SearchOp<M::Op>>, track: bool) -> Self {
+        let words = ops.len().div_ceil(64).max(1);
+        let state = model.init();
+        let events = Events::new(ops.iter().map(|o| (o.call, o.ret)));
+        let remaining = ops.iter().filter(|o| o.ret.is_some()).count();
+        Search {
+            model,
+            ops,
+            events,
+            bits: vec![0; words],
+            bits_hash: 0,
+            memo: Memo::new(words),
+            stack: Vec::new(),
+            state,
+            remaining,
+            node: HEAD,
+            fresh: true,
+            track,
+            best: None,
+            steps: 0,
         }
     }
-    None
-}
 
-fn trace(events: &Events, stack: &[Frame], state: u32) -> Trace {
-    let mut path: Vec<(u32, u32)> = Vec::with_capacity(stack.len());
-    for (i, f) in stack.iter().enumerate() {
-        let after = stack.get(i + 1).map_or(state, |g| g.state_before);
-        path.push((f.op, after));
+    /// The model and the operations (to build a counterexample).
+    pub fn into_parts(self) -> (M, Vec<SearchOp<M::Op>>) {
+        (self.model, self.ops)
     }
-    let mut concurrent = Vec::new();
-    let mut c = events.next(HEAD);
-    while c != NIL && events.is_call(c) {
-        concurrent.push(events.op(c));
-        c = events.next(c);
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            steps: self.steps,
+            memo_entries: self.memo.len(),
+            memo_bytes: self.memo.bytes(),
+        }
     }
-    let blocked = if c == NIL { NIL } else { events.op(c) };
-    Trace { path, blocked, state, concurrent }
+
+    /// Runs up to about `slice` steps; `None` if the search is not finished.
+    pub fn run(&mut self, budget: &Budget<'_>, slice: u64) -> Option<Outcome> {
+        let until = self.steps.saturating_add(slice);
+        loop {
+            if self.remaining == 0 {
+                return Some(Outcome::Valid);
+            }
+            self.steps += 1;
+            if self.steps & 0xfff == 0 {
+                if let Some(why) = budget.exhausted(self.memo.bytes(), self.memo.len()) {
+                    return Some(Outcome::Exhausted(why));
+                }
+                if self.steps >= until {
+                    return None;
+                }
+            }
+            let advanced = if self.fresh {
+                self.arrive()
+            } else {
+                self.try_next()
+            };
+            if !advanced && !self.backtrack() {
+                return Some(Outcome::Invalid(self.best.take()));
+            }
+        }
+    }
+
+    /// At a new node: record the trace, then linearize a consistent enabled
+    /// read if there is one. False if this node is known to fail.
+    fn arrive(&mut self) -> bool {
+        self.fresh = false;
+        if self.track
+            && self
+                .best
+                .as_ref()
+                .is_none_or(|b| self.stack.len() > b.path.len())
+        {
+            self.best = Some(self.trace());
+        }
+        let mut c = self.events.next(HEAD);
+        while c != NIL && self.events.is_call(c) {
+            let op = self.events.op(c);
+            let o = self.ops[op as usize].op;
+            if M::read_only(o) && self.model.step(self.state, o).is_some() {
+                // A forced move: if its successor was already explored (and
+                // failed), this node fails too.
+                return self.linearize(op, self.state, true);
+            }
+            c = self.events.next(c);
+        }
+        self.node = self.events.next(HEAD);
+        true
+    }
+
+    /// Tries the candidate at `self.node`; false when there is none left.
+    #[inline]
+    fn try_next(&mut self) -> bool {
+        let node = self.node;
+        if node == NIL || !self.events.is_call(node) {
+            return false;
+        }
+        let op = self.events.op(node);
+        if let Some(next_state) = self.model.step(self.state, self.ops[op as usize].op)
+            && self.linearize(op, next_state, false)
+        {
+            return true;
+        }
+        self.node = self.events.next(node);
+        true
+    }
+
+    /// Linearizes `op` reaching `next_state` unless that node was seen.
+    #[inline]
+    fn linearize(&mut self, op: u32, next_state: u32, forced: bool) -> bool {
+        let h = self.bits_hash ^ zobrist(op);
+        set(&mut self.bits, op);
+        if !self
+            .memo
+            .insert(entry_hash(h, next_state), &self.bits, next_state)
+        {
+            clear(&mut self.bits, op);
+            return false;
+        }
+        self.stack.push(Frame {
+            op,
+            state_before: self.state,
+            forced,
+        });
+        self.bits_hash = h;
+        self.state = next_state;
+        self.events.lift(op);
+        if self.ops[op as usize].ret.is_some() {
+            self.remaining -= 1;
+        }
+        self.fresh = true;
+        true
+    }
+
+    /// Undoes frames until one with alternatives left; false if none is left.
+    fn backtrack(&mut self) -> bool {
+        while let Some(f) = self.stack.pop() {
+            self.events.unlift(f.op);
+            clear(&mut self.bits, f.op);
+            self.bits_hash ^= zobrist(f.op);
+            self.state = f.state_before;
+            if self.ops[f.op as usize].ret.is_some() {
+                self.remaining += 1;
+            }
+            if !f.forced {
+                self.node = self.events.next(self.events.call_node(f.op));
+                return true;
+            }
+        }
+        false
+    }
+
+    fn trace(&self) -> Trace {
+        let stack = &self.stack;
+        let path = stack
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                (
+                    f.op,
+                    stack.get(i + 1).map_or(self.state, |g| g.state_before),
+                )
+            })
+            .collect();
+        let mut concurrent = Vec::new();
+        let mut c = self.events.next(HEAD);
+        while c != NIL && self.events.is_call(c) {
+            concurrent.push(self.events.op(c));
+            c = self.events.next(c);
+        }
+        let blocked = if c == NIL { NIL } else { self.events.op(c) };
+        Trace {
+            path,
+            blocked,
+            state: self.state,
+            concurrent,
+        }
+    }
 }
 
 #[inline]

@@ -1,0 +1,233 @@
+//! Ghost state: the history the properties need that the servers themselves
+//! do not keep. Which server led which term, every entry ever applied
+//! (the committed log as observed), and the first violation of each
+//! invariant that is checked as steps happen.
+//!
+//! Ghost state splits states that the servers alone would not, so it is kept
+//! as small as soundness allows (`normalize`): leaders of terms no server
+//! can still reach are forgotten, and commit terms that every present and
+//! future leader is past are folded to 0.
+
+use faultline_raft::{Entry, EntryKind, NodeId, Term};
+
+use crate::model::properties::Invariant;
+
+/// An entry some server applied: committed, as far as the model observed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommittedEntry {
+    pub term: Term,
+    pub kind: EntryKind,
+    pub data: Vec<u8>,
+    /// The term of the server that first applied it (the committing
+    /// leader's term); 0 once every server is past it (see `normalize`).
+    pub commit_term: Term,
+}
+
+impl CommittedEntry {
+    /// Whether `e` (at the same index) is this entry.
+    pub fn same_entry(&self, e: &Entry) -> bool {
+        e.term == self.term && e.kind == self.kind && e.data == self.data
+    }
+}
+
+/// The model's history variables.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Ghost {
+    /// (term, leader) of every election still relevant, sorted.
+    pub leaders: Vec<(Term, NodeId)>,
+    /// The committed log as observed through applies; index k + 1 at k.
+    pub committed: Vec<CommittedEntry>,
+    /// The first violation of each step-checked invariant, with what happened.
+    pub violations: Vec<(Invariant, String)>,
+    /// A client value was committed after some server had crashed.
+    pub committed_after_crash: bool,
+    /// A read returned a value some client wrote.
+    pub read_returned_value: bool,
+}
+
+impl Ghost {
+    /// The recorded violation of `inv`, if any.
+    pub fn violation(&self, inv: Invariant) -> Option<&str> {
+        self.violations
+            .iter()
+            .find(|(i, _)| *i == inv)
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// Record a violation (only the first of each invariant is kept).
+    pub fn violate(&mut self, inv: Invariant, why: String) {
+        if self.violation(inv).is_none() {
+            self.violations.push((inv, why));
+            self.violations.sort_by_key(|(i, _)| *i);
+        }
+    }
+
+    pub fn value_committed(&self) -> bool {
+        self.committed.iter().any(|c| c.kind == EntryKind::Normal)
+    }
+
+    /// `leader` became leader of `term`: election safety.
+    pub fn observe_leader(&mut self, term: Term, leader: NodeId) {
+        if let Some(&(_, other)) = self
+            .leaders
+            .iter()
+            .find(|&&(t, l)| t == term && l != leader)
+        {
+            self.violate(
+                Invariant::ElectionSafety,
+                format!("n{leader} and n{other} were both elected leader of term {term}"),
+            );
+        }
+        if let Err(pos) = self.leaders.binary_search(&(term, leader)) {
+            self.leaders.insert(pos, (term, leader));
+        }
+    }
+
+    /// Server `node`, now in `term`, applied `entry`: state machine safety.
+    /// Returns whether the entry was news (committed for the first time).
+    pub fn observe_apply(
+        &mut self,
+        node: NodeId,
+        term: Term,
+        entry: &Entry,
+        crashed: bool,
+    ) -> bool {
+        let k = entry.index as usize - 1;
+        if let Some(known) = self.committed.get(k) {
+            if !known.same_entry(entry) {
+                self.violate(
+                    Invariant::StateMachineSafety,
+                    format!(
+                        "n{node} applied {} at index {} where {} was applied before",
+                        describe(entry.term, &entry.kind, &entry.data),
+                        entry.index,
+                        describe(known.term, &known.kind, &known.data)
+                    ),
+                );
+            }
+            return false;
+        }
+        if k != self.committed.len() {
+            self.violate(
+                Invariant::CoreContract,
+                format!(
+                    "n{node} applied index {} before index {}",
+                    entry.index,
+                    self.committed.len() + 1
+                ),
+            );
+            return false;
+        }
+        if entry.kind == EntryKind::Normal && crashed {
+            self.committed_after_crash = true;
+        }
+        self.committed.push(CommittedEntry {
+            term: entry.term,
+            kind: entry.kind.clone(),
+            data: entry.data.clone(),
+            commit_term: term,
+        });
+        true
+    }
+
+    /// Forget what can no longer matter, given the lowest current term of
+    /// any server (terms never decrease, also across restarts).
+    ///
+    /// - No server can still be elected in a term below `min_term` (it
+    ///   would need votes in that term), so those elections cannot clash
+    ///   with a later one.
+    /// - Leader completeness asks leaders of terms >= `commit_term` to hold
+    ///   an entry; every present and future leader has a term >= `min_term`,
+    ///   so any `commit_term <= min_term` asks the same as 0.
+    pub fn normalize(&mut self, min_term: Term) {
+        self.leaders.retain(|&(t, _)| t >= min_term);
+        for c in &mut self.committed {
+            if c.commit_term <= min_term {
+                c.commit_term = 0;
+            }
+        }
+    }
+}
+
+/// `(term,"v1")` or `(term,noop)`: an entry as the traces show it.
+pub fn describe(term: Term, kind: &EntryKind, data: &[u8]) -> String {
+    match kind {
+        EntryKind::Noop => format!("({term},noop)"),
+        EntryKind::Normal => format!("({term},{})", describe_value(data)),
+    }
+}
+
+/// A client value: `"v3"` for the model's one-byte values, else the bytes.
+pub fn describe_value(data: &[u8]) -> String {
+    match data {
+        [v] => format!("\"v{v}\""),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(index: u64, term: u64, v: u8) -> Entry {
+        Entry {
+            term,
+            index,
+            kind: EntryKind::Normal,
+            data: vec![v],
+        }
+    }
+
+    #[test]
+    fn two_leaders_in_a_term_violate_election_safety() {
+        let mut g = Ghost::default();
+        g.observe_leader(1, 1);
+        g.observe_leader(2, 2);
+        g.observe_leader(1, 1);
+        assert_eq!(g.violation(Invariant::ElectionSafety), None);
+        g.observe_leader(2, 3);
+        assert!(
+            g.violation(Invariant::ElectionSafety)
+                .unwrap()
+                .contains("term 2")
+        );
+    }
+
+    #[test]
+    fn different_entries_at_one_index_violate_state_machine_safety() {
+        let mut g = Ghost::default();
+        assert!(g.observe_apply(1, 1, &entry(1, 1, 1), false));
+        assert!(!g.observe_apply(2, 1, &entry(1, 1, 1), false));
+        assert_eq!(g.violation(Invariant::StateMachineSafety), None);
+        assert!(g.value_committed());
+        assert!(!g.committed_after_crash);
+        g.observe_apply(3, 2, &entry(1, 2, 2), true);
+        let why = g.violation(Invariant::StateMachineSafety).unwrap();
+        assert!(
+            why.contains("(2,\"v2\")") && why.contains("(1,\"v1\")"),
+            "{why}"
+        );
+        g.observe_apply(3, 2, &entry(3, 2, 2), true);
+        assert!(
+            g.violation(Invariant::CoreContract).is_some(),
+            "a gap is refused"
+        );
+    }
+
+    #[test]
+    fn normalize_forgets_only_unreachable_history() {
+        let mut g = Ghost::default();
+        g.observe_leader(1, 1);
+        g.observe_leader(2, 2);
+        g.observe_apply(1, 1, &entry(1, 1, 1), true);
+        g.observe_apply(2, 2, &entry(2, 2, 2), true);
+        assert!(g.committed_after_crash);
+        g.normalize(1);
+        assert_eq!(g.leaders, vec![(1, 1), (2, 2)]);
+        assert_eq!(g.committed[0].commit_term, 0);
+        assert_eq!(g.committed[1].commit_term, 2);
+        g.normalize(2);
+        assert_eq!(g.leaders, vec![(2, 2)]);
+        assert_eq!(g.committed[1].commit_term, 0);
+    }
+}

@@ -1,0 +1,49 @@
+//! The stateright model of the Raft core: exhaustive, bounded model checking
+//! of Raft's safety properties on the *same* `faultline-raft` code the nodes
+//! run (DESIGN.md invariant 1).
+//!
+//! A state holds every server's `RawNode` and the disk it persisted, the set
+//! of messages in flight, bounded counters (crashes, proposals, reads), ghost
+//! history for the properties, and the clients' history. Steps: deliver a
+//! message (or, with `--duplicating`, deliver and keep a copy; with
+//! `--lossy`, lose it), an election timeout (the server campaigns), a
+//! leader's heartbeat timeout, a crash with a restart from disk, a client
+//! proposal of a new value at a leader, a ReadIndex read at a leader. After
+//! each step the server's Ready loop runs to quiescence (`driver`).
+//!
+//! Module map: `options` (bounds), `state`, `network`, `action`,
+//! `raft_model` (the `Model`), `driver` (Ready loop), `ghost` and `clients`
+//! (history for properties; the register linearizability tester),
+//! `properties` (the named properties), `symmetry`, `render` (readable
+//! traces), `run` (checker runs and their results).
+//!
+//! What the model leaves out, on purpose: the cores run classic Raft
+//! (PreVote and CheckQuorum off) so the model compares with `raft.tla`;
+//! followers' tick counters never move (timeouts fire as whole actions);
+//! crashes happen between steps, never in the middle of a Ready (a crash
+//! after sending and before persisting looks like a lost message plus a
+//! crash, except for a leader's own unpersisted entries); the log is never
+//! compacted (no snapshots); identical messages in flight are one message.
+
+pub mod action;
+pub mod clients;
+pub mod driver;
+pub mod error;
+pub mod ghost;
+pub mod network;
+pub mod options;
+pub mod properties;
+pub mod raft_model;
+pub mod render;
+pub mod run;
+pub mod state;
+pub mod symmetry;
+
+pub use action::Action;
+pub use error::ModelError;
+pub use options::RaftModelOptions;
+pub use properties::{Expectation, Goal, Invariant, NamedProperty};
+pub use raft_model::RaftModel;
+pub use render::TraceStep;
+pub use run::{ModelRun, PropertyResult, SearchOptions, StopWhen, Verdict, check, explore};
+pub use state::ModelState;

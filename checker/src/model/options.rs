@@ -1,0 +1,182 @@
+//! The bounds and switches of one model-checking run (`RaftModelOptions`),
+//! their defaults, and their validation: bad bounds are a clear error, never
+//! a panic deep inside the checker.
+
+use faultline_raft::{BugSet, Config, NodeId};
+use serde::Serialize;
+
+use crate::model::error::ModelError;
+
+/// Bounds and fault switches of the Raft model. `Default` is the default
+/// configuration of `faultline model raft`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RaftModelOptions {
+    /// Number of servers (ids 1..=servers).
+    pub servers: usize,
+    /// No node campaigns beyond this term.
+    pub max_term: u64,
+    /// States where any log holds more entries than this are not explored
+    /// (entries include the Noop each new leader appends).
+    pub max_log: usize,
+    /// Crash-and-restart events allowed in one behaviour.
+    pub crashes: u8,
+    /// Client writes (each a distinct value) allowed in one behaviour.
+    pub proposals: u8,
+    /// Client ReadIndex reads allowed in one behaviour.
+    pub reads: u8,
+    /// The network may lose any message.
+    pub lossy: bool,
+    /// The network may deliver a message and keep a copy in flight.
+    pub duplicating: bool,
+    /// Planted bugs the cores run with.
+    pub bugs: BugSet,
+    /// Apply the sound part of symmetry reduction (see `symmetry`).
+    pub symmetry: bool,
+}
+
+impl Default for RaftModelOptions {
+    fn default() -> Self {
+        RaftModelOptions {
+            servers: 3,
+            max_term: 3,
+            max_log: 3,
+            crashes: 1,
+            proposals: 1,
+            reads: 1,
+            lossy: false,
+            duplicating: false,
+            bugs: BugSet::new(),
+            symmetry: true,
+        }
+    }
+}
+
+/// Largest accepted number of servers: the state space grows steeply with
+/// it, and ids must fit the renderer's `n1..n9`.
+pub const MAX_SERVERS: usize = 9;
+
+impl RaftModelOptions {
+    /// Refuse bounds the model cannot work with.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let bad = |what: String| Err(ModelError::BadBound(what));
+        if self.servers == 0 || self.servers > MAX_SERVERS {
+            return bad(format!(
+                "--servers must be between 1 and {MAX_SERVERS}, got {}",
+                self.servers
+            ));
+        }
+        if self.max_term == 0 || self.max_term > 100 {
+            return bad(format!(
+                "--max-term must be between 1 and 100, got {}",
+                self.max_term
+            ));
+        }
+        if self.max_log == 0 || self.max_log > 100 {
+            return bad(format!(
+                "--max-log must be between 1 and 100, got {}",
+                self.max_log
+            ));
+        }
+        if u16::from(self.proposals) + u16::from(self.reads) > 100 {
+            return bad(format!(
+                "--proposals plus --reads must be at most 100, got {}",
+                u16::from(self.proposals) + u16::from(self.reads)
+            ));
+        }
+        Ok(())
+    }
+
+    /// The ids of the servers, 1..=servers.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+        1..=self.servers as NodeId
+    }
+
+    /// The core configuration of server `id` in the model: classic Raft
+    /// (no PreVote, no CheckQuorum, see the module docs), the smallest
+    /// timers the core accepts, the same seed everywhere.
+    pub fn core_config(&self, id: NodeId) -> Config {
+        let mut config = Config::new(id, self.ids().collect(), 0);
+        config.election_tick = ELECTION_TICK;
+        config.heartbeat_tick = 1;
+        config.pre_vote = false;
+        config.check_quorum = false;
+        config.bugs = self.bugs.clone();
+        config
+    }
+
+    /// A one-line summary for humans.
+    pub fn describe(&self) -> String {
+        let bugs: Vec<&str> = self.bugs.iter().map(|b| b.name()).collect();
+        format!(
+            "{} servers, terms <= {}, log <= {}, crashes <= {}, proposals <= {}, reads <= {}{}{}{}",
+            self.servers,
+            self.max_term,
+            self.max_log,
+            self.crashes,
+            self.proposals,
+            self.reads,
+            if self.lossy { ", lossy" } else { "" },
+            if self.duplicating {
+                ", duplicating"
+            } else {
+                ""
+            },
+            if bugs.is_empty() {
+                String::new()
+            } else {
+                format!(", bugs {}", bugs.join(","))
+            }
+        )
+    }
+}
+
+/// The election timeout of the model's cores, in ticks. A leader's
+/// heartbeat action ticks it this many times, which returns its timers to
+/// where they were (see `raft_model`), so timer counters do not multiply
+/// the state space.
+pub const ELECTION_TICK: u32 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_bounds_are_refused() {
+        assert!(RaftModelOptions::default().validate().is_ok());
+        for bad in [
+            RaftModelOptions {
+                servers: 0,
+                ..Default::default()
+            },
+            RaftModelOptions {
+                servers: 10,
+                ..Default::default()
+            },
+            RaftModelOptions {
+                max_term: 0,
+                ..Default::default()
+            },
+            RaftModelOptions {
+                max_log: 0,
+                ..Default::default()
+            },
+            RaftModelOptions {
+                proposals: 90,
+                reads: 20,
+                ..Default::default()
+            },
+        ] {
+            let err = bad.validate().unwrap_err().to_string();
+            assert!(err.starts_with("--"), "{err}");
+        }
+    }
+
+    #[test]
+    fn core_config_is_accepted_by_the_core() {
+        let opts = RaftModelOptions::default();
+        for id in opts.ids() {
+            let node = faultline_raft::RawNode::new(opts.core_config(id), Default::default());
+            assert!(node.is_ok(), "{:?}", node.err());
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! The named properties of the Raft model: what each one claims, whether it
+//! must hold always or be reached sometimes, and the checks of those that
+//! are read off the current state (log matching, leader completeness,
+//! committed-entries-durable). Properties about transitions and history
+//! (election safety, state machine safety, leader append-only, linearizable
+//! reads) are checked as each step happens, in `ghost` and `clients`, and
+//! leave a mark in the state that the property reads.
+
+use faultline_raft::{Entry, Role};
+use serde::Serialize;
+
+use crate::model::state::ModelState;
+
+/// Whether a property must hold in every reachable state, or must hold in
+/// at least one (so the model cannot pass by doing nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expectation {
+    Always,
+    Sometimes,
+}
+
+impl Expectation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Expectation::Always => "always",
+            Expectation::Sometimes => "sometimes",
+        }
+    }
+}
+
+/// The always-properties (invariants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Invariant {
+    /// At most one leader is elected in any term.
+    ElectionSafety,
+    /// If two logs hold an entry with the same index and term, they are
+    /// identical up to that index.
+    LogMatching,
+    /// A leader's log holds every entry committed in an earlier (or its own)
+    /// term.
+    LeaderCompleteness,
+    /// No two servers apply different entries at the same index.
+    StateMachineSafety,
+    /// A leader never overwrites or deletes entries of its log during its term.
+    LeaderAppendOnly,
+    /// Every committed entry is on the durable disk of a quorum, so it
+    /// survives any crashes.
+    CommittedEntriesDurable,
+    /// Client writes (proposals) and ReadIndex reads form a linearizable
+    /// register history.
+    LinearizableReads,
+    /// The core keeps its own contract with the model: it restarts from the
+    /// disk it asked to be written, accepts every message its correct peers
+    /// send, and hands out read states only for applied indexes.
+    CoreContract,
+}
+
+impl Invariant {
+    pub const ALL: [Invariant; 8] = [
+        Invariant::ElectionSafety,
+        Invariant::LogMatching,
+        Invariant::LeaderCompleteness,
+        Invariant::StateMachineSafety,
+        Invariant::LeaderAppendOnly,
+        Invariant::CommittedEntriesDurable,
+        Invariant::LinearizableReads,
+        Invariant::CoreContract,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::ElectionSafety => "election-safety",
+            Invariant::LogMatching => "log-matching",
+            Invariant::LeaderCompleteness => "leader-completeness",
+            Invariant::StateMachineSafety => "state-machine-safety",
+            Invariant::LeaderAppendOnly => "leader-append-only",
+            Invariant::CommittedEntriesDurable => "committed-entries-durable",
+            Invariant::LinearizableReads => "linearizable-reads",
+            Invariant::CoreContract => "core-contract",
+        }
+    }
+
+    /// Why the invariant fails in `state`, or None when it holds there.
+    pub fn violation(self, state: &ModelState) -> Option<String> {
+        match self {
+            Invariant::LogMatching => log_matching(state),
+            Invariant::LeaderCompleteness => leader_completeness(state),
+            Invariant::CommittedEntriesDurable => committed_durable(state),
+            // Checked as steps happen; the first violation is recorded.
+            _ => state.ghost.violation(self).map(str::to_string),
+        }
+    }
+}
+
+/// The sometimes-properties (reachability goals).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Goal {
+    LeaderElected,
+    ValueCommitted,
+    ValueCommittedAfterCrash,
+    ReadReturnsCommittedValue,
+}
+
+impl Goal {
+    pub const ALL: [Goal; 4] = [
+        Goal::LeaderElected,
+        Goal::ValueCommitted,
+        Goal::ValueCommittedAfterCrash,
+        Goal::ReadReturnsCommittedValue,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Goal::LeaderElected => "a-leader-is-elected",
+            Goal::ValueCommitted => "a-value-is-committed",
+            Goal::ValueCommittedAfterCrash => "a-value-is-committed-after-a-crash",
+            Goal::ReadReturnsCommittedValue => "a-read-returns-a-committed-value",
+        }
+    }
+
+    pub fn reached(self, state: &ModelState) -> bool {
+        match self {
+            Goal::LeaderElected => state.servers.iter().any(|s| s.core.role() == Role::Leader),
+            Goal::ValueCommitted => state.ghost.value_committed(),
+            Goal::ValueCommittedAfterCrash => state.ghost.committed_after_crash,
+            Goal::ReadReturnsCommittedValue => state.ghost.read_returned_value,
+        }
+    }
+}
+
+/// A property of either kind, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum NamedProperty {
+    Always(Invariant),
+    Sometimes(Goal),
+}
+
+impl NamedProperty {
+    /// Every property, invariants first, in report order.
+    pub fn all() -> Vec<NamedProperty> {
+        Invariant::ALL
+            .into_iter()
+            .map(NamedProperty::Always)
+            .chain(Goal::ALL.into_iter().map(NamedProperty::Sometimes))
+            .collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            NamedProperty::Always(i) => i.name(),
+            NamedProperty::Sometimes(g) => g.name(),
+        }
+    }
+
+    pub fn expectation(self) -> Expectation {
+        match self {
+            NamedProperty::Always(_) => Expectation::Always,
+            NamedProperty::Sometimes(_) => Expectation::Sometimes,
+        }
+    }
+
+    pub fn by_name(name: &str) -> Option<NamedProperty> {
+        NamedProperty::all().into_iter().find(|p| p.name() == name)
+    }
+}
+
+fn log_matching(state: &ModelState) -> Option<String> {
+    let logs: Vec<&[Entry]> = state.servers.iter().map(|s| s.core.log_entries()).collect();
+    for (i, a) in logs.iter().enumerate() {
+        for (j, b) in logs.iter().enumerate().skip(i + 1) {
+            // The highest index where both hold an entry of the same term.
+            let common = a.len().min(b.len());
+            let Some(k) = (0..common).rev().find(|&k| a[k].term == b[k].term) else {
+                continue;
+            };
+            if a[..=k] != b[..=k] {
+                return Some(format!(
+                    "n{} and n{} both hold term {} at index {} but differ at or before it",
+                    i + 1,
+                    j + 1,
+                    a[k].term,
+                    a[k].index
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn leader_completeness(state: &ModelState) -> Option<String> {
+    for (i, s) in state.servers.iter().enumerate() {
+        if s.core.role() != Role::Leader {
+            continue;
+        }
+        let term = s.core.term();
+        for (k, c) in state.ghost.committed.iter().enumerate() {
+            let index = k as u64 + 1;
+            if c.commit_term <= term && s.core.term_at(index) != Some(c.term) {
+                return Some(format!(
+                    "leader n{} of term {term} lacks entry {index} (term {}) committed in term {}",
+                    i + 1,
+                    c.term,
+                    c.commit_term
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn committed_durable(state: &ModelState) -> Option<String> {
+    let quorum = state.servers.len() / 2 + 1;
+    for (k, c) in state.ghost.committed.iter().enumerate() {
+        let on_disk = state
+            .servers
+            .iter()
+            .filter(|s| {
+                s.disk
+                    .entries
+                    .iter()
+                    .any(|e| e.index == k as u64 + 1 && c.same_entry(e))
+            })
+            .count();
+        if on_disk < quorum {
+            return Some(format!(
+                "committed entry {} (term {}) is durable on {on_disk} servers, fewer than a quorum of {quorum}",
+                k + 1,
+                c.term
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found_by_name() {
+        let all = NamedProperty::all();
+        for p in &all {
+            assert_eq!(NamedProperty::by_name(p.name()), Some(*p));
+        }
+        let mut names: Vec<_> = all.iter().map(|p| p.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        assert_eq!(NamedProperty::by_name("no-such-property"), None);
+    }
+}

@@ -1,0 +1,284 @@
+//! `RaftModel`: the stateright `Model` whose servers are `faultline-raft`
+//! cores. A custom `Model` rather than stateright's actor framework: the
+//! core is already a pure state machine with its own Ready protocol, so
+//! wrapping it in actors would add a second message layer and timer model
+//! and hide the disk; driving `RawNode` directly keeps the state small (the
+//! cores, their disks, one set of messages) and each step cheap.
+//!
+//! Timers fire nondeterministically: `Timeout(n)` makes a follower or
+//! candidate campaign (what its election timer would do), `Heartbeat(n)`
+//! ticks a leader through one election period. Nothing else ticks, so the
+//! tick counters inside the cores stay put and do not split states.
+
+use std::sync::Arc;
+
+use faultline_raft::{Config, NodeId, PersistedState, RawNode, Role};
+use stateright::{Model, Property};
+
+use crate::model::action::Action;
+use crate::model::driver::drive;
+use crate::model::error::ModelError;
+use crate::model::network::Network;
+use crate::model::options::{ELECTION_TICK, RaftModelOptions};
+use crate::model::properties::{Goal, Invariant};
+use crate::model::render;
+use crate::model::state::{ModelState, Server, index_of};
+use crate::model::symmetry::all_servers_interchangeable;
+
+/// The Raft model over `servers` real cores.
+#[derive(Debug, Clone)]
+pub struct RaftModel {
+    opts: RaftModelOptions,
+    configs: Vec<Config>,
+}
+
+impl RaftModel {
+    /// A model with these bounds; refuses bad bounds.
+    pub fn new(opts: RaftModelOptions) -> Result<RaftModel, ModelError> {
+        opts.validate()?;
+        let configs: Vec<Config> = opts.ids().map(|id| opts.core_config(id)).collect();
+        for c in &configs {
+            RawNode::new(c.clone(), PersistedState::default())?;
+        }
+        Ok(RaftModel { opts, configs })
+    }
+
+    pub fn options(&self) -> &RaftModelOptions {
+        &self.opts
+    }
+
+    /// The initial state: every server fresh, nothing in flight.
+    pub fn init_state(&self) -> ModelState {
+        let servers = self
+            .configs
+            .iter()
+            .map(|c| {
+                let core = RawNode::new(c.clone(), PersistedState::default())
+                    .expect("configuration checked in RaftModel::new");
+                Arc::new(Server {
+                    core,
+                    disk: PersistedState::default(),
+                })
+            })
+            .collect();
+        ModelState {
+            servers,
+            network: Network::default(),
+            crashes: 0,
+            proposals: 0,
+            reads: 0,
+            ghost: Default::default(),
+            clients: Default::default(),
+        }
+    }
+
+    /// Apply `action` to `state`; None when the action does not apply.
+    fn step(&self, state: &ModelState, action: &Action) -> Option<ModelState> {
+        let mut next = state.clone();
+        let id = match action {
+            Action::Deliver(m) | Action::Duplicate(m) => {
+                if !next.network.contains(m) {
+                    return None;
+                }
+                if matches!(action, Action::Deliver(_)) {
+                    next.network.remove(m);
+                }
+                let k = index_of(m.to);
+                if let Err(e) = Arc::make_mut(&mut next.servers[k]).core.step(m.clone()) {
+                    Arc::make_mut(&mut next.ghost).violate(
+                        Invariant::CoreContract,
+                        format!("n{} refused {}: {e}", m.to, render::message(m)),
+                    );
+                }
+                m.to
+            }
+            Action::Drop(m) => {
+                return next.network.remove(m).then_some(next);
+            }
+            Action::Timeout(id) => {
+                Arc::make_mut(&mut next.servers[index_of(*id)])
+                    .core
+                    .campaign();
+                *id
+            }
+            Action::Heartbeat(id) => {
+                let core = &mut Arc::make_mut(&mut next.servers[index_of(*id)]).core;
+                for _ in 0..ELECTION_TICK {
+                    core.tick();
+                }
+                *id
+            }
+            Action::Crash(id) => {
+                let server = Arc::make_mut(&mut next.servers[index_of(*id)]);
+                let config = self.configs[index_of(*id)].clone();
+                match RawNode::new(config, server.disk.clone()) {
+                    Ok(core) => server.core = core,
+                    Err(e) => Arc::make_mut(&mut next.ghost).violate(
+                        Invariant::CoreContract,
+                        format!("n{id} cannot restart from its own disk: {e}"),
+                    ),
+                }
+                next.crashes += 1;
+                Arc::make_mut(&mut next.clients).disconnect(*id);
+                *id
+            }
+            Action::Propose(id, value) => {
+                let core = &mut Arc::make_mut(&mut next.servers[index_of(*id)]).core;
+                let index = core.propose(vec![*value]).ok()?;
+                Arc::make_mut(&mut next.clients).invoke_write(*id, index, *value);
+                next.proposals += 1;
+                *id
+            }
+            Action::Read(id) => {
+                let term = next.server(*id).core.term();
+                let ctx = Arc::make_mut(&mut next.clients).invoke_read(*id, term);
+                let core = &mut Arc::make_mut(&mut next.servers[index_of(*id)]).core;
+                core.read_index(ctx).ok()?;
+                next.reads += 1;
+                *id
+            }
+        };
+        drive(&mut next, id);
+        self.after_step(state, &mut next, id);
+        Some(next)
+    }
+
+    /// Checks of the step that just changed server `id`, and bookkeeping.
+    fn after_step(&self, before: &ModelState, next: &mut ModelState, id: NodeId) {
+        let (was, now) = (&before.server(id).core, &next.server(id).core);
+        let term = now.term();
+        let leads = now.role() == Role::Leader;
+        let led = was.role() == Role::Leader && was.term() == term;
+        let overwrote =
+            (leads && led && !now.log_entries().starts_with(was.log_entries())).then(|| {
+                format!(
+                    "leader n{id} of term {term} changed its log from {} to {}",
+                    render::log(was.log_entries()),
+                    render::log(now.log_entries())
+                )
+            });
+        if leads && !led {
+            Arc::make_mut(&mut next.ghost).observe_leader(term, id);
+        }
+        if let Some(why) = overwrote {
+            Arc::make_mut(&mut next.ghost).violate(Invariant::LeaderAppendOnly, why);
+        }
+        let leader_of = leads.then_some(term);
+        if next.clients.pending.iter().any(|p| p.node == id) {
+            Arc::make_mut(&mut next.clients).drop_stale_reads(id, leader_of);
+        }
+        let min_term = next.min_term();
+        let ghost = &next.ghost;
+        let stale = ghost.leaders.first().is_some_and(|&(t, _)| t < min_term)
+            || ghost
+                .committed
+                .iter()
+                .any(|c| c.commit_term != 0 && c.commit_term <= min_term);
+        if stale {
+            Arc::make_mut(&mut next.ghost).normalize(min_term);
+        }
+    }
+}
+
+fn always<const I: usize>(_: &RaftModel, s: &ModelState) -> bool {
+    Invariant::ALL[I].violation(s).is_none()
+}
+
+fn sometimes<const G: usize>(_: &RaftModel, s: &ModelState) -> bool {
+    Goal::ALL[G].reached(s)
+}
+
+type Condition = fn(&RaftModel, &ModelState) -> bool;
+
+const ALWAYS: [Condition; Invariant::ALL.len()] = [
+    always::<0>,
+    always::<1>,
+    always::<2>,
+    always::<3>,
+    always::<4>,
+    always::<5>,
+    always::<6>,
+    always::<7>,
+];
+
+const SOMETIMES: [Condition; Goal::ALL.len()] = [
+    sometimes::<0>,
+    sometimes::<1>,
+    sometimes::<2>,
+    sometimes::<3>,
+];
+
+impl Model for RaftModel {
+    type State = ModelState;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<ModelState> {
+        vec![self.init_state()]
+    }
+
+    fn actions(&self, state: &ModelState, actions: &mut Vec<Action>) {
+        for m in state.network.iter() {
+            actions.push(Action::Deliver(m.clone()));
+            if self.opts.duplicating {
+                actions.push(Action::Duplicate(m.clone()));
+            }
+            if self.opts.lossy {
+                actions.push(Action::Drop(m.clone()));
+            }
+        }
+        let movers = if self.opts.symmetry && all_servers_interchangeable(state) {
+            1
+        } else {
+            state.servers.len()
+        };
+        for s in state.servers.iter().take(movers) {
+            let (id, core) = (s.core.id(), &s.core);
+            let leader = core.role() == Role::Leader;
+            if leader {
+                actions.push(Action::Heartbeat(id));
+                if state.proposals < self.opts.proposals
+                    && core.last_index() < self.opts.max_log as u64
+                {
+                    actions.push(Action::Propose(id, state.proposals + 1));
+                }
+                if state.reads < self.opts.reads {
+                    actions.push(Action::Read(id));
+                }
+            } else if core.term() < self.opts.max_term {
+                actions.push(Action::Timeout(id));
+            }
+            if state.crashes < self.opts.crashes {
+                actions.push(Action::Crash(id));
+            }
+        }
+    }
+
+    fn next_state(&self, state: &ModelState, action: Action) -> Option<ModelState> {
+        self.step(state, &action)
+    }
+
+    fn within_boundary(&self, state: &ModelState) -> bool {
+        let max = self.opts.max_log as u64;
+        state.servers.iter().all(|s| s.core.last_index() <= max)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        let always = Invariant::ALL
+            .iter()
+            .zip(ALWAYS)
+            .map(|(i, c)| Property::always(i.name(), c));
+        let sometimes = Goal::ALL
+            .iter()
+            .zip(SOMETIMES)
+            .map(|(g, c)| Property::sometimes(g.name(), c));
+        always.chain(sometimes).collect()
+    }
+
+    fn format_action(&self, action: &Action) -> String {
+        render::action(action)
+    }
+
+    fn format_step(&self, last: &ModelState, action: Action) -> Option<String> {
+        self.next_state(last, action).map(|s| render::state(&s))
+    }
+}

@@ -1,0 +1,177 @@
+//! Running the checker over a `RaftModel` and summarising the result:
+//! counts, rate, and for each named property whether it holds (or was
+//! reached), with the shortest trace found.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use serde::Serialize;
+use stateright::{Checker, HasDiscoveries, Model};
+use tracing::info;
+
+use crate::model::error::ModelError;
+use crate::model::options::RaftModelOptions;
+use crate::model::properties::{Expectation, NamedProperty};
+use crate::model::raft_model::RaftModel;
+use crate::model::render::{TraceStep, trace};
+
+/// When the search may stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StopWhen {
+    /// At the first counterexample to any always-property (the default:
+    /// a bug is reported as soon as it is found).
+    #[default]
+    FirstViolation,
+    /// Only when the state space is exhausted (or every property has a
+    /// discovery), so every violated property gets its own trace.
+    Exhausted,
+}
+
+/// How to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchOptions {
+    /// Checker threads. With one thread the search is strictly breadth
+    /// first, so each trace is a shortest one; with more, traces are
+    /// breadth-first-ish and may be a little longer.
+    pub threads: usize,
+    pub stop: StopWhen,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            threads: 1,
+            stop: StopWhen::FirstViolation,
+        }
+    }
+}
+
+/// The outcome of one property.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PropertyResult {
+    pub name: &'static str,
+    pub expectation: Expectation,
+    /// Always-properties: false with a counterexample, true when the search
+    /// was complete without one, None (unknown) when it stopped early.
+    /// Sometimes-properties: true with an example, false when the complete
+    /// search found none, None when it stopped early.
+    pub holds: Option<bool>,
+    /// The counterexample (always) or example (sometimes).
+    pub trace: Option<Vec<TraceStep>>,
+}
+
+/// The outcome of a model-checking run; serialises to the `--json` shape.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelRun {
+    /// The whole bounded state space was explored.
+    pub complete: bool,
+    pub unique_states: usize,
+    /// States generated, repeats included.
+    pub states: usize,
+    pub max_depth: usize,
+    pub elapsed_s: f64,
+    /// Unique states per second of wall-clock time.
+    pub states_per_s: f64,
+    pub properties: Vec<PropertyResult>,
+}
+
+/// The overall verdict, mapped to exit codes by the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every always-property holds and every sometimes-property was reached.
+    Holds,
+    /// A counterexample was found, or a sometimes-property is unreachable.
+    Violated,
+    /// The search stopped before it could tell.
+    Unknown,
+}
+
+impl ModelRun {
+    pub fn verdict(&self) -> Verdict {
+        if self.properties.iter().any(|p| p.holds == Some(false)) {
+            Verdict::Violated
+        } else if self.properties.iter().all(|p| p.holds == Some(true)) {
+            Verdict::Holds
+        } else {
+            Verdict::Unknown
+        }
+    }
+
+    pub fn property(&self, name: &str) -> Option<&PropertyResult> {
+        self.properties.iter().find(|p| p.name == name)
+    }
+}
+
+/// Check the Raft model with these bounds.
+pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, ModelError> {
+    if search.threads == 0 || search.threads > 256 {
+        return Err(ModelError::BadBound(format!(
+            "--threads must be between 1 and 256, got {}",
+            search.threads
+        )));
+    }
+    let model = RaftModel::new(opts)?;
+    info!(bounds = %model.options().describe(), threads = search.threads, "model checking raft");
+    let properties = NamedProperty::all();
+    let all_names: BTreeSet<&'static str> = properties.iter().map(|p| p.name()).collect();
+    let finish = match search.stop {
+        StopWhen::FirstViolation => HasDiscoveries::AnyFailures,
+        StopWhen::Exhausted => HasDiscoveries::AllOf(all_names.clone()),
+    };
+    let started = Instant::now();
+    let checker = model
+        .checker()
+        .threads(search.threads)
+        .finish_when(finish.clone())
+        .spawn_bfs()
+        .join();
+    let elapsed_s = started.elapsed().as_secs_f64();
+    let discoveries = checker.discoveries();
+    let found: BTreeSet<&'static str> = discoveries.keys().copied().collect();
+    let stopped_early = finish.matches(&found, &checker.model().properties());
+    let complete = !stopped_early;
+    let results = properties
+        .iter()
+        .map(|p| {
+            let path = discoveries.get(p.name()).cloned();
+            let holds = match (p.expectation(), &path, complete) {
+                (Expectation::Always, Some(_), _) => Some(false),
+                (Expectation::Sometimes, Some(_), _) => Some(true),
+                (Expectation::Always, None, true) => Some(true),
+                (Expectation::Sometimes, None, true) => Some(false),
+                (_, None, false) => None,
+            };
+            PropertyResult {
+                name: p.name(),
+                expectation: p.expectation(),
+                holds,
+                trace: path.map(trace),
+            }
+        })
+        .collect();
+    let unique_states = checker.unique_state_count();
+    Ok(ModelRun {
+        complete,
+        unique_states,
+        states: checker.state_count(),
+        max_depth: checker.max_depth(),
+        elapsed_s,
+        states_per_s: if elapsed_s > 0.0 {
+            unique_states as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        properties: results,
+    })
+}
+
+/// Serve stateright's Explorer web UI for the model at `addr` (blocks).
+pub fn explore(opts: RaftModelOptions, threads: usize, addr: &str) -> Result<(), ModelError> {
+    let model = RaftModel::new(opts)?;
+    // tiny_http panics on a bad address: find out first, with a clear error.
+    drop(std::net::TcpListener::bind(addr).map_err(|e| {
+        ModelError::BadBound(format!("--explore {addr}: cannot listen there: {e}"))
+    })?);
+    model.checker().threads(threads.max(1)).serve(addr);
+    Ok(())
+}
