@@ -5,5 +5,6 @@
 //! binary, the deterministic simulator (`sim`) and the harness that starts
 //! nodes (on loopback or in network namespaces).
 
+pub mod rpc;
 pub mod sim;
 pub mod storage;
