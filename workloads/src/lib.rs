@@ -1,4 +1,30 @@
-//! faultline-workloads: operation generators, clients and history recording.
+//! faultline-workloads: the Jepsen-style pieces on the client side of a test.
 //!
-//! It will own the `register` and `append` workloads and the streaming
-//! `history.jsonl` recorder.
+//! - [`op`]: an operation ([`Op`]) and what became of it ([`Outcome`]).
+//! - [`client`] / [`db`]: the two protocols a system under test implements
+//!   (Jepsen's Client and DB): invoke an operation; start, kill, pause and
+//!   inspect nodes. The kvnode cluster is one implementation, etcd another.
+//! - [`generator`]: seeded operation generators, `register` and `append`.
+//! - [`history`]: the streaming `history.jsonl` recorder (one monotonic clock).
+//! - [`stats`]: live counters for progress lines and the results summary.
+//! - [`rate`]: an optional global rate limit.
+//! - [`runner`]: the client workers: one process at a time per worker, a new
+//!   process number after an unknown outcome, and the final reads.
+
+pub mod client;
+pub mod db;
+pub mod error;
+pub mod generator;
+pub mod history;
+pub mod op;
+pub mod rate;
+pub mod runner;
+pub mod stats;
+
+pub use client::{Client, ClientFactory};
+pub use db::{Db, NodeState};
+pub use error::WorkloadError;
+pub use generator::{Generator, WorkloadKind, WorkloadOptions};
+pub use history::{HistoryWriter, Process};
+pub use op::{F, Op, Outcome};
+pub use stats::Stats;

@@ -1,0 +1,44 @@
+//! The database protocol (Jepsen's DB): the node-level controls the nemesis
+//! and the runner need from a system under test, whatever it is (kvnode
+//! processes, etcd members). Blocking calls; the nemesis runs them on its own
+//! thread.
+
+use serde::Serialize;
+
+use crate::error::WorkloadError;
+
+/// What a node says about itself (the fields of DESIGN.md's node status the
+/// nemesis and the runner use).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NodeState {
+    pub node: String,
+    /// `leader`, `follower`, `candidate`, ...
+    pub role: String,
+    pub term: u64,
+    /// The leader this node believes in, by node name.
+    pub leader: Option<String>,
+    pub applied: u64,
+}
+
+/// Node-level control of a running system under test.
+pub trait Db: Send + Sync {
+    /// The node names, in a stable order.
+    fn nodes(&self) -> Vec<String>;
+    /// SIGKILL the node's process (its data stays).
+    fn kill(&self, node: &str) -> Result<(), WorkloadError>;
+    /// Start a killed node again on its data.
+    fn restart(&self, node: &str) -> Result<(), WorkloadError>;
+    /// SIGSTOP the node's process.
+    fn pause(&self, node: &str) -> Result<(), WorkloadError>;
+    /// SIGCONT the node's process.
+    fn resume(&self, node: &str) -> Result<(), WorkloadError>;
+    /// Ask a node for its status; `Err` when it does not answer.
+    fn status(&self, node: &str) -> Result<NodeState, WorkloadError>;
+
+    /// The current leader, if some answering node claims to be it.
+    fn leader(&self) -> Option<String> {
+        self.nodes()
+            .into_iter()
+            .find(|n| self.status(n).map(|s| s.role == "leader").unwrap_or(false))
+    }
+}
