@@ -28,7 +28,11 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             }
         }
     }
-    let opts = SimOptions { servers: args.servers, steps: args.steps, bugs };
+    let opts = SimOptions {
+        servers: args.servers,
+        steps: args.steps,
+        bugs,
+    };
     if let Err(e) = opts.validate() {
         eprintln!("faultline sim: {e}");
         return Ok(EXIT_UNKNOWN);
@@ -49,7 +53,10 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             opts.servers,
             opts.steps,
             threads,
-            args.bug.as_deref().map(|b| format!(", bug {b}")).unwrap_or_default()
+            args.bug
+                .as_deref()
+                .map(|b| format!(", bug {b}"))
+                .unwrap_or_default()
         );
     }
     let started = Instant::now();
@@ -61,7 +68,11 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let per_s = if elapsed > 0.0 { summary.seeds as f64 / elapsed } else { 0.0 };
+    let per_s = if elapsed > 0.0 {
+        summary.seeds as f64 / elapsed
+    } else {
+        0.0
+    };
 
     if args.json {
         let first_violation = summary.first_violation.as_ref().map(|f| {
@@ -96,7 +107,11 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         if let Some(f) = &summary.first_violation {
             println!(
                 "\nfirst violation: seed {} — {} at t={} (step {})\n  {}\n\nlast events:",
-                f.seed, f.violation.property, f.violation.time, f.violation.step, f.violation.detail
+                f.seed,
+                f.violation.property,
+                f.violation.time,
+                f.violation.step,
+                f.violation.detail
             );
             for line in &f.trace {
                 println!("  {line}");
@@ -106,11 +121,18 @@ pub fn run(args: &SimArgs) -> Result<u8> {
                 f.seed,
                 opts.servers,
                 opts.steps,
-                args.bug.as_deref().map(|b| format!(" --bug {b}")).unwrap_or_default()
+                args.bug
+                    .as_deref()
+                    .map(|b| format!(" --bug {b}"))
+                    .unwrap_or_default()
             );
         }
     }
-    Ok(if summary.violations > 0 { EXIT_INVALID } else { EXIT_VALID })
+    Ok(if summary.violations > 0 {
+        EXIT_INVALID
+    } else {
+        EXIT_VALID
+    })
 }
 
 /// A first seed when none was given: from the clock (printed, so the run can be repeated).

@@ -22,6 +22,10 @@ pub const LIVENESS_TICKS: u64 = 100;
 /// The largest cluster the simulator accepts.
 pub const MAX_SERVERS: usize = 15;
 
+/// Clients hold back while the target has this many uncommitted entries
+/// (bounded client concurrency, as real clients have).
+pub const MAX_BACKLOG: u64 = 32;
+
 const CLIENT_TIMER: u32 = 0;
 const FAULT_TIMER: u32 = 1;
 
@@ -85,9 +89,14 @@ pub fn run_seed(opts: &SimOptions, seed: u64, trace: Trace) -> Result<SeedOutcom
     let mut schedule = Schedule::new(seed);
     let mut clients = Rng::new(seed, 5);
     let read_ratio = [0.2, 0.4, 0.6][clients.index(3)];
-    let op_gap = clients.range(TICK / 2, 2 * TICK);
-    if clients.chance(0.35) {
-        world.bounce_voters = 0.3;
+    // Under Figure 8 churn the schedule itself hands commands to leaders.
+    let op_gap = if schedule.profile == Profile::Figure8 {
+        clients.range(3 * TICK, 8 * TICK)
+    } else {
+        clients.range(TICK / 2, 2 * TICK)
+    };
+    if clients.chance(0.4) {
+        world.bounce_voters = 0.5;
     }
 
     let heal_step = opts.steps * 2 / 3;
@@ -151,7 +160,7 @@ fn client_op(world: &mut World, rng: &mut Rng, read_ratio: f64) {
     };
     if rng.chance(read_ratio) {
         let _ = world.read(target);
-    } else {
+    } else if world.backlog(target) < MAX_BACKLOG {
         let _ = world.propose(target);
     }
 }

@@ -61,6 +61,9 @@ pub enum Profile {
     Partitions,
     /// Long isolations, then the leader dies as a stale node rejoins.
     Stale,
+    /// The lab's Figure 8 test: crash each leader soon after it is elected,
+    /// restarting nodes so that a majority stays up.
+    Figure8,
 }
 
 impl Profile {
@@ -72,6 +75,7 @@ impl Profile {
             Profile::LeaderChurn => [2, 2, 3, 0, 20, 10, 3, 1, 22, 3, 1, 1, 4, 2, 2],
             Profile::Partitions => [12, 8, 14, 8, 2, 1, 1, 0, 6, 2, 3, 3, 12, 4, 3],
             Profile::Stale => [4, 10, 12, 2, 6, 2, 2, 0, 8, 2, 1, 1, 6, 2, 14],
+            Profile::Figure8 => [0; 15],
         }
     }
 
@@ -79,6 +83,7 @@ impl Profile {
     fn pace(self) -> (u64, u64) {
         match self {
             Profile::LeaderChurn => (1, 15),
+            Profile::Figure8 => (1, 3),
             Profile::Mixed => (2, 30),
             Profile::Partitions | Profile::Stale => (5, 40),
         }
@@ -91,27 +96,39 @@ pub struct Schedule {
     rng: Rng,
     pub profile: Profile,
     weights: [u32; 15],
+    /// The Figure 8 profile's next node to crash.
+    victim: Option<usize>,
 }
 
 impl Schedule {
     pub fn new(seed: u64) -> Schedule {
         let mut rng = Rng::new(seed, 3);
-        let profile = match rng.below(4) {
+        let profile = match rng.below(5) {
             0 => Profile::Mixed,
             1 => Profile::LeaderChurn,
             2 => Profile::Partitions,
-            _ => Profile::Stale,
+            3 => Profile::Stale,
+            _ => Profile::Figure8,
         };
         Schedule {
             rng,
             profile,
             weights: profile.weights(),
+            victim: None,
         }
     }
 
     /// Virtual time until the next action.
     pub fn next_gap(&mut self) -> u64 {
         let (lo, hi) = self.profile.pace();
+        if self.profile == Profile::Figure8 {
+            // As the lab: mostly a short pause, now and then up to half an election timeout.
+            return if self.rng.chance(0.1) {
+                self.rng.range(1, 10 * TICK)
+            } else {
+                self.rng.range(1, 13)
+            };
+        }
         self.rng.range(lo * TICK, hi * TICK)
     }
 
@@ -129,6 +146,10 @@ impl Schedule {
 
     /// Draws one action and applies it to the world.
     pub fn act(&mut self, world: &mut World) -> Fault {
+        if self.profile == Profile::Figure8 {
+            self.figure8_step(world);
+            return Fault::CrashLeader;
+        }
         let fault = self.pick();
         self.apply(fault, world);
         fault
@@ -266,6 +287,34 @@ impl Schedule {
         }
     }
 
+    /// One iteration of the lab's Figure 8 loop: crash the leader found by
+    /// the previous iteration (sometimes in the middle of its next write);
+    /// when fewer than a majority are up, restart one random node; then maybe hand
+    /// one command to the current leader and remember it as the next victim.
+    fn figure8_step(&mut self, world: &mut World) {
+        if let Some(victim) = self.victim.take() {
+            if self.rng.chance(0.2) {
+                world.crash_at_next_write(victim);
+            } else {
+                world.crash(victim);
+            }
+        }
+        if world.alive().len() < world.majority() {
+            let s = self.rng.index(world.size());
+            world.restart(s);
+        }
+        let leaders = world.leaders();
+        if !leaders.is_empty() {
+            let leader = leaders[self.rng.index(leaders.len())];
+            // Half the time the leader gets no command of its own term: it
+            // then only spreads older entries before it dies.
+            if self.rng.chance(0.5) {
+                let _ = world.propose(leader);
+            }
+            self.victim = Some(leader);
+        }
+    }
+
     /// After crashing the leader, keep enough nodes up that an election can succeed.
     fn keep_quorum_possible(&mut self, world: &mut World) {
         let n = world.size();
@@ -307,6 +356,6 @@ mod tests {
         let profiles: std::collections::BTreeSet<String> = (0..64)
             .map(|s| format!("{:?}", Schedule::new(s).profile))
             .collect();
-        assert_eq!(profiles.len(), 4);
+        assert_eq!(profiles.len(), 5);
     }
 }

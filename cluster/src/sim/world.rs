@@ -422,8 +422,8 @@ impl World {
             && matches!(msg.body, MessageBody::RequestVoteResponse { reject: false })
             && self.fault_rng.chance(self.bounce_voters)
         {
-            let down = self.fault_rng.range(1, 3);
-            let up = down + self.fault_rng.range(1, TICK);
+            let down = self.fault_rng.range(0, 1);
+            let up = down + self.fault_rng.range(1, 3);
             self.schedule(down, Delayed::Crash(from));
             self.schedule(up, Delayed::Restart(from));
         }
@@ -684,6 +684,12 @@ impl World {
                 format!("n{id} could not restart from its disk: {e}"),
             );
         }
+    }
+
+    /// Entries node `i` holds beyond its commit index.
+    pub fn backlog(&self, i: usize) -> u64 {
+        let node = &self.nodes[i];
+        node.disk.last_index().saturating_sub(node.commit)
     }
 
     /// Node indices that are running.
