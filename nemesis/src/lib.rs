@@ -1,4 +1,31 @@
-//! faultline-nemesis: faults and fault schedules.
+//! faultline-nemesis: faults, their schedules, and the thread that applies
+//! them during a run.
 //!
-//! It will own the fault packages (kill, pause, partition, clock, packet loss,
-//! shard moves), each with its schedule, final heal and plot colour.
+//! - [`package`]: the [`Package`] abstraction (Jepsen's nemesis package): a
+//!   name, a plot colour, a fault it starts and stops, a final heal.
+//! - [`kill`], [`pause`]: the first packages (SIGKILL + restart on the same
+//!   data; SIGSTOP + SIGCONT).
+//! - [`targets`]: which nodes a fault hits (one, a minority, the leader).
+//! - [`registry`]: `--nemesis kill,pause | all | none` to packages.
+//! - [`schedule`]: the seeded, staggered fault/heal timetable.
+//! - [`runner`]: applies a schedule, records every action in the history,
+//!   heals everything at the end; [`recovery`] waits for a leader after.
+//! - [`stop`]: the flag that ends a run early (Ctrl-C) or at its time limit.
+
+pub mod error;
+pub mod kill;
+pub mod package;
+pub mod pause;
+pub mod recovery;
+pub mod registry;
+pub mod runner;
+pub mod schedule;
+pub mod stop;
+pub mod targets;
+
+pub use error::NemesisError;
+pub use package::Package;
+pub use registry::{available, parse_packages};
+pub use runner::{Nemesis, NemesisReport};
+pub use schedule::{Action, ActionKind, Schedule, ScheduleOptions};
+pub use stop::StopFlag;
