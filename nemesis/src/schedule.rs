@@ -52,7 +52,7 @@ impl Schedule {
                 opts.interval
             )));
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x6e65_6d65_7369_73);
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed ^ 0x006e_656d_6573_6973);
         let n = opts.packages.max(1) as f64;
         let iv = opts.interval.as_secs_f64();
         let limit = opts.time_limit.as_secs_f64();
