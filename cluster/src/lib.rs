@@ -5,6 +5,11 @@
 //! binary, the deterministic simulator (`sim`) and the harness that starts
 //! nodes (on loopback or in network namespaces).
 
+pub mod bugs;
+pub mod client;
+pub mod harness;
+pub mod kv;
+pub mod node;
 pub mod rpc;
 pub mod sim;
 pub mod storage;

@@ -1,0 +1,13 @@
+//! The client library of a KV group: one [`KvClient`] per logical client
+//! (one outstanding operation at a time), with a leader cache fed by hints,
+//! retries that reuse (client id, seq) so a write applies at most once, and a
+//! per-operation deadline after which a write's outcome is
+//! [`Outcome::Indeterminate`] (a workload records it as `info`).
+
+mod kv_client;
+mod options;
+mod outcome;
+
+pub use kv_client::{KvClient, fresh_client_id};
+pub use options::ClientOptions;
+pub use outcome::Outcome;

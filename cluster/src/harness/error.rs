@@ -1,0 +1,46 @@
+//! Errors of starting, signalling and querying node processes.
+
+use std::path::{Path, PathBuf};
+
+use faultline_raft::NodeId;
+
+/// What went wrong in a harness.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error(
+        "cannot find the kvnode binary (looked next to {exe} and on PATH); build it with `cargo build --release --bins`"
+    )]
+    KvnodeMissing { exe: String },
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no node {0} in this group")]
+    UnknownNode(NodeId),
+    #[error("node {0} is not running")]
+    NotRunning(NodeId),
+    #[error("node {0} is already running")]
+    AlreadyRunning(NodeId),
+    #[error("signal {signal} to node {id} (pid {pid}): {source}")]
+    Signal {
+        id: NodeId,
+        pid: u32,
+        signal: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("status of node {id}: {detail}")]
+    Status { id: NodeId, detail: String },
+    #[error("no leader within {0:?}")]
+    NoLeader(std::time::Duration),
+}
+
+impl HarnessError {
+    pub(crate) fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> HarnessError {
+        let path = path.to_path_buf();
+        move |source| HarnessError::Io { op, path, source }
+    }
+}

@@ -1,0 +1,65 @@
+//! Starting and breaking a KV group. [`Harness`] is what tests, the nemesis
+//! and the benchmark use; [`LoopbackHarness`] implements it with kvnode
+//! processes on 127.0.0.1 ports (a network-namespace harness implements the
+//! same trait later). Whatever a harness starts, it stops, also on panic.
+
+mod error;
+mod locate;
+mod loopback;
+mod ports;
+mod process;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use faultline_raft::NodeId;
+
+pub use error::HarnessError;
+pub use locate::find_kvnode;
+pub use loopback::{LoopbackHarness, LoopbackOptions};
+
+use crate::node::NodeStatus;
+
+/// Control of one running group of kvnode processes.
+#[allow(async_fn_in_trait)]
+pub trait Harness {
+    /// The members' ids, sorted.
+    fn node_ids(&self) -> Vec<NodeId>;
+    /// Where each member serves clients (host:port).
+    fn addresses(&self) -> BTreeMap<NodeId, String>;
+    /// The OS process id of a running member.
+    fn pid(&self, id: NodeId) -> Option<u32>;
+    /// Whether the member's process is alive (paused counts as alive).
+    fn is_running(&mut self, id: NodeId) -> bool;
+    /// SIGKILL the member and reap it; its data directory stays.
+    fn kill(&mut self, id: NodeId) -> Result<(), HarnessError>;
+    /// Start a killed (or exited) member again on the same data directory.
+    fn restart(&mut self, id: NodeId) -> Result<(), HarnessError>;
+    /// SIGSTOP the member.
+    fn pause(&mut self, id: NodeId) -> Result<(), HarnessError>;
+    /// SIGCONT the member.
+    fn resume(&mut self, id: NodeId) -> Result<(), HarnessError>;
+    /// The member's status (DESIGN.md "Node status").
+    async fn status(&self, id: NodeId, timeout: Duration) -> Result<NodeStatus, HarnessError>;
+    /// Wait until some member reports itself leader and return it.
+    async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, HarnessError>;
+    /// The log file of each member.
+    fn log_paths(&self) -> BTreeMap<NodeId, PathBuf>;
+    /// Copy every member's log to `dest/<id>/node.log`.
+    fn collect_logs(&self, dest: &Path) -> Result<Vec<PathBuf>, HarnessError> {
+        let mut out = Vec::new();
+        for (id, src) in self.log_paths() {
+            let dir = dest.join(id.to_string());
+            std::fs::create_dir_all(&dir).map_err(HarnessError::io("create", &dir))?;
+            let to = dir.join("node.log");
+            if src != to {
+                std::fs::copy(&src, &to).map_err(HarnessError::io("copy", &src))?;
+            }
+            out.push(to);
+        }
+        Ok(out)
+    }
+    /// Stop every member (SIGTERM, then SIGKILL after a grace period).
+    fn stop_all(&mut self) -> Result<(), HarnessError>;
+}

@@ -1,0 +1,24 @@
+//! Errors that stop a kvnode: it cannot open or write its data directory,
+//! cannot start its core, or cannot bind its port.
+
+use crate::kv::KvError;
+use crate::rpc::RpcError;
+use crate::storage::StorageError;
+use faultline_raft::RaftError;
+
+/// Why a node could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("raft core: {0}")]
+    Raft(#[from] RaftError),
+    #[error("state machine: {0}")]
+    Kv(#[from] KvError),
+    #[error("rpc: {0}")]
+    Rpc(#[from] RpcError),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,25 @@
+//! What reaches the Ready loop from other threads: Raft batches from peers,
+//! client requests with the channel to answer on, and the stop signal.
+
+use faultline_raft::{Message, NodeId};
+use tokio::sync::oneshot;
+
+use super::protocol::{ClientRequest, ClientResponse};
+
+/// Where the answer to one client request goes.
+pub type Responder = oneshot::Sender<ClientResponse>;
+
+/// One input of the Ready loop.
+#[derive(Debug)]
+pub enum Event {
+    Raft {
+        from: NodeId,
+        messages: Vec<Message>,
+    },
+    Client {
+        request: ClientRequest,
+        respond: Responder,
+    },
+    /// Stop the loop (SIGTERM).
+    Shutdown,
+}

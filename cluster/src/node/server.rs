@@ -1,0 +1,176 @@
+//! Starting a kvnode: open the data directory, restore the state machine
+//! from the snapshot on disk, start the Raft core, the RPC server and one
+//! peer sender per peer, then run the Ready loop on its own thread until
+//! SIGTERM (or `NodeHandle::stop`).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Sender};
+
+use faultline_raft::{Config, Message, NodeId, RawNode};
+use tokio::sync::oneshot;
+
+use super::config::NodeConfig;
+use super::error::NodeError;
+use super::events::Event;
+use super::protocol::{ClientRequest, ClientResponse};
+use super::ready_loop::ReadyLoop;
+use super::status::LiveStatus;
+use super::waiters::Waiters;
+use crate::kv::{KvStore, Sessions};
+use crate::rpc::{self, Handler, Identity, PeerSender, RpcConfig, Server};
+use crate::storage::{Storage, StorageOptions};
+
+/// The RPC handler: hands everything to the Ready loop's channel.
+struct NodeHandler {
+    events: Sender<Event>,
+    live: Arc<LiveStatus>,
+}
+
+impl Handler for NodeHandler {
+    fn raft(&self, from: NodeId, messages: Vec<Message>) {
+        let _ = self.events.send(Event::Raft { from, messages });
+    }
+
+    async fn request(&self, _from: Identity, payload: Vec<u8>) -> Vec<u8> {
+        let response = match rpc::decode_payload::<ClientRequest>(&payload) {
+            Err(e) => ClientResponse::Unavailable(format!("bad request: {e}")),
+            Ok(request) => {
+                let (respond, answer) = oneshot::channel();
+                if self
+                    .events
+                    .send(Event::Client { request, respond })
+                    .is_err()
+                {
+                    ClientResponse::Unavailable("node is stopping".into())
+                } else {
+                    answer
+                        .await
+                        .unwrap_or_else(|_| ClientResponse::Unavailable("node is stopping".into()))
+                }
+            }
+        };
+        rpc::encode_payload(&response).unwrap_or_default()
+    }
+
+    fn status(&self) -> String {
+        self.live.json()
+    }
+}
+
+/// A running node inside this process.
+pub struct NodeHandle {
+    events: Sender<Event>,
+    server: Server,
+    ready_loop: std::thread::JoinHandle<Result<(), NodeError>>,
+    pub live: Arc<LiveStatus>,
+}
+
+impl NodeHandle {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// Ask the Ready loop to stop, wait for it, then close the server.
+    /// Returns the loop's error if it had stopped on one.
+    pub async fn stop(self) -> Result<(), NodeError> {
+        let _ = self.events.send(Event::Shutdown);
+        let handle = self.ready_loop;
+        let result = tokio::task::spawn_blocking(move || handle.join())
+            .await
+            .map_err(|e| NodeError::Config(format!("joining the ready loop: {e}")))?;
+        self.server.shutdown().await;
+        match result {
+            Ok(r) => r,
+            Err(_) => Err(NodeError::Config("the ready loop panicked".into())),
+        }
+    }
+
+    /// Whether the Ready loop has ended (a storage error stops it).
+    pub fn loop_finished(&self) -> bool {
+        self.ready_loop.is_finished()
+    }
+}
+
+/// Open storage, restore state and start serving; the loop keeps `live`
+/// up to date (the log formatter reads it). Must run inside a tokio runtime
+/// (peer senders and the server are tasks).
+pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle, NodeError> {
+    if !cfg.peers.contains_key(&cfg.id) {
+        return Err(NodeError::Config(format!(
+            "--peers must include this node's own id {}",
+            cfg.id
+        )));
+    }
+    let (storage, persisted) = Storage::open(&cfg.data_dir, StorageOptions::default())?;
+    let mut kv = KvStore::new(
+        Sessions::new(cfg.max_sessions, cfg.session_idle_entries),
+        cfg.bugs.has(crate::bugs::KvBug::NoDedup),
+    );
+    if let Some(snapshot) = &persisted.snapshot {
+        kv.restore(&snapshot.data)?;
+    }
+    tracing::info!(
+        term = persisted.hard_state.term,
+        commit = persisted.hard_state.commit,
+        snapshot = persisted.snapshot.as_ref().map_or(0, |s| s.meta.index),
+        entries = persisted.entries.len(),
+        "recovered from disk"
+    );
+    let mut raft_cfg = Config::new(
+        cfg.id,
+        cfg.peers.keys().copied().collect(),
+        cfg.id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ super::status::wall_clock_ms(),
+    );
+    raft_cfg.election_tick = cfg.election_ticks;
+    raft_cfg.heartbeat_tick = cfg.heartbeat_ticks;
+    raft_cfg.max_entries_per_msg = 1024;
+    raft_cfg.max_inflight = 64;
+    raft_cfg.bugs = cfg.bugs.raft.clone();
+    let raw = RawNode::new(raft_cfg, persisted)?;
+
+    let rpc_cfg = RpcConfig {
+        max_frame_size: cfg.max_frame_size,
+        ..RpcConfig::default()
+    };
+    let (events, rx) = mpsc::channel();
+    let handler = Arc::new(NodeHandler {
+        events: events.clone(),
+        live: live.clone(),
+    });
+    let server = Server::bind(cfg.listen, Identity::Peer(cfg.id), rpc_cfg.clone(), handler).await?;
+    let peers: BTreeMap<NodeId, PeerSender> = cfg
+        .peers
+        .iter()
+        .filter(|(id, _)| **id != cfg.id)
+        .map(|(&id, addr)| {
+            (
+                id,
+                PeerSender::spawn(cfg.id, id, addr.to_string(), rpc_cfg.clone()),
+            )
+        })
+        .collect();
+    let ready_loop = ReadyLoop {
+        cfg,
+        raw,
+        storage,
+        kv,
+        peers,
+        live: live.clone(),
+        rx,
+        waiters: Waiters::default(),
+        gets: Vec::new(),
+        next_ctx: 0,
+        was_leader: false,
+    };
+    let ready_loop = std::thread::Builder::new()
+        .name("ready-loop".into())
+        .spawn(move || ready_loop.run())?;
+    Ok(NodeHandle {
+        events,
+        server,
+        ready_loop,
+        live,
+    })
+}
