@@ -20,6 +20,10 @@ use super::frame::Frame;
 use super::handshake::{self, Identity};
 use super::wire;
 
+/// Requests of one connection handled at once before the server stops
+/// reading from it.
+const MAX_REQUESTS_IN_FLIGHT: usize = 4096;
+
 /// What a node does with what arrives. Implemented by kvnode.
 pub trait Handler: Send + Sync + 'static {
     /// One batch of Raft messages from peer `from`. Called on the connection's
@@ -160,6 +164,10 @@ async fn serve_connection<H: Handler>(
             return Ok(());
         };
         while tasks.try_join_next().is_some() {}
+        // Backpressure: a client that floods requests waits for some to finish.
+        while tasks.len() > MAX_REQUESTS_IN_FLIGHT {
+            tasks.join_next().await;
+        }
         match wire::decode_frame(&body)? {
             Frame::Raft(messages) => match from {
                 Identity::Peer(id) => handler.raft(id, messages),

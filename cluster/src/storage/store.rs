@@ -129,6 +129,13 @@ impl Storage {
             fs::create_dir_all(&wal_dir).map_err(io_err("create directory", &wal_dir))?;
             sync_dir(&dir)?;
             fsyncs += 1;
+            // Make the data directory's own entry durable too (best effort:
+            // the parent may not be readable).
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+                && sync_dir(parent).is_ok()
+            {
+                fsyncs += 1;
+            }
         }
         let lock = lock_dir(&dir)?;
         atomic_file::remove_leftovers(&dir)?;
