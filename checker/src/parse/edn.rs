@@ -219,11 +219,21 @@ impl<'a> EdnReader<'a> {
     }
 
     fn read_seq(&mut self, close: u8) -> Result<Vec<Edn>, EdnError> {
+        let opened = self.line;
         let mut items = Vec::new();
         loop {
             self.skip_ws()?;
             match self.peek() {
-                None => return self.err(&format!("'{}' to close the collection", close as char)),
+                None => {
+                    return Err(EdnError {
+                        line: opened,
+                        expected: format!(
+                            "'{}' to close the collection opened on this line",
+                            close as char
+                        ),
+                        found: "end of input".to_string(),
+                    });
+                }
                 Some(b) if b == close => {
                     self.pos += 1;
                     return Ok(items);
@@ -362,7 +372,7 @@ mod tests {
     #[test]
     fn reports_the_line_of_an_error() {
         let err = read_all("{:a 1}\n{:b 2\n").unwrap_err();
-        assert_eq!(err.line, 3);
+        assert_eq!(err.line, 2);
         assert!(err.expected.contains("'}'"), "{err:?}");
         let err = read_all("{:a 1}\n{:b}\n").unwrap_err();
         assert_eq!(err.line, 2);
