@@ -6,7 +6,11 @@ use faultline_cluster::sim::{SimOptions, Trace, run_seed, run_seeds};
 use faultline_raft::BugSet;
 
 fn opts(steps: u64) -> SimOptions {
-    SimOptions { servers: 5, steps, bugs: BugSet::new() }
+    SimOptions {
+        servers: 5,
+        steps,
+        bugs: BugSet::new(),
+    }
 }
 
 #[test]
@@ -15,8 +19,15 @@ fn same_seed_gives_the_same_trace() {
     for seed in [1, 7, 42] {
         let a = run_seed(&o, seed, Trace::keeping(0)).unwrap();
         let b = run_seed(&o, seed, Trace::keeping(0)).unwrap();
-        assert!(a.trace_lines > 1_000, "seed {seed}: only {} trace lines", a.trace_lines);
-        assert_eq!(a.trace_hash, b.trace_hash, "seed {seed} is not deterministic");
+        assert!(
+            a.trace_lines > 1_000,
+            "seed {seed}: only {} trace lines",
+            a.trace_lines
+        );
+        assert_eq!(
+            a.trace_hash, b.trace_hash,
+            "seed {seed} is not deterministic"
+        );
         assert_eq!(a.steps, b.steps);
         assert_eq!(a.commits, b.commits);
         // Tracing must not change the run.
@@ -51,7 +62,11 @@ fn fifty_seeds_on_the_correct_core_find_no_violation() {
         );
     }
     assert_eq!(summary.seeds, 50);
-    assert!(summary.commits > 50 * 20, "too little progress: {} commits", summary.commits);
+    assert!(
+        summary.commits > 50 * 20,
+        "too little progress: {} commits",
+        summary.commits
+    );
 }
 
 #[test]

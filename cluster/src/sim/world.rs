@@ -291,7 +291,8 @@ impl World {
     }
 
     fn note(&mut self, line: impl FnOnce() -> String) {
-        if self.trace.enabled() {
+        // The trace ends at the first violation.
+        if self.trace.enabled() && self.violation.is_none() {
             let l = line();
             self.trace.push(self.now, &l);
         }
