@@ -1,9 +1,10 @@
 //! The counterexample of a linearizability checker, shown in the manner of
 //! Porcupine: the failing operation, the longest partial linearization with
 //! the state after each step, and the operations concurrent with the
-//! failure. The checker's JSON is read by field name, leniently, so that
-//! the report renders whatever shape the checker produces; operation times
-//! missing from it are looked up in the history by index.
+//! failure. faultline-checker's `Counterexample` is read as such; any other
+//! JSON is read by field name, leniently, so the report still renders what
+//! another checker produced. Operation times missing from it are looked up
+//! in the history by index.
 
 use std::collections::HashMap;
 
@@ -60,6 +61,8 @@ pub struct CounterexampleView {
     pub key: Option<String>,
     pub message: Option<String>,
     pub failing: Option<CeOp>,
+    /// The model's state before any step, when the checker gives it.
+    pub initial_state: Option<String>,
     /// State before the failing operation (the last step's state, or the
     /// checker's own field).
     pub state_before_failure: Option<String>,
@@ -97,24 +100,99 @@ const STATE_KEYS: [&str; 4] = ["state_after", "state", "after", "model_state"];
 /// used to find times and processes by history index.
 pub fn counterexample_view(ce: &Value, ops: &[OpView]) -> CounterexampleView {
     let by_index = index_ops(ops);
+    let mut view = match serde_json::from_value::<faultline_checker::Counterexample>(ce.clone()) {
+        Ok(typed) => typed_view(&typed, &by_index),
+        Err(_) => generic_view(ce, &by_index),
+    };
+    view.json = serde_json::to_string_pretty(ce).unwrap_or_default();
+    layout_diagram(&mut view);
+    view
+}
+
+/// The view of faultline-checker's own counterexample.
+fn typed_view(
+    ce: &faultline_checker::Counterexample,
+    by_index: &HashMap<u64, &OpView>,
+) -> CounterexampleView {
+    let steps: Vec<CeStep> = ce
+        .linearization
+        .iter()
+        .map(|s| CeStep {
+            op: checker_op(&s.op, by_index),
+            state: s.state.clone(),
+        })
+        .collect();
+    let state_before_failure = steps
+        .last()
+        .map(|s| s.state.clone())
+        .or_else(|| Some(ce.initial_state.clone()));
+    CounterexampleView {
+        key: ce.key.clone(),
+        message: Some(ce.message.clone()),
+        failing: ce.op.as_ref().map(|o| checker_op(o, by_index)),
+        initial_state: Some(ce.initial_state.clone()),
+        state_before_failure,
+        steps,
+        concurrent: ce
+            .concurrent
+            .iter()
+            .map(|o| checker_op(o, by_index))
+            .collect(),
+        lanes: Vec::new(),
+        bars: Vec::new(),
+        span_start_s: 0.0,
+        span_end_s: 0.0,
+        json: String::new(),
+    }
+}
+
+fn checker_op(op: &faultline_checker::OpView, by_index: &HashMap<u64, &OpView>) -> CeOp {
+    let index = u64::from(op.call_index);
+    let known = by_index.get(&index);
+    let mut label = op.f.clone();
+    if let Some(k) = &op.key {
+        label.push(' ');
+        label.push_str(k);
+    }
+    if !op.input.is_null() {
+        label.push_str(&format!(" {}", op.input));
+    }
+    if let Some(out) = &op.output {
+        label.push_str(&format!(" → {out}"));
+    }
+    if op.outcome != "ok" {
+        label.push_str(&format!(" ({})", op.outcome));
+    }
+    CeOp {
+        label,
+        process: Some(op.process.to_string()),
+        index: Some(index),
+        start_ns: op.call_time.or_else(|| known.map(|k| k.start_ns)),
+        end_ns: op.return_time.or_else(|| known.and_then(|k| k.end_ns)),
+    }
+}
+
+/// The view of a counterexample of unknown shape, read by field names.
+fn generic_view(ce: &Value, by_index: &HashMap<u64, &OpView>) -> CounterexampleView {
     let empty = Map::new();
     let obj = ce.as_object().unwrap_or(&empty);
     let steps: Vec<CeStep> = first(obj, &STEP_KEYS)
         .and_then(Value::as_array)
-        .map(|items| items.iter().map(|s| step(s, &by_index)).collect())
+        .map(|items| items.iter().map(|s| step(s, by_index)).collect())
         .unwrap_or_default();
-    let failing = first(obj, &FAILING_KEYS).map(|v| op(v, &by_index));
+    let failing = first(obj, &FAILING_KEYS).map(|v| op(v, by_index));
     let concurrent: Vec<CeOp> = first(obj, &CONCURRENT_KEYS)
         .and_then(Value::as_array)
-        .map(|items| items.iter().map(|v| op(v, &by_index)).collect())
+        .map(|items| items.iter().map(|v| op(v, by_index)).collect())
         .unwrap_or_default();
     let state_before_failure = first(obj, &["state_before", "state_before_failure", "last_state"])
         .map(text)
         .or_else(|| steps.last().map(|s| s.state.clone()));
-    let mut view = CounterexampleView {
+    CounterexampleView {
         key: obj.get("key").filter(|v| !v.is_null()).map(text),
         message: first(obj, &["message", "reason", "explanation"]).map(text),
         failing,
+        initial_state: first(obj, &["initial_state", "init"]).map(text),
         state_before_failure,
         steps,
         concurrent,
@@ -122,10 +200,8 @@ pub fn counterexample_view(ce: &Value, ops: &[OpView]) -> CounterexampleView {
         bars: Vec::new(),
         span_start_s: 0.0,
         span_end_s: 0.0,
-        json: serde_json::to_string_pretty(ce).unwrap_or_default(),
-    };
-    layout_diagram(&mut view);
-    view
+        json: String::new(),
+    }
 }
 
 /// Places every operation that has times on a lane per process.
@@ -182,15 +258,16 @@ fn layout_diagram(view: &mut CounterexampleView) {
         let start = o.start_ns.unwrap_or(lo);
         let end = o.end_ns.unwrap_or(hi).max(start);
         let left_pct = (start - lo) as f64 / span * 100.0;
-        let width_pct = ((end - start) as f64 / span * 100.0).max(0.6);
+        let width_pct = ((end - start) as f64 / span * 100.0).max(1.5);
         let times = match o.end_ns {
             Some(e) => format!("{:.6} s – {:.6} s", start as f64 / 1e9, e as f64 / 1e9),
             None => format!("{:.6} s – (never completed)", start as f64 / 1e9),
         };
         bars.push(CeBar {
             lane,
-            left_pct,
-            width_pct: width_pct.min(100.0 - left_pct),
+            // Wide enough to see; shifted left if that runs past the end.
+            left_pct: left_pct.min(100.0 - width_pct.min(100.0)),
+            width_pct: width_pct.min(100.0),
             role,
             step,
             label: o.label.clone(),
@@ -246,7 +323,7 @@ fn op(value: &Value, by_index: &HashMap<u64, &OpView>) -> CeOp {
         .iter()
         .find_map(|k| obj.get(*k).and_then(Value::as_object));
     let get = |keys: &[&str]| first(obj, keys).or_else(|| first(invoke, keys));
-    let index = get(&["index", "id", "invoke_index"]).and_then(Value::as_u64);
+    let index = get(&["index", "call_index", "id", "invoke_index"]).and_then(Value::as_u64);
     let known = index.and_then(|i| by_index.get(&i));
     let process = get(&["process", "client", "client_id"])
         .map(text)
@@ -287,8 +364,15 @@ fn op(value: &Value, by_index: &HashMap<u64, &OpView>) -> CeOp {
         label,
         process,
         index,
-        start_ns: time(&["start_ns", "start", "call", "invoke_time", "time"])
-            .or_else(|| known.map(|k| k.start_ns)),
+        start_ns: time(&[
+            "start_ns",
+            "start",
+            "call_time",
+            "call",
+            "invoke_time",
+            "time",
+        ])
+        .or_else(|| known.map(|k| k.start_ns)),
         end_ns: time(&["end_ns", "end", "return_time", "complete_time"])
             .or_else(|| complete.and_then(|c| c.get("time")).and_then(Value::as_u64))
             .or_else(|| known.and_then(|k| k.end_ns)),
@@ -374,6 +458,60 @@ mod tests {
                 "{b:?}"
             );
         }
+    }
+
+    #[test]
+    fn reads_the_checkers_own_counterexample() {
+        use faultline_checker::{Counterexample, OpView as CheckerOp, Step, Value as V};
+        let cop = |process,
+                   f: &str,
+                   input: V,
+                   output: Option<V>,
+                   call: u32,
+                   times: Option<(u64, u64)>| CheckerOp {
+            process,
+            f: f.into(),
+            key: Some("k1".into()),
+            input,
+            output,
+            outcome: "ok".into(),
+            call_index: call,
+            return_index: Some(call + 1),
+            call_line: call + 1,
+            return_line: Some(call + 2),
+            call_time: times.map(|t| t.0),
+            return_time: times.map(|t| t.1),
+        };
+        let ce = Counterexample {
+            key: Some("k1".into()),
+            message: "key k1: can't read 3 from register holding 4".into(),
+            op: Some(cop(2, "get", V::Null, Some(V::Int(3)), 6, Some((300, 400)))),
+            last_linearized: None,
+            initial_state: "nil".into(),
+            linearization: vec![Step {
+                op: cop(1, "put", V::Int(4), None, 4, None),
+                state: "4".into(),
+            }],
+            concurrent: vec![cop(3, "put", V::Int(3), None, 8, Some((350, 500)))],
+        };
+        // The put's times are missing from the checker's view: found in the history.
+        let ops = vec![hist_op(4, 1, 100, 200)];
+        let v = counterexample_view(&serde_json::to_value(&ce).unwrap(), &ops);
+        assert_eq!(v.initial_state.as_deref(), Some("nil"));
+        assert_eq!(
+            v.message.as_deref(),
+            Some("key k1: can't read 3 from register holding 4")
+        );
+        assert_eq!(v.steps[0].op.label, "put k1 4");
+        assert_eq!(
+            (v.steps[0].op.start_ns, v.steps[0].op.end_ns),
+            (Some(100), Some(200))
+        );
+        assert_eq!(v.failing.as_ref().unwrap().label, "get k1 → 3");
+        assert_eq!(v.state_before_failure.as_deref(), Some("4"));
+        assert_eq!(v.concurrent[0].process.as_deref(), Some("3"));
+        assert_eq!(v.bars.len(), 3);
+        assert_eq!(v.lanes, vec!["1", "2", "3"]);
     }
 
     #[test]

@@ -58,15 +58,15 @@ pub fn write_history_csv(path: &Path, events: &[HistoryEvent]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::parse_event;
+    use crate::history::parse_line;
 
     #[test]
     fn writes_header_and_quotes_values() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(HISTORY_CSV);
         let events = vec![
-            parse_event(r#"{"index":0,"time":5,"process":3,"type":"invoke","f":"cas","key":"k7","value":[1,2]}"#, 0).unwrap(),
-            parse_event(r#"{"index":1,"time":9,"process":"nemesis","type":"info","f":"start-kill","value":"n1","error":"x, y"}"#, 1).unwrap(),
+            parse_line(r#"{"index":0,"time":5,"process":3,"type":"invoke","f":"cas","key":"k7","value":[1,2]}"#).unwrap(),
+            parse_line(r#"{"index":1,"time":9,"process":"nemesis","type":"info","f":"start-kill","value":"n1","error":"x, y"}"#).unwrap(),
         ];
         write_history_csv(&path, &events).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();

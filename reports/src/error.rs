@@ -36,6 +36,9 @@ pub enum ReportError {
         #[source]
         source: csv::Error,
     },
+    /// history.jsonl does not parse (the message names the file and line).
+    #[error(transparent)]
+    History(#[from] faultline_checker::ParseError),
     /// Drawing a plot failed.
     #[error("{}: drawing the plot failed: {message}", path.display())]
     Plot { path: PathBuf, message: String },

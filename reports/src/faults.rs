@@ -109,13 +109,12 @@ pub fn fault_kinds(intervals: &[FaultInterval]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::parse_event;
+    use crate::history::parse_line;
 
     fn nemesis(time: u64, kind: &str, f: &str) -> HistoryEvent {
-        parse_event(
-            &format!(r#"{{"time":{time},"process":"nemesis","type":"{kind}","f":"{f}","value":{{"n":1}}}}"#),
-            0,
-        )
+        parse_line(&format!(
+            r#"{{"time":{time},"process":"nemesis","type":"{kind}","f":"{f}","value":{{"n":1}}}}"#
+        ))
         .unwrap()
     }
 

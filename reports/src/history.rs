@@ -1,21 +1,21 @@
-//! Reading `history.jsonl` (DESIGN.md, "History") into [`HistoryEvent`]s: the
-//! raw, line-by-line events that the operation and fault views are built from.
+//! The history as the report sees it: `history.jsonl` is parsed by
+//! faultline-checker (one parser for the whole project) and each event is
+//! adapted into a [`HistoryEvent`]. The checker drops nemesis values (they
+//! are free-form and it does not need them); the report shows them, so they
+//! are taken from the source line the checker points at.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use serde::Deserialize;
+use faultline_checker::{Event, Format, parse_str};
 use serde_json::Value;
 
 use crate::error::{ReportError, Result};
 
 /// Who issued an event: a numbered client process or the nemesis.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Process {
     Client(u64),
     Nemesis,
-    /// Any other named process; kept so unknown producers still show up.
-    Named(String),
 }
 
 impl Process {
@@ -24,7 +24,6 @@ impl Process {
         match self {
             Process::Client(n) => n.to_string(),
             Process::Nemesis => "nemesis".to_string(),
-            Process::Named(name) => name.clone(),
         }
     }
 }
@@ -50,7 +49,7 @@ impl EventType {
     }
 }
 
-/// One line of `history.jsonl`.
+/// One event of the history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     pub index: u64,
@@ -65,91 +64,72 @@ pub struct HistoryEvent {
     pub error: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawEvent {
-    index: Option<u64>,
-    time: u64,
-    process: Value,
-    #[serde(rename = "type")]
-    kind: String,
-    f: String,
-    #[serde(default)]
-    key: Option<Value>,
-    #[serde(default)]
-    value: Value,
-    #[serde(default)]
-    node: Option<Value>,
-    #[serde(default)]
-    error: Option<Value>,
-}
-
-/// Reads and parses a `history.jsonl` file. Blank lines are skipped; events
-/// without an `index` get their position in the file.
+/// Reads `history.jsonl` with the checker's parser. Errors name the file
+/// and line; every event must carry a `time`.
 pub fn read_history(path: &Path) -> Result<Vec<HistoryEvent>> {
-    let file = std::fs::File::open(path).map_err(|e| ReportError::io(path, e))?;
-    let mut events = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| ReportError::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let event = parse_event(&line, events.len() as u64).map_err(|err| match err {
-            ParseError::Json(source) => ReportError::Json {
-                path: path.to_path_buf(),
-                line: Some(i + 1),
-                source,
-            },
-            ParseError::Shape(message) => ReportError::malformed(path, Some(i + 1), message),
-        })?;
-        events.push(event);
-    }
-    Ok(events)
+    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
+    parse_history(&text, path)
 }
 
-/// Why one line did not parse.
-#[derive(Debug)]
-pub enum ParseError {
-    Json(serde_json::Error),
-    Shape(String),
+/// Parses history text; `path` names it in errors.
+pub fn parse_history(text: &str, path: &Path) -> Result<Vec<HistoryEvent>> {
+    let (history, _) = parse_str(text, &path.display().to_string(), Some(Format::Jsonl))?;
+    let lines: Vec<&str> = text.lines().collect();
+    history
+        .events
+        .iter()
+        .map(|e| from_checker(e, &lines, path))
+        .collect()
 }
 
-/// Parses one history line; `position` is used when the line has no index.
-pub fn parse_event(line: &str, position: u64) -> std::result::Result<HistoryEvent, ParseError> {
-    let raw: RawEvent = serde_json::from_str(line).map_err(ParseError::Json)?;
-    let process = match raw.process {
-        Value::Number(n) => Process::Client(n.as_u64().ok_or_else(|| {
-            ParseError::Shape(format!("process {n} is not a non-negative integer"))
-        })?),
-        Value::String(s) if s == "nemesis" => Process::Nemesis,
-        Value::String(s) => Process::Named(s),
-        other => {
-            return Err(ParseError::Shape(format!(
-                "process {other} is neither a number nor a name"
-            )));
-        }
+/// Parses a single history line (handy in tests and tools).
+pub fn parse_line(line: &str) -> Result<HistoryEvent> {
+    let mut events = parse_history(line, Path::new("<line>"))?;
+    events
+        .pop()
+        .ok_or_else(|| ReportError::malformed(Path::new("<line>"), None, "empty line"))
+}
+
+/// Adapts one checker event; `lines` is the source text by line, for the
+/// nemesis values the checker does not keep.
+fn from_checker(e: &Event, lines: &[&str], path: &Path) -> Result<HistoryEvent> {
+    let line = e.line as usize;
+    let time_ns = e
+        .time
+        .ok_or_else(|| ReportError::malformed(path, Some(line), "the event has no \"time\""))?;
+    let (process, value) = match e.process {
+        faultline_checker::Process::Client(p) => (
+            Process::Client(p),
+            serde_json::to_value(&e.value).unwrap_or(Value::Null),
+        ),
+        faultline_checker::Process::Nemesis => (Process::Nemesis, source_value(lines, line)),
     };
-    let kind = match raw.kind.as_str() {
-        "invoke" => EventType::Invoke,
-        "ok" => EventType::Ok,
-        "fail" => EventType::Fail,
-        "info" => EventType::Info,
-        other => {
-            return Err(ParseError::Shape(format!(
-                "type {other:?} is not one of invoke, ok, fail, info"
-            )));
-        }
+    let kind = match e.kind {
+        faultline_checker::EventType::Invoke => EventType::Invoke,
+        faultline_checker::EventType::Ok => EventType::Ok,
+        faultline_checker::EventType::Fail => EventType::Fail,
+        faultline_checker::EventType::Info => EventType::Info,
     };
     Ok(HistoryEvent {
-        index: raw.index.unwrap_or(position),
-        time_ns: raw.time,
+        index: e.index,
+        time_ns,
         process,
         kind,
-        f: raw.f,
-        key: raw.key.map(value_text),
-        value: raw.value,
-        node: raw.node.map(value_text),
-        error: raw.error.map(value_text),
+        f: e.f.name().to_string(),
+        key: e.key.as_deref().map(str::to_string),
+        value,
+        node: e.node.as_deref().map(str::to_string),
+        error: e.error.as_deref().map(str::to_string),
     })
+}
+
+/// The `value` field of the JSON object on 1-based `line`, or null.
+fn source_value(lines: &[&str], line: usize) -> Value {
+    line.checked_sub(1)
+        .and_then(|i| lines.get(i))
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        .and_then(|mut v| v.get_mut("value").map(Value::take))
+        .unwrap_or(Value::Null)
 }
 
 /// A JSON value as display text: strings without quotes, others as JSON.
@@ -165,43 +145,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_client_and_nemesis_lines() {
-        let e = parse_event(
+    fn adapts_client_and_nemesis_events() {
+        let e = parse_line(
             r#"{"index":0,"time":1203344,"process":3,"type":"invoke","f":"cas","key":"k7","value":[1,2]}"#,
-            0,
         )
         .unwrap();
         assert_eq!(e.process, Process::Client(3));
-        assert_eq!(e.kind, EventType::Invoke);
+        assert_eq!((e.kind, e.time_ns), (EventType::Invoke, 1203344));
         assert_eq!(e.key.as_deref(), Some("k7"));
-        let n = parse_event(
+        assert_eq!(e.value, serde_json::json!([1, 2]));
+        let n = parse_line(
             r#"{"index":2,"time":9100000,"process":"nemesis","type":"invoke","f":"start-partition","value":{"grudge":"ring"}}"#,
-            5,
         )
         .unwrap();
         assert_eq!(n.process, Process::Nemesis);
-        assert_eq!(n.index, 2);
+        assert_eq!((n.index, n.f.as_str()), (2, "start-partition"));
+        assert_eq!(n.value, serde_json::json!({"grudge": "ring"}));
         assert_eq!(n.key, None);
     }
 
     #[test]
-    fn rejects_unknown_type_and_bad_process() {
-        assert!(matches!(
-            parse_event(r#"{"time":1,"process":1,"type":"done","f":"get"}"#, 0),
-            Err(ParseError::Shape(_))
-        ));
-        assert!(matches!(
-            parse_event(r#"{"time":1,"process":-1,"type":"ok","f":"get"}"#, 0),
-            Err(ParseError::Shape(_))
-        ));
-        assert!(matches!(
-            parse_event("{not json", 0),
-            Err(ParseError::Json(_))
-        ));
-    }
-
-    #[test]
-    fn read_history_names_the_bad_line() {
+    fn rejects_bad_events_naming_file_and_line() {
+        assert!(parse_line(r#"{"time":1,"process":1,"type":"done","f":"get"}"#).is_err());
+        assert!(parse_line(r#"{"time":1,"process":-1,"type":"ok","f":"get"}"#).is_err());
+        let no_time = parse_line(r#"{"process":1,"type":"ok","f":"get"}"#).unwrap_err();
+        assert!(no_time.to_string().contains("time"), "{no_time}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.jsonl");
         std::fs::write(
@@ -211,5 +179,9 @@ mod tests {
         .unwrap();
         let err = read_history(&path).unwrap_err().to_string();
         assert!(err.contains("history.jsonl:3"), "{err}");
+        let missing = read_history(&dir.path().join("nope.jsonl"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("nope.jsonl"), "{missing}");
     }
 }

@@ -47,7 +47,7 @@ pub fn read_node_logs(nodes_dir: &Path) -> Result<NodeLogs> {
             nodes.push(entry.file_name().to_string_lossy().into_owned());
         }
     }
-    nodes.sort_by(|a, b| natural_key(a).cmp(&natural_key(b)));
+    nodes.sort_by_key(|n| natural_key(n));
     let mut per_node = Vec::new();
     for (i, node) in nodes.iter().enumerate() {
         let path = nodes_dir.join(node).join("node.log");
@@ -102,7 +102,7 @@ pub fn parse_log(node: usize, text: &str) -> Vec<LogLine> {
 /// times keep node order then file order.
 pub fn merge(per_node: Vec<Vec<LogLine>>) -> Vec<LogLine> {
     let mut all: Vec<LogLine> = per_node.into_iter().flatten().collect();
-    all.sort_by(|a, b| (a.time, a.node).cmp(&(b.time, b.node)));
+    all.sort_by_key(|l| (l.time, l.node));
     all
 }
 

@@ -129,14 +129,10 @@ fn display_value(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::parse_event;
+    use crate::history::parse_line;
 
     fn events(lines: &[&str]) -> Vec<HistoryEvent> {
-        lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| parse_event(l, i as u64).unwrap())
-            .collect()
+        lines.iter().map(|l| parse_line(l).unwrap()).collect()
     }
 
     #[test]
