@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::error::WorkloadError;
+use crate::net_control::NetControl;
 
 /// What a node says about itself (the fields of DESIGN.md's node status the
 /// nemesis and the runner use).
@@ -34,6 +35,12 @@ pub trait Db: Send + Sync {
     fn resume(&self, node: &str) -> Result<(), WorkloadError>;
     /// Ask a node for its status; `Err` when it does not answer.
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError>;
+
+    /// Network and clock faults, when the nodes run in network namespaces
+    /// (`None`: partitions, packet loss and clock skew are unavailable).
+    fn network(&self) -> Option<&dyn NetControl> {
+        None
+    }
 
     /// The current leader, if some answering node claims to be it.
     fn leader(&self) -> Option<String> {

@@ -4,6 +4,7 @@
 //! - [`client`] / [`db`]: the two protocols a system under test implements
 //!   (Jepsen's Client and DB): invoke an operation; start, kill, pause and
 //!   inspect nodes. The kvnode cluster is one implementation, etcd another.
+//! - [`net_control`]: network and clock faults a `Db` may offer the nemesis.
 //! - [`generator`]: seeded operation generators, `register` and `append`.
 //! - [`history`]: the streaming `history.jsonl` recorder (one monotonic clock).
 //! - [`stats`]: live counters for progress lines and the results summary.
@@ -16,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod generator;
 pub mod history;
+pub mod net_control;
 pub mod op;
 pub mod rate;
 pub mod runner;
@@ -26,5 +28,6 @@ pub use db::{Db, NodeState};
 pub use error::WorkloadError;
 pub use generator::{Generator, WorkloadKind, WorkloadOptions};
 pub use history::{HistoryWriter, Process};
+pub use net_control::NetControl;
 pub use op::{F, Op, Outcome};
 pub use stats::Stats;
