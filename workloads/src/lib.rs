@@ -19,6 +19,7 @@ pub mod db;
 pub mod error;
 pub mod generator;
 pub mod history;
+pub mod net;
 pub mod net_control;
 pub mod op;
 pub mod rate;
