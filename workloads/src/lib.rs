@@ -8,8 +8,6 @@
 //! - [`generator`]: seeded operation generators, `register` and `append`.
 //! - [`history`]: the streaming `history.jsonl` recorder (one monotonic clock).
 //! - [`stats`]: live counters for progress lines and the results summary.
-//! - [`net`]: the network and clock protocol ([`NetControl`]) of a system
-//!   running in network namespaces (partitions, packet loss, clock skew).
 //! - [`rate`]: an optional global rate limit.
 //! - [`runner`]: the client workers: one process at a time per worker, a new
 //!   process number after an unknown outcome, and the final reads.
@@ -19,7 +17,6 @@ pub mod db;
 pub mod error;
 pub mod generator;
 pub mod history;
-pub mod net;
 pub mod net_control;
 pub mod op;
 pub mod rate;
@@ -31,7 +28,6 @@ pub use db::{Db, NodeState};
 pub use error::WorkloadError;
 pub use generator::{Generator, WorkloadKind, WorkloadOptions};
 pub use history::{HistoryWriter, Process};
-pub use net::NetControl;
 pub use net_control::NetControl;
 pub use op::{F, Op, Outcome};
 pub use stats::Stats;
