@@ -127,6 +127,7 @@ fn main() -> Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(false)
         .event_format(NodeLogFormat { live: live.clone() })
         .init();
     let cfg = config(&args)?;

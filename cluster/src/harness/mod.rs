@@ -4,8 +4,10 @@
 //! same trait later). Whatever a harness starts, it stops, also on panic.
 
 mod error;
+mod load;
 mod locate;
 mod loopback;
+mod netns;
 mod ports;
 mod process;
 
@@ -16,8 +18,10 @@ use std::time::Duration;
 use faultline_raft::NodeId;
 
 pub use error::HarnessError;
+pub use load::{LoadOptions, LoadReport, bench_loopback, process_cpu_time, run_load};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
+pub use netns::{NODE_PORT, NetnsHarness, NetnsOptions};
 
 use crate::node::NodeStatus;
 

@@ -252,7 +252,8 @@ impl ReadyLoop {
             self.waiters
                 .fail_proposals_upto(snapshot.meta.index, self.raw.leader());
         }
-        for entry in std::mem::take(&mut ready.committed_entries) {
+        // `advance` needs `committed_entries` (it sets the core's applied index).
+        for entry in &ready.committed_entries {
             if entry.index <= self.kv.applied() {
                 continue;
             }

@@ -90,3 +90,27 @@ pub async fn read(client: &mut KvClient, key: &str) -> Option<String> {
         other => panic!("get returned {other:?}"),
     }
 }
+
+/// The WAL segment files of a data directory, oldest first.
+pub fn wal_segments(data_dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut segs: Vec<_> = std::fs::read_dir(data_dir.join("wal"))
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    segs.retain(|p| p.extension().is_some_and(|x| x == "log"));
+    segs.sort();
+    segs
+}
+
+/// Wait until node `id` reports `applied >= index`.
+pub async fn wait_applied(g: &Group, id: u64, index: u64, timeout: Duration) -> bool {
+    let until = std::time::Instant::now() + timeout;
+    while std::time::Instant::now() < until {
+        if let Ok(s) = g.h.status(id, Duration::from_millis(300)).await
+            && s.applied >= index
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
