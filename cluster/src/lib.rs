@@ -9,6 +9,7 @@ pub mod bugs;
 pub mod client;
 pub mod harness;
 pub mod kv;
+pub mod netns;
 pub mod node;
 pub mod rpc;
 pub mod sim;

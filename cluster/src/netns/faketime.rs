@@ -1,0 +1,176 @@
+//! libfaketime control: finding the preload library, the environment a
+//! kvnode is started with, and the per-node control file whose content is
+//! the node's clock offset (`+1.500` / `-0.250`: seconds relative to the
+//! real clock, libfaketime's relative-offset format). With
+//! `FAKETIME_NO_CACHE=1` the node rereads the file on every clock read, so
+//! a rewrite takes effect at once; a strobe is a thread that keeps
+//! rewriting it.
+//!
+//! By default `FAKETIME_DONT_FAKE_MONOTONIC=1` is set: only the wall clock
+//! (`CLOCK_REALTIME`, what `SystemTime::now()` reads) is skewed, while
+//! `CLOCK_MONOTONIC` (tokio timers, `Instant`, the Raft tick) runs true.
+//! Faking the monotonic clock too ([`ClockEnv::fake_monotonic`]) makes a
+//! forward bump fire every pending timer at once (election timeouts expire,
+//! leases and heartbeat deadlines look overdue) and a backward bump stall
+//! them for the size of the jump (a node stops ticking, like a pause).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::error::NetnsError;
+
+/// Places the Debian/Ubuntu, Fedora and source builds install it.
+const CANDIDATES: &[&str] = &[
+    "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+    "/usr/lib64/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/libfaketime.so.1",
+];
+
+/// The path of `libfaketime.so.1` on this machine.
+pub fn find_libfaketime() -> Result<PathBuf, NetnsError> {
+    if let Some(p) = std::env::var_os("FAULTLINE_LIBFAKETIME").map(PathBuf::from)
+        && p.is_file()
+    {
+        return Ok(p);
+    }
+    let multiarch = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("faketime/libfaketime.so.1"));
+    CANDIDATES
+        .iter()
+        .map(PathBuf::from)
+        .chain(multiarch)
+        .find(|p| p.is_file())
+        .ok_or_else(|| NetnsError::FaketimeMissing {
+            looked: format!("$FAULTLINE_LIBFAKETIME, {}, /usr/lib/*/faketime", CANDIDATES.join(", ")),
+        })
+}
+
+/// libfaketime's relative offset for `ms` milliseconds (`+1.500`, `-0.250`).
+pub fn format_offset(ms: i64) -> String {
+    let sign = if ms < 0 { '-' } else { '+' };
+    let abs = ms.unsigned_abs();
+    format!("{sign}{}.{:03}", abs / 1000, abs % 1000)
+}
+
+/// How kvnodes run under libfaketime.
+#[derive(Debug, Clone)]
+pub struct ClockEnv {
+    pub library: PathBuf,
+    /// Also fake `CLOCK_MONOTONIC` (off by default; see the module docs).
+    pub fake_monotonic: bool,
+}
+
+impl ClockEnv {
+    /// `NAME=value` pairs for a node controlled by `file`.
+    pub fn vars(&self, file: &Path) -> Vec<String> {
+        let mut v = vec![
+            format!("LD_PRELOAD={}", self.library.display()),
+            format!("FAKETIME_TIMESTAMP_FILE={}", file.display()),
+            "FAKETIME_NO_CACHE=1".to_string(),
+        ];
+        if !self.fake_monotonic {
+            v.push("FAKETIME_DONT_FAKE_MONOTONIC=1".to_string());
+        }
+        v
+    }
+}
+
+/// Write `ms` into the control file at `path` (atomically: a reader sees the
+/// old or the new offset, never a torn one).
+pub fn write_offset(path: &Path, ms: i64) -> Result<(), NetnsError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, format!("{}\n", format_offset(ms)))
+        .map_err(NetnsError::io("write", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(NetnsError::io("rename", path))
+}
+
+/// A thread flipping a control file between two offsets.
+#[derive(Debug)]
+pub struct Strobe {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Strobe {
+    /// Flip `path` between `a` and `b` ms every `period` for `duration`,
+    /// then leave it at `a`.
+    pub fn start(path: PathBuf, a: i64, b: i64, period: Duration, duration: Duration) -> Strobe {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let period = period.max(Duration::from_millis(1));
+        let handle = std::thread::spawn(move || {
+            let until = Instant::now() + duration;
+            let mut high = true;
+            while !flag.load(Ordering::Relaxed) && Instant::now() < until {
+                if let Err(e) = write_offset(&path, if high { b } else { a }) {
+                    tracing::warn!(error = %e, "clock strobe");
+                }
+                high = !high;
+                let next = Instant::now() + period;
+                while !flag.load(Ordering::Relaxed) && Instant::now() < next.min(until) {
+                    std::thread::sleep(Duration::from_millis(5).min(period));
+                }
+            }
+            let _ = write_offset(&path, a);
+        });
+        Strobe {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// End the strobe now (the file is left at its first offset).
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Strobe {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_in_libfaketime_format() {
+        assert_eq!(format_offset(1500), "+1.500");
+        assert_eq!(format_offset(-250), "-0.250");
+        assert_eq!(format_offset(0), "+0.000");
+        assert_eq!(format_offset(-12_005), "-12.005");
+    }
+
+    #[test]
+    fn strobe_flips_and_settles() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("clock");
+        write_offset(&f, 0).unwrap();
+        let mut s = Strobe::start(f.clone(), 0, 800, Duration::from_millis(20), Duration::from_secs(5));
+        let mut seen = std::collections::BTreeSet::new();
+        let until = Instant::now() + Duration::from_secs(5);
+        while seen.len() < 2 && Instant::now() < until {
+            if let Ok(s) = std::fs::read_to_string(&f) {
+                seen.insert(s);
+            }
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        s.stop();
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "+0.000\n");
+    }
+}
