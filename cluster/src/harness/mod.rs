@@ -8,7 +8,6 @@ mod load;
 mod locate;
 mod loopback;
 mod netns;
-mod netns;
 mod ports;
 mod process;
 
@@ -22,7 +21,6 @@ pub use error::HarnessError;
 pub use load::{LoadOptions, LoadReport, bench_loopback, process_cpu_time, run_load};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
-pub use netns::{NODE_PORT, NetnsHarness, NetnsOptions};
 pub use netns::{NODE_PORT, NetnsHarness, NetnsOptions};
 
 use crate::node::NodeStatus;
