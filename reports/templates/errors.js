@@ -1,5 +1,5 @@
 // Records script errors and console.error calls in the page itself, on
-// <html data-js-errors="...">, so a headless browser test can read them
+// the data-js-errors attribute of the html element, so a headless browser test can read them
 // from the DOM. Loaded first, before any other script.
 (function () {
   'use strict';

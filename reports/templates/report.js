@@ -73,7 +73,8 @@
   function tOf(x, w) { return view.t0 + (x - GUTTER) / plotWidth(w) * (view.t1 - view.t0); }
 
   function setupCanvas(canvas, height) {
-    var dpr = window.devicePixelRatio || 1;
+    // Keep the backing store under ~8000 device pixels high.
+    var dpr = Math.min(window.devicePixelRatio || 1, Math.max(1, 8000 / height));
     var w = canvas.parentElement.clientWidth || 800;
     canvas.style.height = height + 'px';
     canvas.width = Math.round(w * dpr);
@@ -186,7 +187,10 @@
   T.errs.forEach(function (pair) { errors[pair[0]] = pair[1]; });
   var lanes = T.lanes.map(function () { return []; });
   for (var i = 0; i < nOps; i++) lanes[ops[i * S]].push(i);
+  // Lanes shrink to fit ~560 px, down to 3 px; past 2000 lanes they shrink
+  // further so the canvas stays under 6000 px.
   var laneH = Math.max(3, Math.min(16, Math.floor(560 / Math.max(1, lanes.length))));
+  if (lanes.length * laneH > 6000) laneH = 6000 / lanes.length;
   var hoverOp = -1, selectedOp = -1;
   var tl = document.getElementById('timeline-canvas');
 
@@ -247,7 +251,7 @@
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     ctx.fillStyle = '#68717d';
-    ctx.font = Math.min(11, laneH) + 'px sans-serif';
+    ctx.font = Math.max(8, Math.min(11, laneH)) + 'px sans-serif';
     var labelEvery = Math.max(1, Math.ceil(11 / laneH));
     for (var l = 0; l < lanes.length; l += labelEvery) {
       ctx.fillText('p' + T.lanes[l], GUTTER - 6, TOP + l * laneH + laneH / 2);
@@ -255,9 +259,10 @@
     var paths = [new Path2D(), new Path2D(), new Path2D()];
     var gap = laneH > 6 ? 1 : 0;
     var right = c.w - RIGHT;
+    var minH = Math.max(1, laneH - 2 * gap);
     for (var m = 0; m < lanes.length; m++) {
       var lane = lanes[m];
-      var y = TOP + m * laneH + gap, h = laneH - 2 * gap;
+      var y = TOP + m * laneH + gap, h = minH;
       var lastX = -1, lastO = -1;
       for (var k = firstEndingAfter(lane, view.t0); k < lane.length; k++) {
         var idx = lane[k], b = idx * S, s = ops[b + 1];
