@@ -60,7 +60,8 @@ fn run_chromium(profile: &Path, args: &[String], limit: Duration) -> Printed {
         .spawn()
         .expect("chromium starts");
     let started = Instant::now();
-    let read = |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
     loop {
         if child.try_wait().expect("wait on chromium").is_some() {
             return Printed {
@@ -71,7 +72,10 @@ fn run_chromium(profile: &Path, args: &[String], limit: Duration) -> Printed {
         if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("chromium did not finish within {limit:?}; stderr: {}", read(&err_path));
+            panic!(
+                "chromium did not finish within {limit:?}; stderr: {}",
+                read(&err_path)
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -85,16 +89,26 @@ fn url(path: &Path) -> String {
 fn dump_dom(profile: &Path, page: &Path) -> String {
     let out = run_chromium(
         profile,
-        &["--dump-dom".into(), "--virtual-time-budget=5000".into(), url(page)],
+        &[
+            "--dump-dom".into(),
+            "--virtual-time-budget=5000".into(),
+            url(page),
+        ],
         Duration::from_secs(120),
     );
-    assert!(out.stdout.contains("</html>"), "chromium printed no DOM; stderr: {}", out.stderr);
+    assert!(
+        out.stdout.contains("</html>"),
+        "chromium printed no DOM; stderr: {}",
+        out.stderr
+    );
     out.stdout
 }
 
 /// The opening tag of the element with `id` in a DOM dump.
 fn tag_of<'a>(dom: &'a str, id: &str) -> &'a str {
-    let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id} in the DOM"));
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id} in the DOM"));
     let start = dom[..at].rfind('<').unwrap();
     let end = at + dom[at..].find('>').unwrap();
     &dom[start..=end]
@@ -105,7 +119,10 @@ fn tag_of<'a>(dom: &'a str, id: &str) -> &'a str {
 fn assert_no_script_errors(dom: &str) {
     let start = dom.find("<html").expect("an <html> element");
     let html_tag = &dom[start..start + dom[start..].find('>').unwrap()];
-    assert!(!html_tag.contains("data-js-errors"), "the page recorded script errors: {html_tag}");
+    assert!(
+        !html_tag.contains("data-js-errors"),
+        "the page recorded script errors: {html_tag}"
+    );
 }
 
 fn screenshot(profile: &Path, page: &Path, png: &Path, size: &str) {
@@ -120,9 +137,17 @@ fn screenshot(profile: &Path, page: &Path, png: &Path, size: &str) {
         Duration::from_secs(120),
     );
     let bytes = std::fs::read(png).unwrap_or_else(|e| {
-        panic!("no screenshot at {} ({e}); stderr: {}", png.display(), out.stderr)
+        panic!(
+            "no screenshot at {} ({e}); stderr: {}",
+            png.display(),
+            out.stderr
+        )
     });
-    assert!(bytes.starts_with(b"\x89PNG"), "{} is not a PNG", png.display());
+    assert!(
+        bytes.starts_with(b"\x89PNG"),
+        "{} is not a PNG",
+        png.display()
+    );
     println!("screenshot: {}", png.display());
 }
 
@@ -132,28 +157,55 @@ fn report_renders_in_headless_chromium_without_errors() {
     let profile = tempfile::tempdir().unwrap();
     let run = write_run(root.path(), 600, 6);
     let out = faultline(&["report", run.dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let page = run.dir.join("index.html");
 
     let dom = dump_dom(profile.path(), &page);
     assert_no_script_errors(&dom);
-    assert!(tag_of(&dom, "timeline-canvas").contains("data-rendered=\"1\""), "timeline not drawn");
+    assert!(
+        tag_of(&dom, "timeline-canvas").contains("data-rendered=\"1\""),
+        "timeline not drawn"
+    );
     assert!(tag_of(&dom, "timeline-canvas").contains("data-ops=\"600\""));
-    assert!(tag_of(&dom, "nemesis-canvas").contains("data-rendered=\"1\""), "nemesis timeline not drawn");
-    assert!(tag_of(&dom, "log-table").contains("data-rendered=\"1\""), "logs not rendered");
-    assert!(dom.contains("data-report-ready=\"1\""), "the page script did not finish");
+    assert!(
+        tag_of(&dom, "nemesis-canvas").contains("data-rendered=\"1\""),
+        "nemesis timeline not drawn"
+    );
+    assert!(
+        tag_of(&dom, "log-table").contains("data-rendered=\"1\""),
+        "logs not rendered"
+    );
+    assert!(
+        dom.contains("data-report-ready=\"1\""),
+        "the page script did not finish"
+    );
     // Log lines were rendered as text: the hostile line is inert.
     assert!(dom.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(!dom.contains("<script>alert"));
 
     let shots = output_dir("browser");
-    screenshot(profile.path(), &page, &shots.join("report.png"), "1400,2000");
+    screenshot(
+        profile.path(),
+        &page,
+        &shots.join("report.png"),
+        "1400,2000",
+    );
 
     let index = run.store.join("index.html");
     let dom = dump_dom(profile.path(), &index);
     assert_no_script_errors(&dom);
     assert!(dom.contains("register-kill"));
-    screenshot(profile.path(), &index, &shots.join("store-index.png"), "1400,600");
+    screenshot(
+        profile.path(),
+        &index,
+        &shots.join("store-index.png"),
+        "1400,600",
+    );
 }
 
 #[test]
@@ -163,13 +215,26 @@ fn a_100k_operation_report_is_generated_and_loads() {
     let run = write_run(root.path(), 100_000, 40);
     let started = Instant::now();
     let out = faultline(&["report", run.dir.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    println!("report of 100,000 operations written in {:?}", started.elapsed());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "report of 100,000 operations written in {:?}",
+        started.elapsed()
+    );
     let page = run.dir.join("index.html");
     let dom = dump_dom(profile.path(), &page);
     assert_no_script_errors(&dom);
     assert!(tag_of(&dom, "timeline-canvas").contains("data-rendered=\"1\""));
     assert!(tag_of(&dom, "timeline-canvas").contains("data-ops=\"100000\""));
     assert!(tag_of(&dom, "log-table").contains("data-rendered=\"1\""));
-    screenshot(profile.path(), &page, &output_dir("browser-100k").join("report.png"), "1400,2000");
+    screenshot(
+        profile.path(),
+        &page,
+        &output_dir("browser-100k").join("report.png"),
+        "1400,2000",
+    );
 }

@@ -17,31 +17,53 @@ fn report_writes_every_file_and_they_parse() {
     let root = tempfile::tempdir().unwrap();
     let run = write_run(root.path(), 400, 5);
     let out = report(&run.dir);
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("invalid run") && stdout.contains("400 operations"), "{stdout}");
+    assert!(
+        stdout.contains("invalid run") && stdout.contains("400 operations"),
+        "{stdout}"
+    );
 
     // history.csv: a header and one row per event, nine columns each.
     let mut csv = csv::Reader::from_path(run.dir.join("history.csv")).unwrap();
     assert_eq!(
         csv.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["index", "time", "process", "type", "f", "key", "value", "node", "error"]
+        [
+            "index", "time", "process", "type", "f", "key", "value", "node", "error"
+        ]
     );
     let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), run.events);
-    assert!(rows.iter().any(|r| &r[2] == "nemesis" && &r[4] == "start-partition"));
+    assert!(
+        rows.iter()
+            .any(|r| &r[2] == "nemesis" && &r[4] == "start-partition")
+    );
     assert!(rows.iter().any(|r| &r[8] == "not leader <b>n2</b>"));
 
     // Plots: SVG documents with one legend entry per fault kind.
     for plot in ["latency-raw.svg", "latency-quantiles.svg", "rate.svg"] {
         let svg = std::fs::read_to_string(run.dir.join(plot)).unwrap();
-        assert!(svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{plot}");
+        assert!(
+            svg.trim_start().starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{plot}"
+        );
         for kind in ["kill", "partition", "pause"] {
-            assert!(svg.contains(&format!(">{kind}<")) || svg.contains(&format!(">\n{kind}\n<")), "{plot} has no legend for {kind}");
+            assert!(
+                svg.contains(&format!(">{kind}<")) || svg.contains(&format!(">\n{kind}\n<")),
+                "{plot} has no legend for {kind}"
+            );
         }
     }
     let raw = std::fs::read_to_string(run.dir.join("latency-raw.svg")).unwrap();
-    assert!(raw.matches("<circle").count() >= 300, "one point per completed op");
+    assert!(
+        raw.matches("<circle").count() >= 300,
+        "one point per completed op"
+    );
 
     // index.html: verdict, counterexample, embedded data that parses.
     let html = std::fs::read_to_string(run.dir.join("index.html")).unwrap();
@@ -52,7 +74,14 @@ fn report_writes_every_file_and_they_parse() {
     assert!(html.contains(r#"<img src="latency-raw.svg""#));
     assert!(!html.contains("<script>alert"), "user text must be escaped");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
-    for attr in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "@import", "url(http"] {
+    for attr in [
+        "src=\"http",
+        "href=\"http",
+        "src=\"//",
+        "href=\"//",
+        "@import",
+        "url(http",
+    ] {
         assert!(!html.contains(attr), "the report must not load {attr}");
     }
     let timeline = embedded_json(&html, "timeline-data");
@@ -60,22 +89,42 @@ fn report_writes_every_file_and_they_parse() {
     assert_eq!(timeline["ops"].as_array().unwrap().len(), 400 * stride);
     assert_eq!(timeline["faults"].as_array().unwrap().len(), 3);
     let pause = &timeline["faults"][2];
-    assert_eq!(pause["healed"], false, "the unmatched start-pause runs to the end");
+    assert_eq!(
+        pause["healed"], false,
+        "the unmatched start-pause runs to the end"
+    );
     let logs = embedded_json(&html, "logs-data");
     assert_eq!(logs["nodes"], serde_json::json!(["n1", "n2"]));
-    let times: Vec<f64> = logs["t"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "logs merged by time");
+    let times: Vec<f64> = logs["t"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_f64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "logs merged by time"
+    );
     assert!(times[0] >= 0.0 && *times.last().unwrap() <= run.end_ns as f64 / 1e6);
 
     // The store index lists the run and `latest` points at it.
     let index = std::fs::read_to_string(run.store.join("index.html")).unwrap();
     assert!(index.contains(TEST) && index.contains(STAMP) && index.contains("invalid"));
-    assert_eq!(std::fs::read_link(run.store.join("latest")).unwrap(), Path::new(&format!("{TEST}/{STAMP}")));
+    assert_eq!(
+        std::fs::read_link(run.store.join("latest")).unwrap(),
+        Path::new(&format!("{TEST}/{STAMP}"))
+    );
 
     // Running it again rebuilds the same files.
     let again = report(&run.dir);
     assert_eq!(again.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(run.dir.join("history.csv")).unwrap().lines().count(), run.events + 1);
+    assert_eq!(
+        std::fs::read_to_string(run.dir.join("history.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        run.events + 1
+    );
 }
 
 #[test]
@@ -87,11 +136,17 @@ fn missing_or_malformed_files_exit_2_naming_the_file() {
     let out = report(&run.dir);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("results.json") && err.contains("No such file"), "{err}");
+    assert!(
+        err.contains("results.json") && err.contains("No such file"),
+        "{err}"
+    );
 
     std::fs::write(run.dir.join("results.json"), r#"{"ops":{}}"#).unwrap();
     let err = String::from_utf8_lossy(&report(&run.dir).stderr).into_owned();
-    assert!(err.contains("results.json") && err.contains("verdict"), "{err}");
+    assert!(
+        err.contains("results.json") && err.contains("verdict"),
+        "{err}"
+    );
 
     std::fs::write(run.dir.join("results.json"), r#"{"verdict":"valid"}"#).unwrap();
     let mut history = std::fs::read_to_string(run.dir.join("history.jsonl")).unwrap();
@@ -115,7 +170,12 @@ fn a_run_outside_a_store_gets_its_report_but_no_store_index() {
     let loose = root.path().join("loose-run");
     std::fs::rename(&run.dir, &loose).unwrap();
     let out = report(&loose);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(loose.join("index.html").is_file());
     assert!(String::from_utf8_lossy(&out.stdout).contains("not rebuilt"));
     assert!(!root.path().join("index.html").exists());

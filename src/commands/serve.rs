@@ -21,8 +21,12 @@ pub fn run(args: &ServeArgs) -> Result<u8> {
     if !root.is_dir() {
         return Err(anyhow!("{} is not a folder", root.display()));
     }
-    let server = Server::http(&args.addr)
-        .map_err(|e| anyhow!("cannot listen on {}: {e} (try another --addr 127.0.0.1:PORT)", args.addr))?;
+    let server = Server::http(&args.addr).map_err(|e| {
+        anyhow!(
+            "cannot listen on {}: {e} (try another --addr 127.0.0.1:PORT)",
+            args.addr
+        )
+    })?;
     let url = match server.server_addr().to_ip() {
         Some(addr) => format!("http://{addr}/"),
         None => format!("http://{}/", args.addr),
@@ -46,7 +50,8 @@ fn respond(root: &std::path::Path, request: Request) -> std::io::Result<()> {
     match resolved {
         Resolved::File(path) => match std::fs::File::open(&path) {
             Ok(file) => {
-                let response = Response::from_file(file).with_header(header("Content-Type", content_type(&path)));
+                let response = Response::from_file(file)
+                    .with_header(header("Content-Type", content_type(&path)));
                 request.respond(response)
             }
             Err(_) => request.respond(text(404, "not found")),

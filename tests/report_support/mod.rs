@@ -19,10 +19,15 @@ pub struct Lcg(u64);
 
 impl Lcg {
     pub fn new(seed: u64) -> Self {
-        Lcg(seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407))
+        Lcg(seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407))
     }
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     pub fn below(&mut self, n: u64) -> u64 {
@@ -58,7 +63,12 @@ pub struct Run {
 pub fn wall(ns: u64) -> String {
     let us = ns / 1_000;
     let secs = us / 1_000_000;
-    format!("2024-05-01T12:{:02}:{:02}.{:06}Z", secs / 60, secs % 60, us % 1_000_000)
+    format!(
+        "2024-05-01T12:{:02}:{:02}.{:06}Z",
+        secs / 60,
+        secs % 60,
+        us % 1_000_000
+    )
 }
 
 /// Writes `<root>/store/register-kill/20240501T120000/` with `n_ops`
@@ -89,8 +99,18 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
                 _ => format!("[{},{}]", rng.below(10), rng.below(10)),
             };
             let roll = rng.below(100);
-            let outcome = if roll < 85 { "ok" } else if roll < 95 { "fail" } else { "info" };
-            let latency = if rng.below(20) == 0 { 80_000_000 + rng.below(300_000_000) } else { 500_000 + rng.below(15_000_000) };
+            let outcome = if roll < 85 {
+                "ok"
+            } else if roll < 95 {
+                "fail"
+            } else {
+                "info"
+            };
+            let latency = if rng.below(20) == 0 {
+                80_000_000 + rng.below(300_000_000)
+            } else {
+                500_000 + rng.below(15_000_000)
+            };
             ops.push(GenOp {
                 process,
                 f,
@@ -115,13 +135,31 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
     // Events: (time, order, json-without-index), sorted by time.
     let mut events: Vec<(u64, usize, String)> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
-        let invoke_value = if op.f == "get" { "null".to_string() } else { op.value.clone() };
-        events.push((op.start, i * 2, format!(
-            r#""time":{},"process":{},"type":"invoke","f":"{}","key":"{}","value":{}"#,
-            op.start, op.process, op.f, op.key, invoke_value
-        )));
-        let done_value = if op.f == "get" && op.outcome == "ok" { rng.below(10).to_string() } else { invoke_value };
-        let error = if op.outcome == "fail" { r#","error":"not leader <b>n2</b>""# } else if op.outcome == "info" { r#","error":"timeout""# } else { "" };
+        let invoke_value = if op.f == "get" {
+            "null".to_string()
+        } else {
+            op.value.clone()
+        };
+        events.push((
+            op.start,
+            i * 2,
+            format!(
+                r#""time":{},"process":{},"type":"invoke","f":"{}","key":"{}","value":{}"#,
+                op.start, op.process, op.f, op.key, invoke_value
+            ),
+        ));
+        let done_value = if op.f == "get" && op.outcome == "ok" {
+            rng.below(10).to_string()
+        } else {
+            invoke_value
+        };
+        let error = if op.outcome == "fail" {
+            r#","error":"not leader <b>n2</b>""#
+        } else if op.outcome == "info" {
+            r#","error":"timeout""#
+        } else {
+            ""
+        };
         events.push((op.end, i * 2 + 1, format!(
             r#""time":{},"process":{},"type":"{}","f":"{}","key":"{}","value":{},"node":"{}"{}"#,
             op.end, op.process, op.outcome, op.f, op.key, done_value, op.node, error
@@ -131,14 +169,28 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
     let nemesis = [
         (at(0.15), "start-kill", r#"["n1"]"#),
         (at(0.30), "stop-kill", r#"["n1"]"#),
-        (at(0.45), "start-partition", r#"{"grudge":"majorities-ring"}"#),
+        (
+            at(0.45),
+            "start-partition",
+            r#"{"grudge":"majorities-ring"}"#,
+        ),
         (at(0.62), "stop-partition", "null"),
         (at(0.80), "start-pause", r#"["n2"]"#),
     ];
     for (k, (time, f, value)) in nemesis.iter().enumerate() {
-        events.push((*time, usize::MAX - 10 + k, format!(r#""time":{time},"process":"nemesis","type":"invoke","f":"{f}","value":{value}"#)));
+        events.push((
+            *time,
+            usize::MAX - 10 + k,
+            format!(
+                r#""time":{time},"process":"nemesis","type":"invoke","f":"{f}","value":{value}"#
+            ),
+        ));
         let done = time + 2_000_000;
-        events.push((done, usize::MAX - 20 + k, format!(r#""time":{done},"process":"nemesis","type":"info","f":"{f}","value":{value}"#)));
+        events.push((
+            done,
+            usize::MAX - 20 + k,
+            format!(r#""time":{done},"process":"nemesis","type":"info","f":"{f}","value":{value}"#),
+        ));
     }
     events.sort_by_key(|(t, order, _)| (*t, *order));
     let mut history = String::new();
@@ -166,14 +218,28 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
 
     // An invalid verdict with a counterexample in faultline-checker's shape,
     // built from real consecutive ops on one key.
-    let on_key: Vec<&GenOp> = ops.iter().filter(|o| o.key == "k1" && o.outcome == "ok").collect();
+    let on_key: Vec<&GenOp> = ops
+        .iter()
+        .filter(|o| o.key == "k1" && o.outcome == "ok")
+        .collect();
     let mut by_start = on_key.clone();
     by_start.sort_by_key(|o| o.start);
     let op_json = |o: &GenOp| {
-        let (input, output) = if o.f == "get" { ("null".to_string(), "7".to_string()) } else { (o.value.clone(), "null".to_string()) };
+        let (input, output) = if o.f == "get" {
+            ("null".to_string(), "7".to_string())
+        } else {
+            (o.value.clone(), "null".to_string())
+        };
         format!(
             r#"{{"process":{},"f":"{}","key":"k1","input":{input},"output":{output},"outcome":"ok","call_index":{},"return_index":{},"call_line":{},"return_line":{},"call_time":{},"return_time":{}}}"#,
-            o.process, o.f, o.invoke_index, o.complete_index, o.invoke_index + 1, o.complete_index + 1, o.start, o.end
+            o.process,
+            o.f,
+            o.invoke_index,
+            o.complete_index,
+            o.invoke_index + 1,
+            o.complete_index + 1,
+            o.start,
+            o.end
         )
     };
     let steps: Vec<String> = by_start[..3]
@@ -207,10 +273,28 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
         let mut i = 0u64;
         while t < end_ns {
             let (level, msg) = match i % 17 {
-                0 => ("WARN", format!("kvnode::raft: election timeout, becoming candidate term={}", i / 17 + 1)),
-                5 => ("ERROR", "kvnode::rpc: connection to n3 refused <script>alert(2)</script>".to_string()),
-                9 => ("DEBUG", format!("kvnode::storage: fsync wal segment=3 bytes={}", 4096 * (i % 7 + 1))),
-                _ => ("INFO", format!("kvnode::kv: applied index={} term={}", i, i / 17 + 1)),
+                0 => (
+                    "WARN",
+                    format!(
+                        "kvnode::raft: election timeout, becoming candidate term={}",
+                        i / 17 + 1
+                    ),
+                ),
+                5 => (
+                    "ERROR",
+                    "kvnode::rpc: connection to n3 refused <script>alert(2)</script>".to_string(),
+                ),
+                9 => (
+                    "DEBUG",
+                    format!(
+                        "kvnode::storage: fsync wal segment=3 bytes={}",
+                        4096 * (i % 7 + 1)
+                    ),
+                ),
+                _ => (
+                    "INFO",
+                    format!("kvnode::kv: applied index={} term={}", i, i / 17 + 1),
+                ),
             };
             writeln!(log, "{}  {level} {msg}", wall(t)).unwrap();
             if i % 50 == 49 {
@@ -241,14 +325,19 @@ pub fn faultline(args: &[&str]) -> Output {
 /// The text of an embedded `<script type="application/json" id="...">`.
 pub fn embedded_json(html: &str, id: &str) -> serde_json::Value {
     let open = format!(r#"<script type="application/json" id="{id}">"#);
-    let start = html.find(&open).unwrap_or_else(|| panic!("no {id} in the page")) + open.len();
+    let start = html
+        .find(&open)
+        .unwrap_or_else(|| panic!("no {id} in the page"))
+        + open.len();
     let end = start + html[start..].find("</script>").expect("script closes");
     serde_json::from_str(&html[start..end]).unwrap_or_else(|e| panic!("{id} does not parse: {e}"))
 }
 
 /// A folder for a test's output that outlives the test (screenshots).
 pub fn output_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-tests").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("report-tests")
+        .join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
