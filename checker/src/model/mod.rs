@@ -15,7 +15,8 @@
 //! `raft_model` (the `Model`), `driver` (Ready loop), `ghost` and `clients`
 //! (history for properties; the register linearizability tester),
 //! `properties` (the named properties), `symmetry`, `render` (readable
-//! traces), `run` (checker runs and their results).
+//! traces), `run` (checker runs and their results), `shortest` (shortest
+//! traces).
 //!
 //! What the model leaves out, on purpose: the cores run classic Raft
 //! (PreVote and CheckQuorum off) so the model compares with `raft.tla`;
@@ -36,6 +37,7 @@ pub mod properties;
 pub mod raft_model;
 pub mod render;
 pub mod run;
+pub mod shortest;
 pub mod state;
 pub mod symmetry;
 

@@ -24,6 +24,11 @@ pub struct RaftModelOptions {
     pub proposals: u8,
     /// Client ReadIndex reads allowed in one behaviour.
     pub reads: u8,
+    /// Leader heartbeat timeouts allowed in one behaviour. Without loss a
+    /// leader needs no heartbeat to make progress (appends carry the
+    /// commit index, and a ReadIndex read starts its own heartbeat round),
+    /// so the default is 0 and `--lossy` raises it.
+    pub heartbeats: u8,
     /// The network may lose any message.
     pub lossy: bool,
     /// The network may deliver a message and keep a copy in flight.
@@ -43,6 +48,7 @@ impl Default for RaftModelOptions {
             crashes: 1,
             proposals: 1,
             reads: 1,
+            heartbeats: 0,
             lossy: false,
             duplicating: false,
             bugs: BugSet::new(),

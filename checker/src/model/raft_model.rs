@@ -67,6 +67,7 @@ impl RaftModel {
             crashes: 0,
             proposals: 0,
             reads: 0,
+            heartbeats: 0,
             ghost: Default::default(),
             clients: Default::default(),
         }
@@ -106,6 +107,7 @@ impl RaftModel {
                 for _ in 0..ELECTION_TICK {
                     core.tick();
                 }
+                next.heartbeats += 1;
                 *id
             }
             Action::Crash(id) => {
@@ -235,7 +237,9 @@ impl Model for RaftModel {
             let (id, core) = (s.core.id(), &s.core);
             let leader = core.role() == Role::Leader;
             if leader {
-                actions.push(Action::Heartbeat(id));
+                if state.heartbeats < self.opts.heartbeats {
+                    actions.push(Action::Heartbeat(id));
+                }
                 if state.proposals < self.opts.proposals
                     && core.last_index() < self.opts.max_log as u64
                 {

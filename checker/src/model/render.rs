@@ -4,7 +4,6 @@
 
 use faultline_raft::{Entry, Message, MessageBody, Role};
 use serde::Serialize;
-use stateright::Path;
 
 use crate::model::action::Action;
 use crate::model::clients::value_name;
@@ -19,8 +18,7 @@ pub struct TraceStep {
 }
 
 /// The steps of a path from the initial state, one per action.
-pub fn trace(path: Path<ModelState, Action>) -> Vec<TraceStep> {
-    let pairs = path.into_vec();
+pub fn trace(pairs: &[(ModelState, Option<Action>)]) -> Vec<TraceStep> {
     let mut steps = Vec::with_capacity(pairs.len());
     for k in 0..pairs.len().saturating_sub(1) {
         if let Some(a) = &pairs[k].1 {

@@ -14,6 +14,7 @@ use crate::model::options::RaftModelOptions;
 use crate::model::properties::{Expectation, NamedProperty};
 use crate::model::raft_model::RaftModel;
 use crate::model::render::{TraceStep, trace};
+use crate::model::shortest::shortest_paths;
 
 /// When the search may stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -130,10 +131,25 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
     let found: BTreeSet<&'static str> = discoveries.keys().copied().collect();
     let stopped_early = finish.matches(&found, &checker.model().properties());
     let complete = !stopped_early;
+    // stateright's paths are valid but not shortest: search again for those.
+    let discovered: Vec<NamedProperty> = properties
+        .iter()
+        .copied()
+        .filter(|p| discoveries.contains_key(p.name()))
+        .collect();
+    let depth = discoveries
+        .values()
+        .map(|p| p.clone().into_vec().len())
+        .max()
+        .unwrap_or(0);
+    let shortest = shortest_paths(checker.model(), &discovered, depth);
     let results = properties
         .iter()
         .map(|p| {
-            let path = discoveries.get(p.name()).cloned();
+            let path = match shortest.get(p.name()) {
+                Some(path) => Some(path.clone()),
+                None => discoveries.get(p.name()).map(|p| p.clone().into_vec()),
+            };
             let holds = match (p.expectation(), &path, complete) {
                 (Expectation::Always, Some(_), _) => Some(false),
                 (Expectation::Sometimes, Some(_), _) => Some(true),
@@ -145,7 +161,7 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
                 name: p.name(),
                 expectation: p.expectation(),
                 holds,
-                trace: path.map(trace),
+                trace: path.as_deref().map(trace),
             }
         })
         .collect();

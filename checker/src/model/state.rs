@@ -35,6 +35,8 @@ pub struct ModelState {
     pub proposals: u8,
     /// Client reads started so far.
     pub reads: u8,
+    /// Leader heartbeat timeouts so far.
+    pub heartbeats: u8,
     pub ghost: Arc<Ghost>,
     pub clients: Arc<Clients>,
 }

@@ -120,6 +120,10 @@ impl<M: Model> Model for Joint<M> {
         M::read_only(op)
     }
 
+    fn key((key, _): Self::Op) -> u32 {
+        key
+    }
+
     fn show_state(&self, state: u32) -> String {
         let parts: Vec<String> = self
             .components(state)

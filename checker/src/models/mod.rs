@@ -37,6 +37,11 @@ pub trait Model: Sized + Send {
     /// True when `op` never changes the state (a read): the search may then
     /// linearize it as soon as it is enabled and consistent.
     fn read_only(op: Self::Op) -> bool;
+    /// The independent object (key) `op` acts on: operations on different
+    /// keys commute. Single-object models use one key.
+    fn key(_op: Self::Op) -> u32 {
+        0
+    }
     /// A human rendering of a state.
     fn show_state(&self, state: u32) -> String;
     /// Why `op` cannot run in `state`, e.g. "can't read 3 from register holding 4".

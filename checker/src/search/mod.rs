@@ -6,6 +6,12 @@
 //!   always safe: it changes nothing and nothing pending returned before it);
 //! - unknown outcomes (`info`) are optional: they have no return event, never
 //!   block the search, and may stay unlinearized (they never took effect);
+//! - one key at a time (a partial-order reduction for multi-key states):
+//!   operations on different keys commute, so if any linearization extends
+//!   the current prefix, one extends it with an operation on the key of the
+//!   earliest-returning pending operation; only those candidates are tried
+//!   (the first operation on that key in a valid completion is enabled now
+//!   and can move to the front);
 //! - O(1) incremental (Zobrist) hashing of the linearized set;
 //! - resumable: `Search::run` works for a slice of steps, so a scheduler can
 //!   interleave partitions and stop early at the first invalid one.
@@ -57,6 +63,8 @@ pub struct Stats {
 struct Frame {
     op: u32,
     state_before: u32,
+    /// The branching key of the node this frame left.
+    key: u32,
     forced: bool,
 }
 
@@ -74,6 +82,8 @@ pub struct Search<M: Model> {
     node: u32,
     /// We just arrived at a new search node and should try reads first.
     fresh: bool,
+    /// The key whose candidates this node branches on.
+    key: u32,
     track: bool,
     best: Option<Trace>,
     steps: u64,
@@ -99,6 +109,7 @@ impl<M: Model> Search<M> {
             remaining,
             node: HEAD,
             fresh: true,
+            key: 0,
             track,
             best: None,
             steps: 0,
@@ -168,6 +179,10 @@ impl<M: Model> Search<M> {
             }
             c = self.events.next(c);
         }
+        // `c` is the earliest return: branch on its key only.
+        if c != NIL {
+            self.key = M::key(self.ops[self.events.op(c) as usize].op);
+        }
         self.node = self.events.next(HEAD);
         true
     }
@@ -180,7 +195,9 @@ impl<M: Model> Search<M> {
             return false;
         }
         let op = self.events.op(node);
-        if let Some(next_state) = self.model.step(self.state, self.ops[op as usize].op)
+        let o = self.ops[op as usize].op;
+        if M::key(o) == self.key
+            && let Some(next_state) = self.model.step(self.state, o)
             && self.linearize(op, next_state, false)
         {
             return true;
@@ -204,6 +221,7 @@ impl<M: Model> Search<M> {
         self.stack.push(Frame {
             op,
             state_before: self.state,
+            key: self.key,
             forced,
         });
         self.bits_hash = h;
@@ -227,6 +245,7 @@ impl<M: Model> Search<M> {
                 self.remaining += 1;
             }
             if !f.forced {
+                self.key = f.key;
                 self.node = self.events.next(self.events.call_node(f.op));
                 return true;
             }

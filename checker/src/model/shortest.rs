@@ -1,0 +1,112 @@
+//! Shortest traces. stateright's breadth-first checker finds every
+//! discovery, but keeps the *last* state it saw for each property (later
+//! states overwrite earlier ones, and a violation recorded in the ghost
+//! state is inherited by every later state), so its paths are valid but
+//! not shortest. Given the properties it discovered and how deep, this
+//! module searches again, breadth first and only as deep as needed, for
+//! the first state that shows each one: a shortest trace.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+
+use stateright::Model;
+
+use crate::model::action::Action;
+use crate::model::properties::NamedProperty;
+use crate::model::raft_model::RaftModel;
+use crate::model::state::ModelState;
+
+/// A path: each state with the action taken from it (None for the last).
+pub type StatePath = Vec<(ModelState, Option<Action>)>;
+
+type Fp = u64;
+
+fn fingerprint(s: &ModelState) -> Fp {
+    // SipHash with fixed keys: deterministic across runs.
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(s)
+}
+
+/// Whether `state` shows `property`: violates an invariant, or reaches a goal.
+pub fn shows(property: NamedProperty, state: &ModelState) -> bool {
+    match property {
+        NamedProperty::Always(inv) => inv.violation(state).is_some(),
+        NamedProperty::Sometimes(goal) => goal.reached(state),
+    }
+}
+
+/// For each of `wanted`, a shortest path from the initial state to a state
+/// that shows it, searching at most `max_depth` steps deep. Properties not
+/// shown within that depth are absent from the result.
+pub fn shortest_paths(
+    model: &RaftModel,
+    wanted: &[NamedProperty],
+    max_depth: usize,
+) -> HashMap<&'static str, StatePath> {
+    let mut found: HashMap<&'static str, StatePath> = HashMap::new();
+    // fingerprint -> (parent fingerprint, index of the action in the
+    // parent's action list); the initial state has no parent.
+    let mut parents: HashMap<Fp, Option<(Fp, usize)>> = HashMap::new();
+    let init = model.init_state();
+    let init_fp = fingerprint(&init);
+    parents.insert(init_fp, None);
+    let mut frontier = vec![(init, init_fp)];
+    let mut depth = 0;
+    let mut actions = Vec::new();
+    loop {
+        for (state, fp) in &frontier {
+            for &p in wanted {
+                if !found.contains_key(p.name()) && shows(p, state) {
+                    found.insert(p.name(), rebuild(model, &parents, *fp));
+                }
+            }
+        }
+        if found.len() == wanted.len() || depth >= max_depth || frontier.is_empty() {
+            return found;
+        }
+        let mut next = Vec::new();
+        for (state, fp) in &frontier {
+            actions.clear();
+            model.actions(state, &mut actions);
+            for (k, a) in actions.drain(..).enumerate() {
+                let Some(n) = model.next_state(state, a) else {
+                    continue;
+                };
+                if !model.within_boundary(&n) {
+                    continue;
+                }
+                let nfp = fingerprint(&n);
+                if let std::collections::hash_map::Entry::Vacant(e) = parents.entry(nfp) {
+                    e.insert(Some((*fp, k)));
+                    next.push((n, nfp));
+                }
+            }
+        }
+        frontier = next;
+        depth += 1;
+    }
+}
+
+/// Replay the actions that lead from the initial state to `target`.
+fn rebuild(model: &RaftModel, parents: &HashMap<Fp, Option<(Fp, usize)>>, target: Fp) -> StatePath {
+    let mut indexes = Vec::new();
+    let mut at = target;
+    while let Some(Some((parent, k))) = parents.get(&at) {
+        indexes.push(*k);
+        at = *parent;
+    }
+    indexes.reverse();
+    let mut path = Vec::with_capacity(indexes.len() + 1);
+    let mut state = model.init_state();
+    for k in indexes {
+        let mut actions = Vec::new();
+        model.actions(&state, &mut actions);
+        let action = actions.swap_remove(k);
+        let next = model
+            .next_state(&state, action.clone())
+            .expect("a recorded step applies again: the model is deterministic");
+        path.push((state, Some(action)));
+        state = next;
+    }
+    path.push((state, None));
+    path
+}
