@@ -67,10 +67,10 @@ impl KvBug {
                 "faultline run --workload register --nemesis partition --bug stale-read (linearizability checker)"
             }
             KvBug::NoDedup => {
-                "cluster/tests/kv_bugs.rs no_dedup_applies_a_retried_append_twice; faultline run --workload append --nemesis kill"
+                "cluster/tests/kv_bugs.rs no_dedup_applies_a_retried_append_twice; faultline run --workload append --nemesis kill --bug no-dedup"
             }
             KvBug::AckBeforeCommit => {
-                "cluster/tests/kv_bugs.rs ack_before_commit_acknowledges_a_lost_put; faultline run --nemesis partition"
+                "cluster/tests/kv_bugs.rs ack_before_commit_acknowledges_a_put_that_cannot_commit; faultline run --nemesis partition --bug ack-before-commit"
             }
             KvBug::ClientRetryNewSeq => {
                 "faultline run --workload append --nemesis kill,partition --bug client-retry-new-seq (append checker)"

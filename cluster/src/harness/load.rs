@@ -86,7 +86,7 @@ async fn client_loop(
     let mut errors = 0;
     while Instant::now() < until {
         let key = format!("k{}", rng.next() % opts.keys.max(1) as u64);
-        let op = if rng.next() % 2 == 0 {
+        let op = if rng.next().is_multiple_of(2) {
             Op::Get { key }
         } else {
             let value = format!("{:0width$x}", rng.next(), width = opts.value_len);
