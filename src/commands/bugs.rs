@@ -8,7 +8,8 @@ use crate::cli::BugsArgs;
 use super::EXIT_VALID;
 
 pub fn run(args: &BugsArgs) -> Result<u8> {
-    let bugs = faultline_raft::bugs::catalogue();
+    let mut bugs = faultline_raft::bugs::catalogue();
+    bugs.extend(faultline_cluster::bugs::catalogue());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&bugs)?);
     } else {

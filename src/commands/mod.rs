@@ -2,6 +2,7 @@
 //! code of DESIGN.md (0 valid, 1 violation, 2 unknown / usage / environment).
 
 mod bench;
+mod bench_kv;
 mod bugs;
 mod check;
 mod report;
@@ -28,7 +29,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Sim(args) => sim::run(&args),
         Command::Bench(args) => match args.what {
             crate::cli::BenchWhat::Checker(a) => bench::checker(&a),
-            crate::cli::BenchWhat::Kv(_) => not_implemented("bench kv"),
+            crate::cli::BenchWhat::Kv(a) => bench_kv::run(&a),
         },
         Command::Report(args) => report::run(&args),
         Command::Serve(args) => serve::run(&args),
