@@ -87,12 +87,17 @@ fn url(path: &Path) -> String {
 
 /// The DOM after the page's scripts ran.
 fn dump_dom(profile: &Path, page: &Path) -> String {
+    dump_dom_url(profile, &url(page))
+}
+
+/// The DOM of `url` after the page's scripts ran.
+fn dump_dom_url(profile: &Path, url: &str) -> String {
     let out = run_chromium(
         profile,
         &[
             "--dump-dom".into(),
             "--virtual-time-budget=5000".into(),
-            url(page),
+            url.to_string(),
         ],
         Duration::from_secs(120),
     );
@@ -231,6 +236,10 @@ fn a_100k_operation_report_is_generated_and_loads() {
     assert!(tag_of(&dom, "timeline-canvas").contains("data-rendered=\"1\""));
     assert!(tag_of(&dom, "timeline-canvas").contains("data-ops=\"100000\""));
     assert!(tag_of(&dom, "log-table").contains("data-rendered=\"1\""));
+    // Worker lanes (process mod concurrency) fold the processes into 40 lanes.
+    let workers = dump_dom_url(profile.path(), &format!("{}?lanes=worker", url(&page)));
+    assert_no_script_errors(&workers);
+    assert!(tag_of(&workers, "timeline-canvas").contains("data-lanes=\"40\""));
     screenshot(
         profile.path(),
         &page,

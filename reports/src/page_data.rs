@@ -60,16 +60,28 @@ impl Table {
 /// 2 info), f id, key id (-1: none), node id (-1: none), history index.
 pub const OP_STRIDE: usize = 8;
 
+/// What the timeline is drawn from, besides the operations.
+pub struct TimelineInput<'a> {
+    pub faults: &'a [FaultInterval],
+    pub fault_kinds: &'a [String],
+    pub fs: &'a [String],
+    pub end_ns: u64,
+    /// Number of client workers (test.json `concurrency`): lets the page
+    /// offer one lane per worker (process mod workers).
+    pub workers: Option<u64>,
+}
+
 /// The timeline's data: lanes (one per process, numeric order), the
 /// operations as one flat number array, their values and errors, and the
 /// fault intervals with their colours.
-pub fn timeline_data(
-    ops: &[OpView],
-    faults: &[FaultInterval],
-    fault_kinds: &[String],
-    fs: &[String],
-    end_ns: u64,
-) -> Value {
+pub fn timeline_data(ops: &[OpView], input: &TimelineInput<'_>) -> Value {
+    let TimelineInput {
+        faults,
+        fault_kinds,
+        fs,
+        end_ns,
+        workers,
+    } = *input;
     let mut processes: Vec<u64> = ops.iter().map(|o| o.process).collect();
     processes.sort_unstable();
     processes.dedup();
@@ -117,6 +129,7 @@ pub fn timeline_data(
         .collect();
     json!({
         "end": ms(end_ns),
+        "workers": workers,
         "stride": OP_STRIDE,
         "lanes": processes.iter().map(u64::to_string).collect::<Vec<_>>(),
         "fs": f_table.names,
@@ -215,7 +228,15 @@ mod tests {
             detail: String::new(),
             healed: true,
         }];
-        let d = timeline_data(&ops, &faults, &["kill".into()], &["get".into()], 9_000_000);
+        let input = TimelineInput {
+            faults: &faults,
+            fault_kinds: &["kill".into()],
+            fs: &["get".into()],
+            end_ns: 9_000_000,
+            workers: Some(4),
+        };
+        let d = timeline_data(&ops, &input);
+        assert_eq!(d["workers"], json!(4));
         assert_eq!(d["lanes"], json!(["2", "10"]));
         let flat = d["ops"].as_array().unwrap();
         assert_eq!(flat.len(), 3 * OP_STRIDE);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::counterexample::{CounterexampleView, counterexample_view};
 use crate::error::Result;
 use crate::ops::Outcome;
-use crate::page_data::{logs_data, script_json, timeline_data};
+use crate::page_data::{TimelineInput, logs_data, script_json, timeline_data};
 use crate::palette::{f_colour, fault_colour, hex};
 use crate::plots::{LATENCY_QUANTILES, LATENCY_RAW, RATE};
 use crate::results::CheckerView;
@@ -92,7 +92,16 @@ pub fn render_report(run: &RunData) -> Result<String> {
             })
         })
         .collect();
-    let timeline = timeline_data(&run.ops, &run.faults, &run.fault_kinds, &run.fs, run.end_ns);
+    let timeline = timeline_data(
+        &run.ops,
+        &TimelineInput {
+            faults: &run.faults,
+            fault_kinds: &run.fault_kinds,
+            fs: &run.fs,
+            end_ns: run.end_ns,
+            workers: run.test.concurrency(),
+        },
+    );
     let logs = logs_data(&run.logs, run.test.start);
     let duration_s = match (run.test.start, run.test.end) {
         (Some(s), Some(e)) if e >= s => (e - s).num_milliseconds() as f64 / 1000.0,
@@ -127,6 +136,7 @@ pub fn render_report(run: &RunData) -> Result<String> {
                 Plot { file: LATENCY_QUANTILES, title: "Latency quantiles" },
                 Plot { file: RATE, title: "Throughput" },
             ],
+            workers => run.test.concurrency(),
             process_count => run.ops.iter().map(|o| o.process).collect::<std::collections::BTreeSet<_>>().len(),
             op_count => run.ops.len(),
             event_count => run.events.len(),

@@ -24,6 +24,17 @@ const NAME_KEYS: [&str; 3] = ["name", "test", "test_name"];
 const START_KEYS: [&str; 4] = ["start", "start_time", "started_at", "start_ms"];
 const END_KEYS: [&str; 4] = ["end", "end_time", "ended_at", "end_ms"];
 
+impl TestInfo {
+    /// The `concurrency` option (number of client workers), if recorded.
+    pub fn concurrency(&self) -> Option<u64> {
+        self.options
+            .iter()
+            .find(|(k, _)| k == "concurrency")
+            .and_then(|(_, v)| v.parse().ok())
+            .filter(|n| *n > 0)
+    }
+}
+
 /// Reads `test.json`; it must be a JSON object.
 pub fn read_test_info(path: &Path) -> Result<TestInfo> {
     let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
@@ -91,6 +102,11 @@ mod tests {
                 .contains(&("name".into(), "register-kill".into()))
         );
         assert!(!info.options.iter().any(|(k, _)| k == "start"));
+        assert_eq!(info.concurrency(), Some(5));
+        assert_eq!(
+            test_info_from(json!({"concurrency": "0"}).as_object().unwrap()).concurrency(),
+            None
+        );
     }
 
     #[test]

@@ -185,24 +185,59 @@
   var nOps = ops.length / S;
   var errors = {};
   T.errs.forEach(function (pair) { errors[pair[0]] = pair[1]; });
-  var lanes = T.lanes.map(function () { return []; });
-  for (var i = 0; i < nOps; i++) lanes[ops[i * S]].push(i);
-  // Lanes shrink to fit ~560 px, down to 3 px; past 2000 lanes they shrink
-  // further so the canvas stays under 6000 px.
-  var laneH = Math.max(3, Math.min(16, Math.floor(560 / Math.max(1, lanes.length))));
-  if (lanes.length * laneH > 6000) laneH = 6000 / lanes.length;
+  // Lanes: one per process, or one per worker (process mod concurrency,
+  // Jepsen's convention for the process number a worker takes after an
+  // info). `lanes[l]` lists op ids by start; `laneMaxEnd[l][k]` is the
+  // latest end among the first k+1 of them, for binary search.
+  var lanes, laneMaxEnd, laneLabels, opLane, laneH;
   var hoverOp = -1, selectedOp = -1;
   var tl = document.getElementById('timeline-canvas');
 
   function endOf(i) { var e = ops[i * S + 2]; return e < 0 ? T.end : e; }
-  // First position in `lane` whose operation ends at or after t.
-  function firstEndingAfter(lane, t) {
-    var lo = 0, hi = lane.length;
+  function buildLanes(byWorker) {
+    var n = byWorker ? T.workers : T.lanes.length;
+    lanes = [];
+    laneLabels = [];
+    for (var l = 0; l < n; l++) {
+      lanes.push([]);
+      laneLabels.push(byWorker ? 'w' + l : 'p' + T.lanes[l]);
+    }
+    opLane = new Int32Array(nOps);
+    for (var i = 0; i < nOps; i++) {
+      var lane = byWorker ? Number(T.lanes[ops[i * S]]) % T.workers : ops[i * S];
+      opLane[i] = lane;
+      lanes[lane].push(i);
+    }
+    laneMaxEnd = lanes.map(function (lane) {
+      var out = new Float64Array(lane.length), m = -Infinity;
+      for (var k = 0; k < lane.length; k++) { m = Math.max(m, endOf(lane[k])); out[k] = m; }
+      return out;
+    });
+    // Lanes shrink to fit ~560 px, down to 3 px; past 2000 lanes they
+    // shrink further so the canvas stays under 6000 px.
+    laneH = Math.max(3, Math.min(16, Math.floor(560 / Math.max(1, lanes.length))));
+    if (lanes.length * laneH > 6000) laneH = 6000 / lanes.length;
+  }
+  // First position in lane `l` from which an operation may end at or after t.
+  function firstEndingAfter(l, t) {
+    var ends = laneMaxEnd[l], lo = 0, hi = ends.length;
     while (lo < hi) {
       var mid = (lo + hi) >> 1;
-      if (endOf(lane[mid]) < t) lo = mid + 1; else hi = mid;
+      if (ends[mid] < t) lo = mid + 1; else hi = mid;
     }
     return lo;
+  }
+  var laneMode = document.getElementById('lane-mode');
+  // `?lanes=worker` in the address opens the page with worker lanes.
+  var byWorker = !!(laneMode && T.workers && /[?&]lanes=worker\b/.test(window.location.search));
+  if (byWorker) laneMode.value = 'worker';
+  buildLanes(byWorker);
+  if (laneMode) {
+    laneMode.addEventListener('change', function () {
+      buildLanes(laneMode.value === 'worker');
+      hoverOp = -1;
+      redraw();
+    });
   }
   function describeOp(i) {
     var b = i * S, end = ops[b + 2];
@@ -225,7 +260,7 @@
     var tol = 3 * (view.t1 - view.t0) / plotWidth(w);
     var lane = lanes[l];
     var best = -1, bestD = Infinity;
-    for (var k = firstEndingAfter(lane, t - tol); k < lane.length; k++) {
+    for (var k = firstEndingAfter(l, t - tol); k < lane.length; k++) {
       var idx = lane[k], s = ops[idx * S + 1];
       if (s > t + tol) break;
       var e = endOf(idx);
@@ -237,7 +272,7 @@
   }
   function outline(ctx, w, i, color) {
     if (i < 0) return;
-    var b = i * S, lane = ops[b];
+    var b = i * S, lane = opLane[i];
     var x0 = Math.max(GUTTER, xOf(ops[b + 1], w)), x1 = xOf(endOf(i), w);
     ctx.strokeStyle = color;
     ctx.lineWidth = 2;
@@ -254,7 +289,7 @@
     ctx.font = Math.max(8, Math.min(11, laneH)) + 'px sans-serif';
     var labelEvery = Math.max(1, Math.ceil(11 / laneH));
     for (var l = 0; l < lanes.length; l += labelEvery) {
-      ctx.fillText('p' + T.lanes[l], GUTTER - 6, TOP + l * laneH + laneH / 2);
+      ctx.fillText(laneLabels[l], GUTTER - 6, TOP + l * laneH + laneH / 2);
     }
     var paths = [new Path2D(), new Path2D(), new Path2D()];
     var gap = laneH > 6 ? 1 : 0;
@@ -264,7 +299,7 @@
       var lane = lanes[m];
       var y = TOP + m * laneH + gap, h = minH;
       var lastX = -1, lastO = -1;
-      for (var k = firstEndingAfter(lane, view.t0); k < lane.length; k++) {
+      for (var k = firstEndingAfter(m, view.t0); k < lane.length; k++) {
         var idx = lane[k], b = idx * S, s = ops[b + 1];
         if (s > view.t1) break;
         var x0 = Math.max(GUTTER, xOf(s, c.w));
@@ -281,6 +316,7 @@
     outline(ctx, c.w, hoverOp, '#2060b0');
     tl.setAttribute('data-rendered', '1');
     tl.setAttribute('data-ops', String(nOps));
+    tl.setAttribute('data-lanes', String(lanes.length));
   }
   tl.hoverChanged = function (h) { if (h !== hoverOp) { hoverOp = h; redraw(); } };
   interact(tl, opAt, describeOp, function (i) {

@@ -83,7 +83,6 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
     // Client operations: each process runs ops back to back with a think time.
     let per_process = n_ops.div_ceil(processes as usize);
     let mut ops: Vec<GenOp> = Vec::with_capacity(n_ops);
-    let mut next_process = processes;
     for lane in 0..processes {
         let mut process = lane;
         let mut t = 1_000_000 + rng.below(50_000_000);
@@ -125,8 +124,8 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
             });
             t += latency + 1_000 + rng.below(200_000_000);
             if outcome == "info" {
-                process = next_process;
-                next_process += 1;
+                // Jepsen's convention: the worker continues as a new process.
+                process += processes;
             }
         }
     }
