@@ -75,6 +75,24 @@ pub struct RunArgs {
     pub test_count: usize,
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
+    /// Overall operation rate limit in ops/s (default: as fast as the clients go).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Keys in use at once (default: 2 for register, 3 for append).
+    #[arg(long)]
+    pub keys: Option<usize>,
+    /// Operations per key before moving to a fresh key (default: 200 register, 400 append).
+    #[arg(long)]
+    pub ops_per_key: Option<u64>,
+    /// Seconds between two faults of one nemesis package (each held about half of it).
+    #[arg(long, default_value_t = 10.0)]
+    pub nemesis_interval: f64,
+    /// Test name, the store folder of its runs (default: <workload>-<nemesis>).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Time budget of the linearizability check in seconds (then: unknown).
+    #[arg(long, default_value_t = 120.0)]
+    pub check_timeout: f64,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,9 @@ mod bench;
 mod bench_kv;
 mod bugs;
 mod check;
+mod clean;
 mod report;
+mod run;
 mod serve;
 mod sim;
 
@@ -23,7 +25,7 @@ pub const EXIT_UNKNOWN: u8 = 2;
 pub fn dispatch(command: Command) -> Result<u8> {
     match command {
         Command::Bugs(args) => bugs::run(&args),
-        Command::Run(_) => not_implemented("run"),
+        Command::Run(args) => run::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Model(_) => not_implemented("model"),
         Command::Sim(args) => sim::run(&args),
@@ -33,7 +35,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         },
         Command::Report(args) => report::run(&args),
         Command::Serve(args) => serve::run(&args),
-        Command::Clean => not_implemented("clean"),
+        Command::Clean => clean::run(),
     }
 }
 

@@ -1,0 +1,219 @@
+//! The kvnode cluster as a system under test: [`KvDb`] implements the
+//! workloads' `Db` protocol over the cluster's `LoopbackHarness`, and
+//! [`KvClients`] the `Client` protocol over its `KvClient`. Register values
+//! (integers in the history) travel as decimal strings.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use faultline_cluster::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
+use faultline_cluster::harness::{Harness, HarnessError, LoopbackHarness};
+use faultline_cluster::kv::{Op as KvOp, Reply};
+use faultline_workloads::{Client, ClientFactory, Db, F, NodeState, Op, Outcome, WorkloadError};
+use serde_json::Value;
+
+use super::markers::Marker;
+
+/// Status requests wait at most this long (a paused node never answers).
+const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
+
+/// A running kvnode group, shared by the nemesis thread and the runner.
+/// Dropping it kills every node (the harness's drop), then removes the
+/// run's marker (field order).
+pub struct KvDb {
+    harness: Mutex<LoopbackHarness>,
+    runtime: tokio::runtime::Handle,
+    marker: Marker,
+}
+
+fn db_err(e: HarnessError) -> WorkloadError {
+    WorkloadError::Db(e.to_string())
+}
+
+fn node_id(node: &str) -> Result<u64, WorkloadError> {
+    node.parse()
+        .map_err(|_| WorkloadError::Db(format!("no node named {node:?}")))
+}
+
+impl KvDb {
+    pub fn new(harness: LoopbackHarness, runtime: tokio::runtime::Handle, marker: Marker) -> KvDb {
+        let db = KvDb {
+            harness: Mutex::new(harness),
+            runtime,
+            marker,
+        };
+        db.update_marker();
+        db
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LoopbackHarness> {
+        self.harness.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn update_marker(&self) {
+        let h = self.lock();
+        let pids: Vec<(String, u32)> = h
+            .node_ids()
+            .into_iter()
+            .filter_map(|id| h.pid(id).map(|p| (id.to_string(), p)))
+            .collect();
+        self.marker.write_pids(&pids);
+    }
+
+    /// Client addresses of the members.
+    pub fn addresses(&self) -> BTreeMap<u64, String> {
+        self.lock().addresses()
+    }
+
+    /// Stop every member (SIGTERM, then SIGKILL) and forget the marker pids.
+    pub fn stop_all(&self) -> Result<(), HarnessError> {
+        let r = self.lock().stop_all();
+        self.marker.write_pids(&[]);
+        r
+    }
+}
+
+impl Db for KvDb {
+    fn nodes(&self) -> Vec<String> {
+        self.lock()
+            .node_ids()
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect()
+    }
+
+    fn kill(&self, node: &str) -> Result<(), WorkloadError> {
+        let r = self.lock().kill(node_id(node)?).map_err(db_err);
+        self.update_marker();
+        r
+    }
+
+    fn restart(&self, node: &str) -> Result<(), WorkloadError> {
+        let r = self.lock().restart(node_id(node)?).map_err(db_err);
+        self.update_marker();
+        r
+    }
+
+    fn pause(&self, node: &str) -> Result<(), WorkloadError> {
+        self.lock().pause(node_id(node)?).map_err(db_err)
+    }
+
+    fn resume(&self, node: &str) -> Result<(), WorkloadError> {
+        self.lock().resume(node_id(node)?).map_err(db_err)
+    }
+
+    fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
+        let id = node_id(node)?;
+        let h = self.lock();
+        let s = self
+            .runtime
+            .block_on(h.status(id, STATUS_TIMEOUT))
+            .map_err(db_err)?;
+        Ok(NodeState {
+            node: node.to_string(),
+            role: s.role,
+            term: s.term,
+            leader: s.leader.map(|l| l.to_string()),
+            applied: s.applied,
+        })
+    }
+}
+
+/// Opens a [`KvClient`] (a fresh client id, so a fresh session) per process.
+pub struct KvClients {
+    pub addresses: BTreeMap<u64, String>,
+    pub options: ClientOptions,
+    /// Register workload: values are integers in the history.
+    pub int_values: bool,
+}
+
+pub struct KvProcessClient {
+    client: KvClient,
+    int_values: bool,
+}
+
+impl ClientFactory for KvClients {
+    type Client = KvProcessClient;
+    fn open(&self, _process: u64) -> KvProcessClient {
+        KvProcessClient {
+            client: KvClient::new(fresh_client_id(), &self.addresses, self.options.clone()),
+            int_values: self.int_values,
+        }
+    }
+}
+
+/// A history value as the string the store keeps.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl KvProcessClient {
+    /// A stored string as a history value.
+    fn value(&self, s: Option<String>) -> Value {
+        match s {
+            None => Value::Null,
+            Some(s) if self.int_values => s.parse::<i64>().map_or(Value::String(s), Value::from),
+            Some(s) => Value::String(s),
+        }
+    }
+
+    fn kv_op(op: &Op) -> KvOp {
+        let key = op.key.clone();
+        match op.f {
+            F::Get => KvOp::Get { key },
+            F::Put => KvOp::Put {
+                key,
+                value: text(&op.value),
+            },
+            F::Append => KvOp::Append {
+                key,
+                value: text(&op.value),
+            },
+            F::Cas => {
+                let (expected, new) = op.cas_pair().unwrap_or((&Value::Null, &Value::Null));
+                KvOp::Cas {
+                    key,
+                    expected: (!expected.is_null()).then(|| text(expected)),
+                    new: text(new),
+                }
+            }
+        }
+    }
+}
+
+impl Client for KvProcessClient {
+    async fn invoke(&mut self, op: &Op) -> Outcome {
+        match self.client.execute(Self::kv_op(op)).await {
+            KvOutcome::Ok { reply, node } => {
+                let node = Some(node.to_string());
+                match reply {
+                    Reply::Value(v) => Outcome::Ok {
+                        value: self.value(v),
+                        node,
+                    },
+                    Reply::Done => Outcome::Ok {
+                        value: op.value.clone(),
+                        node,
+                    },
+                    Reply::Cas { applied: true, .. } => Outcome::Ok {
+                        value: op.value.clone(),
+                        node,
+                    },
+                    Reply::Cas {
+                        applied: false,
+                        current,
+                    } => Outcome::Fail {
+                        error: format!("cas: the value was {}", self.value(current)),
+                        node,
+                    },
+                }
+            }
+            KvOutcome::Fail(error) => Outcome::Fail { error, node: None },
+            KvOutcome::Indeterminate(error) => Outcome::Info { error, node: None },
+        }
+    }
+}

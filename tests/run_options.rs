@@ -1,0 +1,55 @@
+//! `faultline run` refuses bad options with exit 2 and a message saying what
+//! to use instead, before starting anything.
+
+mod run_support;
+
+use run_support::command;
+
+fn run_with(args: &[&str]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let out = command(dir.path())
+        .arg("run")
+        .args(["--store", store.to_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!store.exists(), "a refused run created {}", store.display());
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unknown_nemesis_lists_the_available_packages() {
+    let (code, err) = run_with(&["--nemesis", "kill,partition"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("\"partition\""), "{err}");
+    assert!(err.contains("available: kill, pause"), "{err}");
+}
+
+#[test]
+fn bad_numbers_and_names_exit_2_with_a_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--concurrency", "0"], "--concurrency"),
+        (&["--time-limit", "0"], "--time-limit"),
+        (&["--test-count", "0"], "--test-count"),
+        (&["--rate", "-3"], "--rate"),
+        (&["--nemesis-interval", "0"], "--nemesis-interval"),
+        (&["--keys", "0"], "--keys"),
+        (&["--ops-per-key", "0"], "--ops-per-key"),
+        (&["--bug", "no-such-bug"], "unknown bug"),
+        (&["--groups", "3"], "--groups"),
+        (&["--replicas", "0"], "--replicas"),
+        (&["--db", "etcd"], "etcd"),
+        (&["--name", "a/b"], "--name"),
+        (&["--workload", "bank"], "bank"),
+        (&["--time-limit", "soon"], "soon"),
+    ];
+    for (args, needle) in cases {
+        let (code, err) = run_with(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

@@ -1,0 +1,136 @@
+//! Shared by the `run_*` end-to-end tests: the built `faultline` binary, a
+//! `kvnode` binary for it to start (built once into its own target folder
+//! when it is not next to `faultline`, and put on the child's PATH), and
+//! process accounting (which kvnode processes of a run folder are alive).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn faultline() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_faultline"))
+}
+
+/// A folder holding a `kvnode` binary: next to `faultline` when the
+/// workspace was built (`cargo test --workspace`, `cargo build --bins`);
+/// otherwise built now with `cargo build -p faultline-cluster --bin kvnode`
+/// into `<target>/run-tests-kvnode` (a target folder of its own, so the build
+/// never waits on the lock of the cargo that runs these tests).
+pub fn kvnode_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let exe = faultline();
+        let bin_dir = exe.parent().expect("faultline has a folder").to_path_buf();
+        if bin_dir.join("kvnode").is_file() {
+            return bin_dir;
+        }
+        let release = bin_dir.file_name().is_some_and(|n| n == "release");
+        let target = bin_dir
+            .parent()
+            .expect("a target folder")
+            .join("run-tests-kvnode");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "faultline-cluster", "--bin", "kvnode"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if release {
+            cmd.arg("--release");
+        }
+        let status = cmd.status().expect("running cargo build for kvnode");
+        assert!(status.success(), "building kvnode failed");
+        let dir = target.join(if release { "release" } else { "debug" });
+        assert!(
+            dir.join("kvnode").is_file(),
+            "no kvnode in {}",
+            dir.display()
+        );
+        dir
+    })
+    .clone()
+}
+
+/// A `faultline` command that finds kvnode and keeps its run markers in `runs`.
+pub fn command(runs: &Path) -> Command {
+    let mut cmd = Command::new(faultline());
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![kvnode_dir()];
+    paths.extend(std::env::split_paths(&path));
+    cmd.env("PATH", std::env::join_paths(paths).expect("PATH"))
+        .env("FAULTLINE_RUNS_DIR", runs);
+    cmd
+}
+
+/// Pids of live kvnode processes whose command line mentions `dir`.
+pub fn kvnodes_under(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "kvnode" {
+            continue;
+        }
+        // A zombie has an empty command line: it is not running.
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(&needle) {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// The only run folder under `store` (`<store>/<test>/<stamp>`).
+pub fn only_run_dir(store: &Path) -> PathBuf {
+    let mut runs = Vec::new();
+    for test in std::fs::read_dir(store).expect("store exists").flatten() {
+        if !test.path().is_dir() {
+            continue;
+        }
+        for run in std::fs::read_dir(test.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if run.path().is_dir() {
+                runs.push(run.path());
+            }
+        }
+    }
+    assert_eq!(runs.len(), 1, "run folders: {runs:?}");
+    runs.remove(0)
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// Wait until `f` holds, polling, at most `timeout`.
+pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + timeout;
+    while Instant::now() < until {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    f()
+}
+
+/// SIGKILL whatever kvnode of `dir` is still alive (so a failing test leaves
+/// nothing behind either); returns how many there were.
+pub fn reap_kvnodes(dir: &Path) -> usize {
+    let pids = kvnodes_under(dir);
+    for &p in &pids {
+        // SAFETY: SIGKILL to a kvnode process this test's run started.
+        unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
+    }
+    pids.len()
+}
