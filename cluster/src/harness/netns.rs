@@ -1,7 +1,7 @@
 //! `NetnsHarness`: N kvnode processes, each in its own network namespace
 //! (see [`crate::netns`]) and under libfaketime, listening only on its
 //! namespace address; the runner on the host reaches them through the run's
-//! bridge. Each node is started as `ip netns exec <ns> env <faketime vars>
+//! bridge. Each node is started as `ip netns exec <ns> env <run marker, faketime vars>
 //! kvnode ...` (both exec in place, so the child's pid is kvnode's and
 //! signals reach it). Run folder layout as in the loopback harness:
 //! `<run>/nodes/<id>/{data,node.log}`. Dropping the harness kills and reaps
@@ -155,7 +155,7 @@ impl NetnsHarness {
             node.namespace.clone(),
             self.env.display().to_string(),
         ];
-        args.extend(self.network.clock_vars(id)?);
+        args.extend(self.network.node_env(id)?);
         args.extend([
             self.kvnode.display().to_string(),
             "--id".into(),

@@ -36,7 +36,11 @@ impl AddrPlan {
                     y: (v >> 8) as u8,
                 }
             })
-            .find(|p| !taken.iter().any(|&(a, len)| overlaps(p.subnet(), 24, a, len)))
+            .find(|p| {
+                !taken
+                    .iter()
+                    .any(|&(a, len)| overlaps(p.subnet(), 24, a, len))
+            })
             .ok_or(NetnsError::NoSubnet)
     }
 
@@ -102,7 +106,11 @@ mod tests {
         );
         assert_eq!(
             found,
-            vec![(p("192.0.2.1"), 32), (p("192.0.2.0"), 24), (p("192.0.2.2"), 32)]
+            vec![
+                (p("192.0.2.1"), 32),
+                (p("192.0.2.0"), 24),
+                (p("192.0.2.2"), 32)
+            ]
         );
         let plan = AddrPlan { x: 200, y: 3 };
         assert_eq!(plan.node_ip(2).unwrap(), p("10.200.3.12"));

@@ -16,7 +16,10 @@ fn db(e: NetnsError) -> WorkloadError {
 impl NetControl for Network {
     fn cut(&self, pairs: &[(String, String)]) -> Result<usize, WorkloadError> {
         for (from, to) in pairs {
-            let (a, b) = (self.node_named(from).map_err(db)?.id, self.node_named(to).map_err(db)?.id);
+            let (a, b) = (
+                self.node_named(from).map_err(db)?.id,
+                self.node_named(to).map_err(db)?.id,
+            );
             self.cut(a, b).map_err(db)?;
         }
         Ok(pairs.len())

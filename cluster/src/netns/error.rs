@@ -48,7 +48,9 @@ pub enum NetnsError {
         #[source]
         source: serde_json::Error,
     },
-    #[error("no free private /24 for this run (every candidate 10.x.y.0/24 overlaps an existing route)")]
+    #[error(
+        "no free private /24 for this run (every candidate 10.x.y.0/24 overlaps an existing route)"
+    )]
     NoSubnet,
     #[error("no node {0:?} in this run's network")]
     UnknownNode(String),

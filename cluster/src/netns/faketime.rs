@@ -50,7 +50,10 @@ pub fn find_libfaketime() -> Result<PathBuf, NetnsError> {
         .chain(multiarch)
         .find(|p| p.is_file())
         .ok_or_else(|| NetnsError::FaketimeMissing {
-            looked: format!("$FAULTLINE_LIBFAKETIME, {}, /usr/lib/*/faketime", CANDIDATES.join(", ")),
+            looked: format!(
+                "$FAULTLINE_LIBFAKETIME, {}, /usr/lib/*/faketime",
+                CANDIDATES.join(", ")
+            ),
         })
 }
 
@@ -160,7 +163,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("clock");
         write_offset(&f, 0).unwrap();
-        let mut s = Strobe::start(f.clone(), 0, 800, Duration::from_millis(20), Duration::from_secs(5));
+        let mut s = Strobe::start(
+            f.clone(),
+            0,
+            800,
+            Duration::from_millis(20),
+            Duration::from_secs(5),
+        );
         let mut seen = std::collections::BTreeSet::new();
         let until = Instant::now() + Duration::from_secs(5);
         while seen.len() < 2 && Instant::now() < until {

@@ -164,15 +164,24 @@ fn kill_namespace_processes(ns: &str) {
     }
 }
 
-/// SIGKILL `pid` if it still runs under one of this run's names (a recorded
-/// kvnode whose namespace is already gone, or a reused pid left alone).
-fn kill_if_in_run(pid: u32, run: &RunId) {
-    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-        return;
+/// The environment variable naming the run in each of its node processes.
+pub const RUN_ENV: &str = "FAULTLINE_NETNS_RUN";
+
+/// Whether process `pid` belongs to run `run` (its environment carries
+/// [`RUN_ENV`]`=<run>`).
+pub fn process_in_run(pid: u32, run: &RunId) -> bool {
+    let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
     };
-    let needle = format!("fl-{run}-");
-    if String::from_utf8_lossy(&cmdline).contains(&needle) {
-        // SAFETY: kill(2) on a process whose command line names this run.
+    let needle = format!("{RUN_ENV}={run}");
+    environ.split(|&b| b == 0).any(|v| v == needle.as_bytes())
+}
+
+/// SIGKILL `pid` if it still belongs to `run` (a recorded kvnode whose
+/// namespace is already gone; a reused pid is left alone).
+fn kill_if_in_run(pid: u32, run: &RunId) {
+    if process_in_run(pid, run) {
+        // SAFETY: kill(2) on a process whose environment names this run.
         unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
     }
 }

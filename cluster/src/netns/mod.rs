@@ -25,6 +25,8 @@ pub use addr::AddrPlan;
 pub use cmd::preflight;
 pub use error::NetnsError;
 pub use firewall::{Purpose, Rule};
-pub use leftovers::{CleanReport, RunRecord, cleanup_leftovers, cleanup_own_runs, runs_dir};
+pub use leftovers::{
+    CleanReport, RUN_ENV, RunRecord, cleanup_leftovers, cleanup_own_runs, process_in_run, runs_dir,
+};
 pub use names::RunId;
 pub use network::{Network, NetworkOptions, NodeNet};

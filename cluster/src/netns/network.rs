@@ -18,7 +18,7 @@ use super::cmd::{ip_cmd, preflight};
 use super::error::NetnsError;
 use super::faketime::{ClockEnv, Strobe, find_libfaketime, write_offset};
 use super::firewall::{Purpose, Rule, host_drops_bridged};
-use super::leftovers::RunRecord;
+use super::leftovers::{RUN_ENV, RunRecord};
 use super::names::RunId;
 
 /// How to build a run's network.
@@ -139,7 +139,9 @@ impl Network {
                 e => e,
             })?;
             self.note(|r| r.devices.push(host.clone()))?;
-            ip_cmd(&["link", "add", &host, "type", "veth", "peer", "name", &inner, "netns", ns])?;
+            ip_cmd(&[
+                "link", "add", &host, "type", "veth", "peer", "name", &inner, "netns", ns,
+            ])?;
             ip_cmd(&["link", "set", &host, "master", &br, "up"])?;
             let cidr = format!("{}/24", n.ip);
             ip_cmd(&["-n", ns, "addr", "add", &cidr, "dev", &inner])?;
@@ -197,15 +199,16 @@ impl Network {
             .ok_or_else(|| NetnsError::UnknownNode(name.to_string()))
     }
 
-    /// The libfaketime environment for node `id` (`NAME=value` pairs; empty
-    /// when the network was built without faketime).
-    pub fn clock_vars(&self, id: NodeId) -> Result<Vec<String>, NetnsError> {
+    /// The environment for node `id`'s process (`NAME=value` pairs): the
+    /// run marker [`RUN_ENV`] (how a cleanup recognises the run's processes)
+    /// and, when the network was built with faketime, libfaketime's.
+    pub fn node_env(&self, id: NodeId) -> Result<Vec<String>, NetnsError> {
         let n = self.node(id)?;
-        Ok(self
-            .clock_env
-            .as_ref()
-            .map(|env| env.vars(&n.clock_file))
-            .unwrap_or_default())
+        let mut vars = vec![format!("{RUN_ENV}={}", self.run)];
+        if let Some(env) = &self.clock_env {
+            vars.extend(env.vars(&n.clock_file));
+        }
+        Ok(vars)
     }
 
     /// Enter a node process's pid in the record (so a cleanup after a crash
@@ -259,6 +262,8 @@ impl Network {
     /// Drop packets between every two nodes with probability `p` (replacing
     /// the loss in force); the number of rules added.
     pub fn set_loss(&self, p: f64) -> Result<usize, NetnsError> {
+        // Validate before touching the loss in force.
+        Rule::lose_from(&self.run, "", self.plan.bridge_ip(), p)?;
         self.remove_rules(Purpose::Loss)?;
         let mut added = 0;
         for dst in self.nodes.values() {
