@@ -12,6 +12,9 @@
 //!   earliest-returning pending operation; only those candidates are tried
 //!   (the first operation on that key in a valid completion is enabled now
 //!   and can move to the front);
+//! - operations with a known outcome are tried before unknown ones, so a
+//!   valid history is usually confirmed without guessing when (or whether)
+//!   an unknown write took effect;
 //! - O(1) incremental (Zobrist) hashing of the linearized set;
 //! - resumable: `Search::run` works for a slice of steps, so a scheduler can
 //!   interleave partitions and stop early at the first invalid one.
@@ -63,8 +66,9 @@ pub struct Stats {
 struct Frame {
     op: u32,
     state_before: u32,
-    /// The branching key of the node this frame left.
+    /// The branching key and candidate pass of the node this frame left.
     key: u32,
+    pass: u8,
     forced: bool,
 }
 
@@ -84,6 +88,8 @@ pub struct Search<M: Model> {
     fresh: bool,
     /// The key whose candidates this node branches on.
     key: u32,
+    /// Candidate pass at this node: 0 = known outcomes, 1 = unknown outcomes.
+    pass: u8,
     track: bool,
     best: Option<Trace>,
     steps: u64,
@@ -110,6 +116,7 @@ impl<M: Model> Search<M> {
             node: HEAD,
             fresh: true,
             key: 0,
+            pass: 0,
             track,
             best: None,
             steps: 0,
@@ -184,6 +191,7 @@ impl<M: Model> Search<M> {
             self.key = M::key(self.ops[self.events.op(c) as usize].op);
         }
         self.node = self.events.next(HEAD);
+        self.pass = 0;
         true
     }
 
@@ -192,11 +200,18 @@ impl<M: Model> Search<M> {
     fn try_next(&mut self) -> bool {
         let node = self.node;
         if node == NIL || !self.events.is_call(node) {
+            if self.pass == 0 {
+                self.pass = 1;
+                self.node = self.events.next(HEAD);
+                return true;
+            }
             return false;
         }
         let op = self.events.op(node);
         let o = self.ops[op as usize].op;
-        if M::key(o) == self.key
+        let unknown = self.ops[op as usize].ret.is_none();
+        if u8::from(unknown) == self.pass
+            && M::key(o) == self.key
             && let Some(next_state) = self.model.step(self.state, o)
             && self.linearize(op, next_state, false)
         {
@@ -222,6 +237,7 @@ impl<M: Model> Search<M> {
             op,
             state_before: self.state,
             key: self.key,
+            pass: self.pass,
             forced,
         });
         self.bits_hash = h;
@@ -246,6 +262,7 @@ impl<M: Model> Search<M> {
             }
             if !f.forced {
                 self.key = f.key;
+                self.pass = f.pass;
                 self.node = self.events.next(self.events.call_node(f.op));
                 return true;
             }
