@@ -137,6 +137,12 @@ pub struct ModelArgs {
     pub max_log: Option<usize>,
     #[arg(long)]
     pub crashes: Option<usize>,
+    /// Client proposals (writes of distinct values) per behaviour.
+    #[arg(long)]
+    pub proposals: Option<u8>,
+    /// Client ReadIndex reads per behaviour.
+    #[arg(long)]
+    pub reads: Option<u8>,
     #[arg(long)]
     pub lossy: bool,
     #[arg(long)]

@@ -5,6 +5,7 @@ mod bench;
 mod bench_kv;
 mod bugs;
 mod check;
+mod model;
 mod clean;
 mod report;
 mod run;
@@ -27,7 +28,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Bugs(args) => bugs::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::run(&args),
-        Command::Model(_) => not_implemented("model"),
+        Command::Model(args) => model::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Bench(args) => match args.what {
             crate::cli::BenchWhat::Checker(a) => bench::checker(&a),

@@ -1,0 +1,143 @@
+//! `faultline model raft`: exhaustive, bounded model checking of the Raft
+//! core with stateright. Prints each property's verdict and, for a
+//! counterexample, the shortest trace as readable steps; `--json` prints the
+//! run as one JSON object; `--explore ADDR` serves stateright's Explorer.
+
+use anyhow::Result;
+use faultline_checker::model::{
+    self, Expectation, ModelRun, RaftModelOptions, SearchOptions, StopWhen, Verdict,
+};
+use faultline_raft::{BugSet, RaftBug};
+
+use crate::cli::ModelArgs;
+
+use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+
+pub fn run(args: &ModelArgs) -> Result<u8> {
+    let opts = match options(args) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("faultline model: {msg}");
+            return Ok(EXIT_UNKNOWN);
+        }
+    };
+    let threads = args.threads.unwrap_or(1);
+    if let Some(addr) = &args.explore {
+        if let Err(e) = opts.validate() {
+            eprintln!("faultline model: {e}");
+            return Ok(EXIT_UNKNOWN);
+        }
+        println!("model raft: {}", opts.describe());
+        println!("Explorer at http://{addr}/ (Ctrl-C to stop)");
+        return match model::explore(opts, threads, addr) {
+            Ok(()) => Ok(EXIT_VALID),
+            Err(e) => {
+                eprintln!("faultline model: {e}");
+                Ok(EXIT_UNKNOWN)
+            }
+        };
+    }
+    if !args.json {
+        println!("model raft: {}, {threads} thread(s)", opts.describe());
+    }
+    let search = SearchOptions {
+        threads,
+        stop: StopWhen::FirstViolation,
+    };
+    let result = match model::check(opts, search) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("faultline model: {e}");
+            return Ok(EXIT_UNKNOWN);
+        }
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print_human(&result);
+    }
+    Ok(match result.verdict() {
+        Verdict::Holds => EXIT_VALID,
+        Verdict::Violated => EXIT_INVALID,
+        Verdict::Unknown => EXIT_UNKNOWN,
+    })
+}
+
+/// The bounds from the flags, defaults for those not given.
+fn options(args: &ModelArgs) -> Result<RaftModelOptions, String> {
+    let mut opts = RaftModelOptions::default();
+    if let Some(n) = args.servers {
+        opts.servers = n;
+    }
+    if let Some(n) = args.max_term {
+        opts.max_term = n;
+    }
+    if let Some(n) = args.max_log {
+        opts.max_log = n;
+    }
+    if let Some(n) = args.crashes {
+        opts.crashes =
+            u8::try_from(n).map_err(|_| format!("--crashes must be at most 255, got {n}"))?;
+    }
+    if let Some(n) = args.proposals {
+        opts.proposals = n;
+    }
+    if let Some(n) = args.reads {
+        opts.reads = n;
+    }
+    opts.lossy = args.lossy;
+    opts.duplicating = args.duplicating;
+    let mut bugs = BugSet::new();
+    if let Some(names) = &args.bug {
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            bugs.insert(name.parse::<RaftBug>().map_err(|e| e.to_string())?);
+        }
+    }
+    opts.bugs = bugs;
+    opts.validate().map_err(|e| e.to_string())?;
+    Ok(opts)
+}
+
+fn print_human(run: &ModelRun) {
+    println!(
+        "{} unique states ({} generated), depth {}, {:.1} s, {:.0} states/s{}",
+        run.unique_states,
+        run.states,
+        run.max_depth,
+        run.elapsed_s,
+        run.states_per_s,
+        if run.complete {
+            ", complete"
+        } else {
+            ", stopped at the first violation"
+        }
+    );
+    for p in &run.properties {
+        let verdict = match (p.expectation, p.holds) {
+            (Expectation::Always, Some(true)) => "holds",
+            (Expectation::Always, Some(false)) => "VIOLATED",
+            (Expectation::Sometimes, Some(true)) => "reached",
+            (Expectation::Sometimes, Some(false)) => "NEVER REACHED",
+            (_, None) => "unknown (search stopped)",
+        };
+        println!("  {:<9} {:<38} {verdict}", p.expectation.name(), p.name);
+    }
+    for p in &run.properties {
+        if p.expectation == Expectation::Always
+            && let Some(trace) = &p.trace
+        {
+            println!("\ncounterexample to {} ({} steps):", p.name, trace.len());
+            for (k, step) in trace.iter().enumerate() {
+                println!("{:>3}. {}", k + 1, step.step);
+                for line in step.state.lines() {
+                    println!("       {line}");
+                }
+            }
+        }
+    }
+    match run.verdict() {
+        Verdict::Holds => println!("\nall properties hold within the bounds"),
+        Verdict::Violated => println!("\nviolation found"),
+        Verdict::Unknown => println!("\nunknown: the search stopped before it could tell"),
+    }
+}
