@@ -35,7 +35,7 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
         (&["--concurrency", "0"], "--concurrency"),
         (&["--time-limit", "0"], "--time-limit"),
         (&["--test-count", "0"], "--test-count"),
-        (&["--rate", "-3"], "--rate"),
+        (&["--rate=-3"], "--rate"),
         (&["--nemesis-interval", "0"], "--nemesis-interval"),
         (&["--keys", "0"], "--keys"),
         (&["--ops-per-key", "0"], "--ops-per-key"),

@@ -89,7 +89,8 @@ pub fn kvnodes_under(dir: &Path) -> Vec<u32> {
 pub fn only_run_dir(store: &Path) -> PathBuf {
     let mut runs = Vec::new();
     for test in std::fs::read_dir(store).expect("store exists").flatten() {
-        if !test.path().is_dir() {
+        // `store/latest` is a link to the newest run, not a test folder.
+        if test.file_type().is_ok_and(|t| t.is_symlink()) || !test.path().is_dir() {
             continue;
         }
         for run in std::fs::read_dir(test.path())
