@@ -5,6 +5,9 @@
 //!   name, a plot colour, a fault it starts and stops, a final heal.
 //! - [`kill`], [`pause`]: the first packages (SIGKILL + restart on the same
 //!   data; SIGSTOP + SIGCONT).
+//! - [`partition`], [`clock`], [`packet`]: faults on the network and clocks
+//!   of nodes in network namespaces (iptables DROP by grudge, libfaketime
+//!   offsets, iptables random loss).
 //! - [`targets`]: which nodes a fault hits (one, a minority, the leader).
 //! - [`registry`]: `--nemesis kill,pause | all | none` to packages.
 //! - [`schedule`]: the seeded, staggered fault/heal timetable.
@@ -12,9 +15,12 @@
 //!   heals everything at the end; [`recovery`] waits for a leader after.
 //! - [`stop`]: the flag that ends a run early (Ctrl-C) or at its time limit.
 
+pub mod clock;
 pub mod error;
 pub mod kill;
 pub mod package;
+pub mod packet;
+pub mod partition;
 pub mod pause;
 pub mod recovery;
 pub mod registry;

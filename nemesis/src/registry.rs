@@ -1,22 +1,28 @@
 //! `--nemesis LIST`: package names to packages. `all` is every package,
 //! `none` (or an empty list) none; an unknown name is an error that lists the
-//! available ones. New packages (partition, clock, packet, shard-move) are
+//! available ones. New packages (shard-move) are
 //! added to [`available`] and [`build`].
 
+use crate::clock::Clock;
 use crate::error::NemesisError;
 use crate::kill::Kill;
 use crate::package::Package;
+use crate::packet::Packet;
+use crate::partition::Partition;
 use crate::pause::Pause;
 
 /// The names of every available package.
 pub fn available() -> &'static [&'static str] {
-    &["kill", "pause"]
+    &["kill", "pause", "partition", "clock", "packet"]
 }
 
 fn build(name: &str) -> Option<Box<dyn Package>> {
     match name {
         "kill" => Some(Box::new(Kill::default())),
         "pause" => Some(Box::new(Pause::default())),
+        "partition" => Some(Box::new(Partition::default())),
+        "clock" => Some(Box::new(Clock::default())),
+        "packet" => Some(Box::new(Packet::default())),
         _ => None,
     }
 }
@@ -62,12 +68,15 @@ mod tests {
     fn lists_all_none_and_unknown() {
         assert_eq!(names("kill,pause"), ["kill", "pause"]);
         assert_eq!(names("pause, kill,pause"), ["pause", "kill"]);
-        assert_eq!(names("all"), ["kill", "pause"]);
+        assert_eq!(
+            names("all"),
+            ["kill", "pause", "partition", "clock", "packet"]
+        );
         assert!(names("none").is_empty());
         assert!(names("").is_empty());
-        let err = parse_packages("kill,partition").err().unwrap().to_string();
+        let err = parse_packages("kill,netsplit").err().unwrap().to_string();
         assert!(
-            err.contains("\"partition\"") && err.contains("kill, pause"),
+            err.contains("\"netsplit\"") && err.contains("kill, pause, partition, clock, packet"),
             "{err}"
         );
     }

@@ -1,0 +1,437 @@
+//! `partition`: iptables DROP rules between nodes in their network
+//! namespaces, by grudge (Jepsen's names): `isolate-one` (one node cut
+//! from all), `halves` (a random minority from the majority),
+//! `majorities-ring` (nodes on a shuffled ring each see their nearest
+//! neighbours: every node a majority, no two the same view; five nodes or
+//! more; four nodes see three each), `bridge` (two halves that only one
+//! node joins) and `isolate-leader`. The history value names the grudge and
+//! the cut (from, to) pairs; stopping heals exactly the rules it added.
+
+use std::collections::BTreeSet;
+
+use faultline_workloads::{Db, NetControl};
+use rand::Rng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+use crate::error::NemesisError;
+use crate::package::Package;
+
+/// How nodes are split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grudge {
+    IsolateOne,
+    Halves,
+    MajoritiesRing,
+    Bridge,
+    IsolateLeader,
+}
+
+impl Grudge {
+    pub const ALL: [Grudge; 5] = [
+        Grudge::IsolateOne,
+        Grudge::Halves,
+        Grudge::MajoritiesRing,
+        Grudge::Bridge,
+        Grudge::IsolateLeader,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Grudge::IsolateOne => "isolate-one",
+            Grudge::Halves => "halves",
+            Grudge::MajoritiesRing => "majorities-ring",
+            Grudge::Bridge => "bridge",
+            Grudge::IsolateLeader => "isolate-leader",
+        }
+    }
+
+    /// Whether the grudge means something for `n` nodes (a ring of
+    /// distinct majorities needs at least four).
+    pub fn fits(self, n: usize) -> bool {
+        match self {
+            Grudge::MajoritiesRing => n >= 4,
+            Grudge::Bridge => n >= 3,
+            _ => n >= 2,
+        }
+    }
+}
+
+/// Who may talk to whom: `sees[i]` is the set of nodes node `i` accepts
+/// packets from (itself included).
+fn cuts_from_views(nodes: &[String], sees: impl Fn(usize, usize) -> bool) -> Vec<(String, String)> {
+    let mut cuts = Vec::new();
+    for (to, t) in nodes.iter().enumerate() {
+        for (from, f) in nodes.iter().enumerate() {
+            if from != to && !sees(to, from) {
+                cuts.push((f.clone(), t.clone()));
+            }
+        }
+    }
+    cuts
+}
+
+/// Cut every pair across the two sides, both directions.
+fn split(nodes: &[String], side: &BTreeSet<String>) -> Vec<(String, String)> {
+    cuts_from_views(nodes, |a, b| {
+        side.contains(&nodes[a]) == side.contains(&nodes[b])
+    })
+}
+
+/// The (from, to) pairs to cut for `grudge` over `nodes` (`leader` for
+/// `isolate-leader`; a random node when none is known).
+pub fn grudge_cuts(
+    grudge: Grudge,
+    nodes: &[String],
+    leader: Option<&str>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(String, String)> {
+    let mut ring = nodes.to_vec();
+    ring.shuffle(rng);
+    let n = nodes.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    match grudge {
+        Grudge::IsolateOne => split(nodes, &BTreeSet::from([ring[0].clone()])),
+        Grudge::IsolateLeader => {
+            let victim = leader
+                .filter(|l| nodes.iter().any(|x| x == l))
+                .map(str::to_string)
+                .unwrap_or_else(|| ring[0].clone());
+            split(nodes, &BTreeSet::from([victim]))
+        }
+        Grudge::Halves => split(nodes, &ring[..n / 2].iter().cloned().collect()),
+        Grudge::Bridge => {
+            // ring[0] is the bridge, the rest split in two.
+            let rest = &ring[1..];
+            let a: BTreeSet<String> = rest[..rest.len() / 2].iter().cloned().collect();
+            let bridge = &ring[0];
+            cuts_from_views(nodes, |x, y| {
+                let (x, y) = (&nodes[x], &nodes[y]);
+                x == bridge || y == bridge || a.contains(x) == a.contains(y)
+            })
+        }
+        Grudge::MajoritiesRing => {
+            let pos = |name: &String| ring.iter().position(|r| r == name).unwrap_or(0);
+            let majority = n / 2 + 1;
+            // Symmetric window: ring distance <= k, k = majority / 2, so
+            // a node's view (2k + 1 nodes, or all but one) is a majority.
+            let k = majority / 2;
+            cuts_from_views(nodes, |a, b| {
+                let d = (pos(&nodes[b]) + n - pos(&nodes[a])) % n;
+                d <= k || n - d <= k
+            })
+        }
+    }
+}
+
+/// Which nodes `to` accepts packets from, given `cuts`.
+pub fn views(nodes: &[String], cuts: &[(String, String)]) -> Vec<BTreeSet<String>> {
+    nodes
+        .iter()
+        .map(|to| {
+            nodes
+                .iter()
+                .filter(|from| !cuts.iter().any(|(f, t)| f == *from && t == to))
+                .cloned()
+                .collect()
+        })
+        .collect()
+}
+
+/// The network controls of `db`, or an error saying how to get them.
+pub(crate) fn network<'a>(
+    db: &'a dyn Db,
+    package: &str,
+) -> Result<&'a dyn NetControl, NemesisError> {
+    db.network().ok_or_else(|| {
+        NemesisError::Option(format!(
+            "the {package} nemesis needs nodes in network namespaces (run as root without --no-netns)"
+        ))
+    })
+}
+
+#[derive(Debug, Default)]
+pub struct Partition {
+    active: bool,
+}
+
+impl Package for Partition {
+    fn name(&self) -> &'static str {
+        "partition"
+    }
+
+    fn colour(&self) -> &'static str {
+        "#1f77b4"
+    }
+
+    fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {
+        let net = network(db, "partition")?;
+        let nodes = db.nodes();
+        let fitting: Vec<Grudge> = Grudge::ALL
+            .into_iter()
+            .filter(|g| g.fits(nodes.len()))
+            .collect();
+        if fitting.is_empty() {
+            return Err(NemesisError::Option(format!(
+                "a partition needs at least 2 nodes, this cluster has {}",
+                nodes.len()
+            )));
+        }
+        let grudge = fitting[rng.random_range(0..fitting.len())];
+        let leader = if grudge == Grudge::IsolateLeader {
+            db.leader()
+        } else {
+            None
+        };
+        let cuts = grudge_cuts(grudge, &nodes, leader.as_deref(), rng);
+        // Whatever part of the cut lands is healed by stop.
+        self.active = true;
+        net.cut(&cuts)?;
+        let mut value = json!({"grudge": grudge.name(), "cuts": cuts});
+        if grudge == Grudge::IsolateLeader {
+            value["leader"] = json!(leader);
+        }
+        Ok(value)
+    }
+
+    fn stop(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
+        if !self.active {
+            return Ok(json!({"rules": 0}));
+        }
+        let removed = network(db, "partition")?.heal_cuts()?;
+        self.active = false;
+        Ok(json!({"rules": removed}))
+    }
+
+    fn active(&self) -> bool {
+        self.active
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! A fake three-or-more-node system with network controls.
+
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use faultline_workloads::{Db, NetControl, NodeState, WorkloadError};
+
+    #[derive(Default)]
+    pub struct FakeNet {
+        pub nodes: usize,
+        pub cuts: Mutex<Vec<(String, String)>>,
+        pub loss: Mutex<Option<f64>>,
+        pub clocks: Mutex<std::collections::BTreeMap<String, i64>>,
+        pub strobes: Mutex<Vec<String>>,
+    }
+
+    impl FakeNet {
+        pub fn new(nodes: usize) -> FakeNet {
+            FakeNet {
+                nodes,
+                ..FakeNet::default()
+            }
+        }
+    }
+
+    impl NetControl for FakeNet {
+        fn cut(&self, pairs: &[(String, String)]) -> Result<usize, WorkloadError> {
+            self.cuts.lock().unwrap().extend(pairs.iter().cloned());
+            Ok(pairs.len())
+        }
+        fn heal_cuts(&self) -> Result<usize, WorkloadError> {
+            Ok(std::mem::take(&mut *self.cuts.lock().unwrap()).len())
+        }
+        fn set_loss(&self, p: f64) -> Result<usize, WorkloadError> {
+            *self.loss.lock().unwrap() = Some(p);
+            Ok(self.nodes * (self.nodes - 1))
+        }
+        fn heal_loss(&self) -> Result<usize, WorkloadError> {
+            let had = self.loss.lock().unwrap().take().is_some();
+            Ok(if had {
+                self.nodes * (self.nodes - 1)
+            } else {
+                0
+            })
+        }
+        fn set_clock(&self, node: &str, ms: i64) -> Result<(), WorkloadError> {
+            self.clocks.lock().unwrap().insert(node.into(), ms);
+            Ok(())
+        }
+        fn clock(&self, node: &str) -> Result<i64, WorkloadError> {
+            Ok(self.clocks.lock().unwrap().get(node).copied().unwrap_or(0))
+        }
+        fn strobe_clock(
+            &self,
+            node: &str,
+            (a, _): (i64, i64),
+            _period: Duration,
+            _duration: Duration,
+        ) -> Result<(), WorkloadError> {
+            self.strobes.lock().unwrap().push(node.into());
+            self.set_clock(node, a)
+        }
+        fn reset_clocks(&self) -> Result<(), WorkloadError> {
+            self.clocks.lock().unwrap().clear();
+            self.strobes.lock().unwrap().clear();
+            Ok(())
+        }
+    }
+
+    /// Nodes "1".."n", node "2" the leader; `net: None` is a loopback system.
+    pub struct FakeDb {
+        pub net: Option<FakeNet>,
+        pub n: usize,
+    }
+
+    impl Db for FakeDb {
+        fn nodes(&self) -> Vec<String> {
+            (1..=self.n).map(|i| i.to_string()).collect()
+        }
+        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
+            Ok(NodeState {
+                node: node.into(),
+                role: if node == "2" { "leader" } else { "follower" }.into(),
+                term: 1,
+                leader: Some("2".into()),
+                applied: 0,
+            })
+        }
+        fn network(&self) -> Option<&dyn NetControl> {
+            self.net.as_ref().map(|n| n as &dyn NetControl)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::test_support::{FakeDb, FakeNet};
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (1..=n).map(|i| i.to_string()).collect()
+    }
+
+    /// Nodes that can hold a TCP conversation with `i` (both directions open).
+    fn talks(nodes: &[String], cuts: &[(String, String)]) -> Vec<BTreeSet<String>> {
+        let v = views(nodes, cuts);
+        (0..nodes.len())
+            .map(|i| {
+                nodes
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, x)| v[i].contains(*x) && v[*j].contains(&nodes[i]))
+                    .map(|(_, x)| x.clone())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn grudges_have_their_shapes() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        for n in 3..=7 {
+            let nodes = names(n);
+            let majority = n / 2 + 1;
+            for _ in 0..10 {
+                let one = talks(
+                    &nodes,
+                    &grudge_cuts(Grudge::IsolateOne, &nodes, None, &mut rng),
+                );
+                assert_eq!(one.iter().filter(|s| s.len() == 1).count(), 1, "{one:?}");
+
+                let halves = talks(&nodes, &grudge_cuts(Grudge::Halves, &nodes, None, &mut rng));
+                let small = halves.iter().map(BTreeSet::len).min().unwrap();
+                let big = halves.iter().map(BTreeSet::len).max().unwrap();
+                assert_eq!((small, big), (n / 2, n - n / 2), "{halves:?}");
+
+                let bridge = talks(&nodes, &grudge_cuts(Grudge::Bridge, &nodes, None, &mut rng));
+                assert_eq!(
+                    bridge.iter().filter(|s| s.len() == n).count(),
+                    1,
+                    "{bridge:?}"
+                );
+                let hub = nodes
+                    .iter()
+                    .zip(&bridge)
+                    .find(|(_, s)| s.len() == n)
+                    .unwrap()
+                    .0;
+                assert!(bridge.iter().all(|s| s.contains(hub)), "{bridge:?}");
+                let partial = bridge.iter().filter(|s| s.len() < n).count();
+                assert_eq!(partial, n - 1, "{bridge:?}");
+
+                let leader = grudge_cuts(Grudge::IsolateLeader, &nodes, Some("2"), &mut rng);
+                assert_eq!(talks(&nodes, &leader)[1], BTreeSet::from(["2".to_string()]));
+
+                if n >= 4 {
+                    let ring = talks(
+                        &nodes,
+                        &grudge_cuts(Grudge::MajoritiesRing, &nodes, None, &mut rng),
+                    );
+                    assert!(ring.iter().all(|s| s.len() >= majority), "{n}: {ring:?}");
+                    let distinct: BTreeSet<_> = ring.iter().collect();
+                    assert_eq!(distinct.len(), n, "{n}: views repeat {ring:?}");
+                    assert!(ring.iter().any(|s| s.len() < n), "{n}: nothing cut");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn start_cuts_and_stop_heals_exactly_those() {
+        let db = FakeDb {
+            net: Some(FakeNet::new(5)),
+            n: 5,
+        };
+        let mut p = Partition::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut seen = BTreeSet::new();
+        for _ in 0..40 {
+            let v = p.start(&db, &mut rng).unwrap();
+            let cuts = v["cuts"].as_array().unwrap().len();
+            assert!(cuts > 0, "{v}");
+            assert_eq!(db.net.as_ref().unwrap().cuts.lock().unwrap().len(), cuts);
+            if v["grudge"] == "isolate-leader" {
+                assert_eq!(v["leader"], "2");
+            }
+            seen.insert(v["grudge"].as_str().unwrap().to_string());
+            assert!(p.active());
+            assert_eq!(p.stop(&db).unwrap()["rules"], cuts);
+            assert!(!p.active());
+            assert!(db.net.as_ref().unwrap().cuts.lock().unwrap().is_empty());
+        }
+        assert_eq!(seen.len(), 5, "{seen:?}");
+    }
+
+    #[test]
+    fn without_namespaces_it_says_what_to_do() {
+        let db = FakeDb { net: None, n: 3 };
+        let err = Partition::default()
+            .start(&db, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("network namespaces") && err.contains("--no-netns"),
+            "{err}"
+        );
+    }
+}
