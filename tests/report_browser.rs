@@ -189,6 +189,20 @@ fn report_renders_in_headless_chromium_without_errors() {
         dom.contains("data-report-ready=\"1\""),
         "the page script did not finish"
     );
+    // `?op=N` selects an operation and highlights the log lines of its time.
+    // (The slowest operation: node logs have a line every 20-60 ms.)
+    let op = run.ops.iter().max_by_key(|o| o.end - o.start).unwrap();
+    let linked = dump_dom_url(
+        profile.path(),
+        &format!("{}?op={}", url(&page), op.invoke_index),
+    );
+    assert_no_script_errors(&linked);
+    assert!(
+        linked.contains("class=\"hit\""),
+        "no log line highlighted for op {}",
+        op.invoke_index
+    );
+    assert!(linked.contains(&format!("history index {}", op.invoke_index)));
     // Log lines were rendered as text: the hostile line is inert.
     assert!(dom.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
     assert!(!dom.contains("<script>alert"));

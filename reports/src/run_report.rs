@@ -92,6 +92,33 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_history_still_gets_a_full_report() {
+        let root = tempfile::tempdir().unwrap();
+        let run = root.path().join("store/empty/20240501T120000");
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(run.join("test.json"), "{}").unwrap();
+        std::fs::write(run.join("results.json"), r#"{"verdict":"unknown"}"#).unwrap();
+        std::fs::write(run.join("history.jsonl"), "").unwrap();
+        let (report, store) = write_run_and_store_reports(&run).unwrap();
+        assert_eq!(
+            (report.verdict, report.ops, report.faults),
+            (Verdict::Unknown, 0, 0)
+        );
+        for file in [
+            "index.html",
+            "history.csv",
+            "latency-raw.svg",
+            "latency-quantiles.svg",
+            "rate.svg",
+        ] {
+            assert!(run.join(file).is_file(), "{file}");
+        }
+        let html = std::fs::read_to_string(run.join("index.html")).unwrap();
+        assert!(html.contains("no client operations") && html.contains("No node logs"));
+        assert_eq!(store.unwrap().runs.len(), 1);
+    }
+
+    #[test]
     fn missing_run_folder_is_a_clear_error() {
         let err = write_run_report(Path::new("/no/such/run"))
             .unwrap_err()

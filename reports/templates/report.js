@@ -319,14 +319,7 @@
     tl.setAttribute('data-lanes', String(lanes.length));
   }
   tl.hoverChanged = function (h) { if (h !== hoverOp) { hoverOp = h; redraw(); } };
-  interact(tl, opAt, describeOp, function (i) {
-    selectedOp = i;
-    redraw();
-    var details = document.getElementById('op-details');
-    if (i < 0) { details.textContent = 'Hover an operation to see it; click it to read the node logs around it.'; return; }
-    details.textContent = describeOp(i).replace(/\n/g, ' · ');
-    showLogsAround(ops[i * S + 1], endOf(i), true);
-  });
+  interact(tl, opAt, describeOp, function (i) { selectOp(i, true); });
   drawers.push(drawTimeline);
 
   // ------------------------------------------------------------- nemesis --
@@ -507,6 +500,25 @@
     });
   });
 
+  // `?op=N` in the address selects the operation invoked at history index
+  // N and shows the node logs around it: a link to one operation.
+  function selectOp(i, scroll) {
+    selectedOp = i;
+    redraw();
+    var details = document.getElementById('op-details');
+    if (i < 0) {
+      details.textContent = 'Hover an operation to see it; click it to read the node logs around it.';
+      return;
+    }
+    details.textContent = describeOp(i).replace(/\n/g, ' · ') + ' · link: ?op=' + ops[i * S + 7];
+    showLogsAround(ops[i * S + 1], endOf(i), scroll);
+  }
+  var opParam = /[?&]op=(\d+)/.exec(window.location.search);
+  if (opParam) {
+    for (var j = 0; j < nOps; j++) {
+      if (ops[j * S + 7] === Number(opParam[1])) { selectOp(j, false); break; }
+    }
+  }
   drawAll();
   document.documentElement.setAttribute('data-report-ready', '1');
 })();
