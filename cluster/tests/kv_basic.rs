@@ -45,6 +45,8 @@ async fn basic_ops(nodes: usize) {
     assert_eq!(c.leader(), Some(leader));
 
     // Every node reports the status fields; all agree on the leader and term.
+    // The status is refreshed after each loop round, just after replies go out.
+    assert!(wait_applied(&g, leader, 7, Duration::from_secs(5)).await);
     let s = g.h.status(leader, Duration::from_secs(1)).await.unwrap();
     assert_eq!(
         (s.id, s.role.as_str(), s.leader),
