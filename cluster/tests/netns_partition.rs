@@ -87,3 +87,13 @@ fn packet_loss_drops_between_nodes_and_heals() {
     assert!(!rules_in(&ns(2)).contains("statistic"));
     assert!(tcp_connects(&ns(1), &addr[&2]), "not restored after heal");
 }
+
+#[test]
+fn any_harness_reports_its_mode_and_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = faultline_cluster::harness::AnyHarness::Netns(harness(1, dir.path()));
+    assert_eq!(h.mode(), "netns");
+    let net = h.network().expect("a netns harness has a network");
+    assert_eq!(h.node_ids(), vec![1]);
+    assert!(h.addresses()[&1].starts_with(&net.node(1).unwrap().ip.to_string()));
+}

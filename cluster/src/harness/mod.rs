@@ -21,7 +21,7 @@ pub use error::HarnessError;
 pub use load::{LoadOptions, LoadReport, bench_loopback, process_cpu_time, run_load};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
-pub use netns::{NODE_PORT, NetnsHarness, NetnsOptions};
+pub use netns::{AnyHarness, NODE_PORT, NetnsHarness, NetnsOptions};
 
 use crate::node::NodeStatus;
 

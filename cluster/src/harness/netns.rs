@@ -316,3 +316,76 @@ impl Drop for NetnsHarness {
         self.teardown();
     }
 }
+
+/// Either harness behind one type, for a runner that picks the mode at run
+/// time (`Harness` has async methods, so it is not object-safe).
+pub enum AnyHarness {
+    Loopback(super::LoopbackHarness),
+    Netns(NetnsHarness),
+}
+
+impl AnyHarness {
+    /// `"netns"` or `"loopback"` (what test.json records).
+    pub fn mode(&self) -> &'static str {
+        match self {
+            AnyHarness::Loopback(_) => "loopback",
+            AnyHarness::Netns(_) => "netns",
+        }
+    }
+
+    /// The namespace network (partitions, loss, clocks), when there is one.
+    pub fn network(&self) -> Option<Arc<Network>> {
+        match self {
+            AnyHarness::Loopback(_) => None,
+            AnyHarness::Netns(h) => Some(h.network()),
+        }
+    }
+}
+
+macro_rules! each {
+    ($self:expr, $h:ident => $e:expr) => {
+        match $self {
+            AnyHarness::Loopback($h) => $e,
+            AnyHarness::Netns($h) => $e,
+        }
+    };
+}
+
+impl Harness for AnyHarness {
+    fn node_ids(&self) -> Vec<NodeId> {
+        each!(self, h => h.node_ids())
+    }
+    fn addresses(&self) -> BTreeMap<NodeId, String> {
+        each!(self, h => h.addresses())
+    }
+    fn pid(&self, id: NodeId) -> Option<u32> {
+        each!(self, h => h.pid(id))
+    }
+    fn is_running(&mut self, id: NodeId) -> bool {
+        each!(self, h => h.is_running(id))
+    }
+    fn kill(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        each!(self, h => h.kill(id))
+    }
+    fn restart(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        each!(self, h => h.restart(id))
+    }
+    fn pause(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        each!(self, h => h.pause(id))
+    }
+    fn resume(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        each!(self, h => h.resume(id))
+    }
+    async fn status(&self, id: NodeId, timeout: Duration) -> Result<NodeStatus, HarnessError> {
+        each!(self, h => h.status(id, timeout).await)
+    }
+    async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, HarnessError> {
+        each!(self, h => h.wait_for_leader(timeout).await)
+    }
+    fn log_paths(&self) -> BTreeMap<NodeId, PathBuf> {
+        each!(self, h => h.log_paths())
+    }
+    fn stop_all(&mut self) -> Result<(), HarnessError> {
+        each!(self, h => h.stop_all())
+    }
+}
