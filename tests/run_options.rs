@@ -23,9 +23,9 @@ fn run_with(args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn unknown_nemesis_lists_the_available_packages() {
-    let (code, err) = run_with(&["--nemesis", "kill,partition"]);
+    let (code, err) = run_with(&["--nemesis", "kill,meteor"]);
     assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("\"partition\""), "{err}");
+    assert!(err.contains("\"meteor\""), "{err}");
     assert!(err.contains("available: kill, pause"), "{err}");
 }
 
