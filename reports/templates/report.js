@@ -121,6 +121,20 @@
     ctx.globalAlpha = 1;
   }
 
+  // Solid fault bands in a strip just above the lanes, visible even where
+  // dense operation bars hide the translucent shading.
+  function drawFaultStrip(c) {
+    var ctx = c.ctx;
+    for (var i = 0; i < T.faults.length; i++) {
+      var f = T.faults[i];
+      if (f.e < view.t0 || f.s > view.t1) continue;
+      var x0 = Math.max(GUTTER, xOf(f.s, c.w));
+      var x1 = Math.min(c.w - RIGHT, xOf(f.e, c.w));
+      ctx.fillStyle = T.kinds[f.kind].color;
+      ctx.fillRect(x0, TOP - 5, Math.max(2, x1 - x0), 4);
+    }
+  }
+
   // Pan by dragging, zoom with Ctrl+wheel or double-click, hover, click.
   function interact(canvas, hit, describe, onClick) {
     var drag = null;
@@ -283,6 +297,7 @@
     var ctx = c.ctx;
     drawFaultBands(c, 0.16);
     drawAxis(c);
+    drawFaultStrip(c);
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     ctx.fillStyle = '#68717d';
