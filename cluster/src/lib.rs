@@ -12,5 +12,6 @@ pub mod kv;
 pub mod netns;
 pub mod node;
 pub mod rpc;
+pub mod shard;
 pub mod sim;
 pub mod storage;
