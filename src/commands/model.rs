@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use faultline_checker::model::{
-    self, Expectation, ModelRun, RaftModelOptions, SearchOptions, StopWhen, Verdict,
+    self, Expectation, ModelRun, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict,
 };
 use faultline_raft::{BugSet, RaftBug};
 
@@ -21,7 +21,9 @@ pub fn run(args: &ModelArgs) -> Result<u8> {
             return Ok(EXIT_UNKNOWN);
         }
     };
-    let threads = args.threads.unwrap_or(1);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if let Some(addr) = &args.explore {
         if let Err(e) = opts.validate() {
             eprintln!("faultline model: {e}");
@@ -43,6 +45,7 @@ pub fn run(args: &ModelArgs) -> Result<u8> {
     let search = SearchOptions {
         threads,
         stop: StopWhen::FirstViolation,
+        strategy: Strategy::Bfs,
     };
     let result = match model::check(opts, search) {
         Ok(r) => r,

@@ -14,7 +14,8 @@
 //! Module map: `options` (bounds), `state`, `network`, `action`,
 //! `raft_model` (the `Model`), `driver` (Ready loop), `ghost` and `clients`
 //! (history for properties; the register linearizability tester),
-//! `properties` (the named properties), `symmetry`, `render` (readable
+//! `properties` (the named properties), `symmetry` and `dead_messages`
+//! (reductions), `render` (readable
 //! traces), `run` (checker runs and their results), `shortest` (shortest
 //! traces).
 //!
@@ -28,6 +29,7 @@
 
 pub mod action;
 pub mod clients;
+pub mod dead_messages;
 pub mod driver;
 pub mod error;
 pub mod ghost;
@@ -47,5 +49,7 @@ pub use options::RaftModelOptions;
 pub use properties::{Expectation, Goal, Invariant, NamedProperty};
 pub use raft_model::RaftModel;
 pub use render::TraceStep;
-pub use run::{ModelRun, PropertyResult, SearchOptions, StopWhen, Verdict, check, explore};
+pub use run::{
+    ModelRun, PropertyResult, SearchOptions, StopWhen, Strategy, Verdict, check, explore,
+};
 pub use state::ModelState;

@@ -9,6 +9,7 @@
 use faultline_raft::{Entry, Role};
 use serde::Serialize;
 
+use crate::model::options::RaftModelOptions;
 use crate::model::state::ModelState;
 
 /// Whether a property must hold in every reachable state, or must hold in
@@ -119,6 +120,18 @@ impl Goal {
         }
     }
 
+    /// Whether the bounds allow the goal at all (a read goal needs reads
+    /// and a value, a crash goal needs crashes); goals that cannot apply
+    /// are left out of a run rather than reported unreachable.
+    pub fn applies(self, opts: &RaftModelOptions) -> bool {
+        match self {
+            Goal::LeaderElected => true,
+            Goal::ValueCommitted => opts.proposals > 0,
+            Goal::ValueCommittedAfterCrash => opts.proposals > 0 && opts.crashes > 0,
+            Goal::ReadReturnsCommittedValue => opts.proposals > 0 && opts.reads > 0,
+        }
+    }
+
     pub fn reached(self, state: &ModelState) -> bool {
         match self {
             Goal::LeaderElected => state.servers.iter().any(|s| s.core.role() == Role::Leader),
@@ -143,6 +156,18 @@ impl NamedProperty {
             .into_iter()
             .map(NamedProperty::Always)
             .chain(Goal::ALL.into_iter().map(NamedProperty::Sometimes))
+            .collect()
+    }
+
+    /// The properties of a run with these bounds: every invariant, and the
+    /// goals the bounds allow.
+    pub fn applicable(opts: &RaftModelOptions) -> Vec<NamedProperty> {
+        NamedProperty::all()
+            .into_iter()
+            .filter(|p| match p {
+                NamedProperty::Always(_) => true,
+                NamedProperty::Sometimes(g) => g.applies(opts),
+            })
             .collect()
     }
 

@@ -16,6 +16,7 @@ use faultline_raft::{Config, NodeId, PersistedState, RawNode, Role};
 use stateright::{Model, Property};
 
 use crate::model::action::Action;
+use crate::model::dead_messages;
 use crate::model::driver::drive;
 use crate::model::error::ModelError;
 use crate::model::network::Network;
@@ -94,6 +95,7 @@ impl RaftModel {
                 m.to
             }
             Action::Drop(m) => {
+                // Nothing else changes, so no message dies of it.
                 return next.network.remove(m).then_some(next);
             }
             Action::Timeout(id) => {
@@ -142,6 +144,9 @@ impl RaftModel {
         };
         drive(&mut next, id);
         self.after_step(state, &mut next, id);
+        if self.opts.collect_dead_messages {
+            dead_messages::collect(&mut next);
+        }
         Some(next)
     }
 
@@ -274,6 +279,7 @@ impl Model for RaftModel {
         let sometimes = Goal::ALL
             .iter()
             .zip(SOMETIMES)
+            .filter(|(g, _)| g.applies(&self.opts))
             .map(|(g, c)| Property::sometimes(g.name(), c));
         always.chain(sometimes).collect()
     }

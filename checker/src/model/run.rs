@@ -2,7 +2,7 @@
 //! counts, rate, and for each named property whether it holds (or was
 //! reached), with the shortest trace found.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -14,7 +14,7 @@ use crate::model::options::RaftModelOptions;
 use crate::model::properties::{Expectation, NamedProperty};
 use crate::model::raft_model::RaftModel;
 use crate::model::render::{TraceStep, trace};
-use crate::model::shortest::shortest_paths;
+use crate::model::shortest::{StatePath, shortest_paths};
 
 /// When the search may stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,6 +28,18 @@ pub enum StopWhen {
     Exhausted,
 }
 
+/// The order states are explored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// Breadth first: exhaustive runs, and shortest counterexamples.
+    #[default]
+    Bfs,
+    /// Depth first: reaches deep counterexamples (many terms) with far less
+    /// memory; the trace is then shortened only as far as `shortest` can
+    /// afford (see `check`).
+    Dfs,
+}
+
 /// How to search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchOptions {
@@ -36,6 +48,7 @@ pub struct SearchOptions {
     /// breadth-first-ish and may be a little longer.
     pub threads: usize,
     pub stop: StopWhen,
+    pub strategy: Strategy,
 }
 
 impl Default for SearchOptions {
@@ -43,6 +56,7 @@ impl Default for SearchOptions {
         SearchOptions {
             threads: 1,
             stop: StopWhen::FirstViolation,
+            strategy: Strategy::Bfs,
         }
     }
 }
@@ -111,25 +125,26 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
             search.threads
         )));
     }
+    let properties = NamedProperty::applicable(&opts);
     let model = RaftModel::new(opts)?;
     info!(bounds = %model.options().describe(), threads = search.threads, "model checking raft");
-    let properties = NamedProperty::all();
     let all_names: BTreeSet<&'static str> = properties.iter().map(|p| p.name()).collect();
     let finish = match search.stop {
         StopWhen::FirstViolation => HasDiscoveries::AnyFailures,
         StopWhen::Exhausted => HasDiscoveries::AllOf(all_names.clone()),
     };
     let started = Instant::now();
-    let checker = model
+    let builder = model
         .checker()
         .threads(search.threads)
-        .finish_when(finish.clone())
-        .spawn_bfs()
-        .join();
+        .finish_when(finish.clone());
+    let (model, discoveries, unique_states, states, max_depth) = match search.strategy {
+        Strategy::Bfs => summarise(builder.spawn_bfs().join()),
+        Strategy::Dfs => summarise(builder.spawn_dfs().join()),
+    };
     let elapsed_s = started.elapsed().as_secs_f64();
-    let discoveries = checker.discoveries();
     let found: BTreeSet<&'static str> = discoveries.keys().copied().collect();
-    let stopped_early = finish.matches(&found, &checker.model().properties());
+    let stopped_early = finish.matches(&found, &model.properties());
     let complete = !stopped_early;
     // stateright's paths are valid but not shortest: search again for those.
     let discovered: Vec<NamedProperty> = properties
@@ -137,19 +152,20 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
         .copied()
         .filter(|p| discoveries.contains_key(p.name()))
         .collect();
-    let depth = discoveries
-        .values()
-        .map(|p| p.clone().into_vec().len())
-        .max()
-        .unwrap_or(0);
-    let shortest = shortest_paths(checker.model(), &discovered, depth);
+    let depth = discoveries.values().map(|p| p.len()).max().unwrap_or(0);
+    // Depth first finds deep traces the breadth-first search for a shorter
+    // one could not afford: keep those as found.
+    let shortest = match search.strategy {
+        Strategy::Bfs => shortest_paths(&model, &discovered, depth),
+        Strategy::Dfs => Default::default(),
+    };
     let results = properties
         .iter()
         .map(|p| {
-            let path = match shortest.get(p.name()) {
-                Some(path) => Some(path.clone()),
-                None => discoveries.get(p.name()).map(|p| p.clone().into_vec()),
-            };
+            let path = shortest
+                .get(p.name())
+                .or_else(|| discoveries.get(p.name()))
+                .cloned();
             let holds = match (p.expectation(), &path, complete) {
                 (Expectation::Always, Some(_), _) => Some(false),
                 (Expectation::Sometimes, Some(_), _) => Some(true),
@@ -165,12 +181,11 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
             }
         })
         .collect();
-    let unique_states = checker.unique_state_count();
     Ok(ModelRun {
         complete,
         unique_states,
-        states: checker.state_count(),
-        max_depth: checker.max_depth(),
+        states,
+        max_depth,
         elapsed_s,
         states_per_s: if elapsed_s > 0.0 {
             unique_states as f64 / elapsed_s
@@ -179,6 +194,30 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
         },
         properties: results,
     })
+}
+
+type Summary = (
+    RaftModel,
+    HashMap<&'static str, StatePath>,
+    usize,
+    usize,
+    usize,
+);
+
+/// What a finished checker found, its paths as plain vectors.
+fn summarise(checker: impl Checker<RaftModel>) -> Summary {
+    let discoveries = checker
+        .discoveries()
+        .into_iter()
+        .map(|(name, path)| (name, path.into_vec()))
+        .collect();
+    (
+        checker.model().clone(),
+        discoveries,
+        checker.unique_state_count(),
+        checker.state_count(),
+        checker.max_depth(),
+    )
 }
 
 /// Serve stateright's Explorer web UI for the model at `addr` (blocks).

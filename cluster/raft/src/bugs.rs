@@ -74,7 +74,28 @@ impl RaftBug {
     }
 
     pub fn caught_by(self) -> &'static str {
-        "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs)"
+        match self {
+            RaftBug::Figure8 => {
+                "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs); \
+                 the model checker needs 4 terms for it (--max-term 4 --max-log 1 --proposals 2), \
+                 beyond what it exhausts in minutes"
+            }
+            RaftBug::ForgetVote => {
+                "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs); \
+                 faultline model raft --bug forget-vote --max-term 1 --max-log 1 --crashes 1 \
+                 --proposals 0 (election-safety; test model_bugs)"
+            }
+            RaftBug::NoLogCheck => {
+                "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs); \
+                 faultline model raft --bug no-log-check at the default bounds \
+                 (leader-completeness; test model_bugs)"
+            }
+            RaftBug::StaleReadIndex => {
+                "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs); \
+                 faultline model raft --bug stale-read-index --max-log 3 --reads 1 \
+                 (linearizable-reads; test model_bugs)"
+            }
+        }
     }
 }
 

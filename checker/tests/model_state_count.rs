@@ -1,0 +1,111 @@
+//! Pins the number of unique states of named configurations, as
+//! stateright's own examples do: a change in the model, the reductions or
+//! the Raft core that changes the explored state space shows up here. The
+//! default configuration (3 servers, terms <= 2, logs <= 2, one value, no
+//! crashes, no reads: 514,947 unique states) takes too long for a test on
+//! 2 cores; `small_crash` is the pinned stand-in, and the default is
+//! measured by `faultline model raft --json` (see the README).
+
+use faultline_checker::model::{
+    ModelRun, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict, check,
+};
+
+fn exhaust(opts: RaftModelOptions) -> ModelRun {
+    check(
+        opts,
+        SearchOptions {
+            threads: 2,
+            stop: StopWhen::Exhausted,
+            strategy: Strategy::Bfs,
+        },
+    )
+    .unwrap()
+}
+
+/// 3 servers, one term, logs <= 2, one crash, one value, no reads.
+fn small_crash() -> RaftModelOptions {
+    RaftModelOptions {
+        servers: 3,
+        max_term: 1,
+        max_log: 2,
+        crashes: 1,
+        proposals: 1,
+        reads: 0,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn small_crash_configuration_has_a_pinned_state_count_and_holds() {
+    let run = exhaust(small_crash());
+    assert!(run.complete);
+    assert_eq!(run.verdict(), Verdict::Holds, "{run:?}");
+    assert_eq!(run.unique_states, 70_469);
+    for goal in [
+        "a-leader-is-elected",
+        "a-value-is-committed",
+        "a-value-is-committed-after-a-crash",
+    ] {
+        let p = run.property(goal).unwrap();
+        assert_eq!(p.holds, Some(true), "{goal}");
+        assert!(!p.trace.as_ref().unwrap().is_empty());
+    }
+    assert!(
+        run.property("a-read-returns-a-committed-value").is_none(),
+        "no reads: not applicable"
+    );
+}
+
+#[test]
+fn reductions_keep_verdicts_and_shrink_the_space() {
+    let base = RaftModelOptions {
+        max_term: 1,
+        max_log: 2,
+        crashes: 0,
+        proposals: 1,
+        reads: 0,
+        ..Default::default()
+    };
+    let reduced = exhaust(base.clone());
+    let full = exhaust(RaftModelOptions {
+        symmetry: false,
+        collect_dead_messages: false,
+        ..base
+    });
+    assert_eq!(full.verdict(), Verdict::Holds);
+    assert_eq!(reduced.verdict(), Verdict::Holds);
+    assert!(
+        reduced.unique_states * 2 < full.unique_states,
+        "{} vs {}",
+        reduced.unique_states,
+        full.unique_states
+    );
+}
+
+#[test]
+fn one_server_reaches_every_goal_including_reads() {
+    let run = exhaust(RaftModelOptions {
+        servers: 1,
+        max_term: 2,
+        max_log: 3,
+        crashes: 1,
+        proposals: 1,
+        reads: 1,
+        ..Default::default()
+    });
+    assert!(run.complete);
+    assert_eq!(run.verdict(), Verdict::Holds, "{run:?}");
+    assert_eq!(run.properties.len(), 12);
+    let read = run.property("a-read-returns-a-committed-value").unwrap();
+    let steps: Vec<&str> = read
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| s.step.as_str())
+        .collect();
+    assert!(
+        steps.iter().any(|s| s.contains("client reads at n1")),
+        "{steps:?}"
+    );
+}
