@@ -16,7 +16,7 @@ use clap::Parser;
 use faultline_cluster::bugs::NodeBugs;
 use faultline_cluster::node::logging::NodeLogFormat;
 use faultline_cluster::node::status::LiveStatus;
-use faultline_cluster::node::{self, NodeConfig};
+use faultline_cluster::node::{self, NodeConfig, NodeRole};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -62,6 +62,12 @@ struct Args {
     /// Bound on client sessions (must be equal on every member).
     #[arg(long, default_value_t = faultline_cluster::kv::DEFAULT_MAX_SESSIONS)]
     max_sessions: usize,
+    /// The state machine to run: kv (key/value store) or ctrler (shard controller).
+    #[arg(long, default_value = "kv")]
+    role: NodeRole,
+    /// Number of shards (shard controller; equal on every member).
+    #[arg(long, default_value_t = faultline_cluster::shard::DEFAULT_SHARDS)]
+    shards: usize,
 }
 
 fn parse_peers(spec: &str) -> Result<BTreeMap<u64, SocketAddr>> {
@@ -116,6 +122,11 @@ fn config(args: &Args) -> Result<NodeConfig> {
     cfg.heartbeat_ticks = args.heartbeat_ticks;
     cfg.max_frame_size = args.max_frame_size;
     cfg.max_sessions = args.max_sessions.max(1);
+    cfg.role = args.role;
+    if args.shards == 0 {
+        bail!("--shards must be at least 1");
+    }
+    cfg.nshards = args.shards;
     Ok(cfg)
 }
 

@@ -26,6 +26,27 @@ pub const DEFAULT_HEARTBEAT_TICKS: u32 = 2;
 /// entries beyond the last snapshot.
 pub const DEFAULT_SNAPSHOT_ENTRIES: u64 = 10_000;
 
+/// Which replicated state machine a kvnode runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NodeRole {
+    /// The key/value store (the default).
+    #[default]
+    Kv,
+    /// The shard controller (`shard::CtrlerState`).
+    Ctrler,
+}
+
+impl std::str::FromStr for NodeRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "kv" => Ok(NodeRole::Kv),
+            "ctrler" => Ok(NodeRole::Ctrler),
+            other => Err(format!("unknown role {other:?}; known: kv, ctrler")),
+        }
+    }
+}
+
 /// Configuration of one kvnode.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -45,6 +66,10 @@ pub struct NodeConfig {
     pub session_idle_entries: u64,
     /// Largest RPC frame accepted.
     pub max_frame_size: u32,
+    /// The state machine this node runs.
+    pub role: NodeRole,
+    /// Number of shards (controller role).
+    pub nshards: usize,
 }
 
 impl NodeConfig {
@@ -70,6 +95,8 @@ impl NodeConfig {
             max_sessions: DEFAULT_MAX_SESSIONS,
             session_idle_entries: 1_000_000,
             max_frame_size: crate::rpc::DEFAULT_MAX_FRAME_SIZE,
+            role: NodeRole::Kv,
+            nshards: crate::shard::DEFAULT_SHARDS,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::kv::KvError;
 use crate::rpc::RpcError;
+use crate::shard::ShardError;
 use crate::storage::StorageError;
 use faultline_raft::RaftError;
 
@@ -15,6 +16,8 @@ pub enum NodeError {
     Raft(#[from] RaftError),
     #[error("state machine: {0}")]
     Kv(#[from] KvError),
+    #[error("shard state machine: {0}")]
+    Shard(#[from] ShardError),
     #[error("rpc: {0}")]
     Rpc(#[from] RpcError),
     #[error("invalid configuration: {0}")]

@@ -1,20 +1,24 @@
 //! The kvnode server: the Ready loop that drives the Raft core with durable
 //! storage, RPC and the KV state machine (`ready_loop`), the client protocol
 //! (`protocol`), waiting clients (`waiters`), the status JSON (`status`),
-//! start-up (`server`), configuration and timing (`config`) and the log line
+//! start-up (`server`), the state-machine seam (`machine`) and its KV
+//! implementations (`kv_machine`, `ctrler_machine`), configuration and timing (`config`) and the log line
 //! format (`logging`).
 
 pub mod config;
+mod ctrler_machine;
 mod error;
 mod events;
+mod kv_machine;
 pub mod logging;
+pub mod machine;
 pub mod protocol;
 mod ready_loop;
 mod server;
 pub mod status;
 mod waiters;
 
-pub use config::NodeConfig;
+pub use config::{NodeConfig, NodeRole};
 pub use error::NodeError;
 pub use protocol::{ClientRequest, ClientResponse};
 pub use server::{NodeHandle, start};

@@ -28,11 +28,10 @@ use faultline_raft::{EntryKind, Message, NodeId, RaftError, RawNode, Ready, Role
 
 use super::error::NodeError;
 use super::events::{Event, Responder};
+use super::machine::{Admission, Machine};
 use super::protocol::{ClientRequest, ClientResponse};
 use super::status::LiveStatus;
 use super::waiters::{ReadWaiter, Waiters};
-use crate::bugs::KvBug;
-use crate::kv::{ApplyOutcome, Command, KvStore, Op, Reply, SessionLookup, encode_command};
 use crate::node::config::NodeConfig;
 use crate::rpc::PeerSender;
 use crate::storage::Storage;
@@ -47,7 +46,8 @@ pub struct ReadyLoop {
     pub(crate) cfg: NodeConfig,
     pub(crate) raw: RawNode,
     pub(crate) storage: Storage,
-    pub(crate) kv: KvStore,
+    /// The replicated state machine (KV, shard controller, ...).
+    pub(crate) kv: Box<dyn Machine>,
     pub(crate) peers: BTreeMap<NodeId, PeerSender>,
     pub(crate) live: Arc<LiveStatus>,
     pub(crate) rx: Receiver<Event>,
@@ -63,7 +63,7 @@ impl ReadyLoop {
     pub fn run(mut self) -> Result<(), NodeError> {
         let mut next_tick = Instant::now() + self.cfg.tick;
         let mut ticks: u64 = 0;
-        self.live.update(&self.raw, self.kv.applied());
+        self.update_status();
         loop {
             let wait = next_tick.saturating_duration_since(Instant::now());
             let mut stop = false;
@@ -99,7 +99,14 @@ impl ReadyLoop {
                 self.handle_ready(ready)?;
             }
             self.maybe_compact()?;
-            self.live.update(&self.raw, self.kv.applied());
+            self.update_status();
+        }
+    }
+
+    fn update_status(&self) {
+        self.live.update(&self.raw, self.kv.applied());
+        if let Some((num, shards)) = self.kv.shard_status() {
+            self.live.set_shards(num, shards);
         }
     }
 
@@ -134,48 +141,28 @@ impl ReadyLoop {
     }
 
     fn client_request(&mut self, request: ClientRequest, respond: Responder) {
-        let ClientRequest { client_id, seq, op } = request;
         if self.raw.role() != Role::Leader {
             let _ = respond.send(self.wrong_leader());
             return;
         }
-        if let Op::Get { key } = op {
-            if self.cfg.bugs.has(KvBug::StaleRead) {
-                let value = self.kv.get(&key).cloned();
-                let _ = respond.send(ClientResponse::Ok(Reply::Value(value)));
-            } else {
+        let (data, ack_now) = match self.kv.admit(request) {
+            Admission::Respond(response) => {
+                let _ = respond.send(response);
+                return;
+            }
+            Admission::Read { key } => {
                 self.gets.push(ReadWaiter { key, respond });
-            }
-            return;
-        }
-        // A retry of a write that already applied: answer from the session.
-        match self.kv.lookup(client_id, seq) {
-            SessionLookup::Duplicate(reply) => {
-                let _ = respond.send(ClientResponse::Ok(reply));
                 return;
             }
-            SessionLookup::Stale { last_seq } => {
-                let _ = respond.send(ClientResponse::StaleSequence { last_seq });
-                return;
-            }
-            SessionLookup::New => {}
-        }
-        let is_put = matches!(op, Op::Put { .. });
-        let data = match encode_command(&Command { client_id, seq, op }) {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = respond.send(ClientResponse::Unavailable(e.to_string()));
-                return;
-            }
+            Admission::Propose { data, ack_now } => (data, ack_now),
         };
         match self.raw.propose(data) {
-            Ok(index) => {
-                if is_put && self.cfg.bugs.has(KvBug::AckBeforeCommit) {
-                    let _ = respond.send(ClientResponse::Ok(Reply::Done));
-                } else {
-                    self.waiters.add_proposal(index, self.raw.term(), respond);
+            Ok(index) => match ack_now {
+                Some(response) => {
+                    let _ = respond.send(response);
                 }
-            }
+                None => self.waiters.add_proposal(index, self.raw.term(), respond),
+            },
             Err(RaftError::NotLeader { .. }) => {
                 let _ = respond.send(self.wrong_leader());
             }
@@ -264,20 +251,9 @@ impl ReadyLoop {
                 }
                 EntryKind::Normal => Some(self.kv.apply(entry.index, &entry.data)),
             };
-            if let Some(ApplyOutcome::Undecodable(e)) = &outcome {
-                tracing::warn!(index = entry.index, error = %e, "skipped an entry that is not a command");
-            }
             if let Some(w) = self.waiters.take_proposal(entry.index) {
                 let response = match (w.term == entry.term, outcome) {
-                    (true, Some(ApplyOutcome::Applied { reply, .. }))
-                    | (true, Some(ApplyOutcome::Duplicate { reply, .. })) => {
-                        ClientResponse::Ok(reply)
-                    }
-                    (true, Some(ApplyOutcome::Stale { client_id, .. })) => {
-                        let last_seq = self.kv.sessions().get(client_id).map_or(0, |s| s.seq);
-                        ClientResponse::StaleSequence { last_seq }
-                    }
-                    (true, Some(ApplyOutcome::Undecodable(e))) => ClientResponse::Unavailable(e),
+                    (true, Some(response)) => response,
                     _ => self.wrong_leader(),
                 };
                 let _ = w.respond.send(response);
@@ -291,8 +267,7 @@ impl ReadyLoop {
             }
         }
         for r in self.waiters.servable_reads(self.kv.applied()) {
-            let value = self.kv.get(&r.key).cloned();
-            let _ = r.respond.send(ClientResponse::Ok(Reply::Value(value)));
+            let _ = r.respond.send(self.kv.read(&r.key));
         }
         Ok(())
     }

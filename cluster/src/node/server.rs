@@ -12,14 +12,20 @@ use faultline_raft::{Config, Message, NodeId, RawNode};
 use tokio::sync::oneshot;
 
 use super::config::NodeConfig;
+use super::config::NodeRole;
+use super::ctrler_machine::CtrlerMachine;
 use super::error::NodeError;
 use super::events::Event;
+use super::kv_machine::KvMachine;
+use super::machine::Machine;
 use super::protocol::{ClientRequest, ClientResponse};
 use super::ready_loop::ReadyLoop;
 use super::status::LiveStatus;
 use super::waiters::Waiters;
+use crate::bugs::KvBug;
 use crate::kv::{KvStore, Sessions};
 use crate::rpc::{self, Handler, Identity, PeerSender, RpcConfig, Server};
+use crate::shard::CtrlerState;
 use crate::storage::{Storage, StorageOptions};
 
 /// The RPC handler: hands everything to the Ready loop's channel.
@@ -104,10 +110,19 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         )));
     }
     let (storage, persisted) = Storage::open(&cfg.data_dir, StorageOptions::default())?;
-    let mut kv = KvStore::new(
-        Sessions::new(cfg.max_sessions, cfg.session_idle_entries),
-        cfg.bugs.has(crate::bugs::KvBug::NoDedup),
-    );
+    let mut kv: Box<dyn Machine> = match cfg.role {
+        NodeRole::Kv => Box::new(KvMachine {
+            store: KvStore::new(
+                Sessions::new(cfg.max_sessions, cfg.session_idle_entries),
+                cfg.bugs.has(KvBug::NoDedup),
+            ),
+            stale_read: cfg.bugs.has(KvBug::StaleRead),
+            ack_before_commit: cfg.bugs.has(KvBug::AckBeforeCommit),
+        }),
+        NodeRole::Ctrler => Box::new(CtrlerMachine {
+            state: CtrlerState::new(cfg.nshards),
+        }),
+    };
     if let Some(snapshot) = &persisted.snapshot {
         kv.restore(&snapshot.data)?;
     }

@@ -126,6 +126,13 @@ impl LiveStatus {
         s.snapshot_index = raw.snapshot().meta.index;
     }
 
+    /// Record the shard configuration number and the shards served.
+    pub fn set_shards(&self, config_num: u64, shards: Vec<u64>) {
+        let mut s = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        s.config_num = config_num;
+        s.shards = shards;
+    }
+
     /// The status now, with the current wall clock.
     pub fn snapshot(&self) -> NodeStatus {
         let mut s = self

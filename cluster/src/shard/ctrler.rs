@@ -116,6 +116,11 @@ impl CtrlerState {
             .unwrap_or_else(|| self.latest())
     }
 
+    /// The last sequence applied for `client_id` (0: none).
+    pub fn last_seq(&self, client_id: u64) -> u64 {
+        self.sessions.get(&client_id).map_or(0, |s| s.seq)
+    }
+
     /// An entry without a command at `index`.
     pub fn apply_noop(&mut self, index: Index) {
         self.applied = self.applied.max(index);

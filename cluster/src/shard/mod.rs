@@ -3,7 +3,8 @@
 //! `config`), the key → shard hash (`hash`), the shard group's state machine
 //! with pull-based migration and garbage collection (`shardkv`), the
 //! migration messages (`migration`) and the planted bugs of layer `shardkv`
-//! (`bugs`).
+//! (`bugs`), the controller's request envelope (`envelope`) and its client
+//! (`ctrler_client`).
 //!
 //! Everything here is deterministic and driven only by the log (no I/O, no
 //! iteration over hash maps): the same committed entries give the same state
@@ -29,6 +30,8 @@
 mod bugs;
 mod config;
 mod ctrler;
+mod ctrler_client;
+pub mod envelope;
 mod error;
 mod hash;
 mod migration;
@@ -38,8 +41,9 @@ mod shardkv;
 pub use bugs::{ShardBug, ShardBugs, catalogue};
 pub use config::{Config, DEFAULT_SHARDS, Gid};
 pub use ctrler::{CtrlerCommand, CtrlerOp, CtrlerOutcome, CtrlerReply, CtrlerState};
+pub use ctrler_client::{CtrlerClient, CtrlerClientError};
 pub use error::ShardError;
 pub use hash::key_to_shard;
 pub use migration::{PullReply, ShardCommand, ShardData, ShardSession};
 pub use rebalance::rebalance;
-pub use shardkv::{ShardApply, ShardKv, ShardStatus, WrongGroup};
+pub use shardkv::{DeleteAnswer, ShardApply, ShardKv, ShardStatus, WrongGroup};
