@@ -7,6 +7,7 @@
 
 pub mod bugs;
 pub mod client;
+pub mod etcd;
 pub mod harness;
 pub mod kv;
 pub mod netns;

@@ -1,0 +1,46 @@
+//! Errors of starting, signalling and querying etcd members.
+
+use std::path::{Path, PathBuf};
+
+/// What went wrong with an etcd cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum EtcdError {
+    #[error(
+        "cannot find the etcd binary (/usr/bin/etcd or on PATH); install it with `apt-get install etcd-server` (scripts/setup.sh does)"
+    )]
+    EtcdMissing,
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no etcd member {0}")]
+    UnknownMember(String),
+    #[error("etcd member {0} is not running")]
+    NotRunning(String),
+    #[error("etcd member {0} is already running")]
+    AlreadyRunning(String),
+    #[error("signal {signal} to etcd member {name} (pid {pid}): {source}")]
+    Signal {
+        name: String,
+        pid: u32,
+        signal: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("network namespaces: {0}")]
+    Netns(#[from] crate::netns::NetnsError),
+    #[error("etcd member {name}: {detail}")]
+    Call { name: String, detail: String },
+    #[error("no etcd leader within {0:?}")]
+    NoLeader(std::time::Duration),
+}
+
+impl EtcdError {
+    pub(crate) fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EtcdError {
+        let path = path.to_path_buf();
+        move |source| EtcdError::Io { op, path, source }
+    }
+}
