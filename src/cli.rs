@@ -93,6 +93,14 @@ pub struct RunArgs {
     /// Time budget of the linearizability check in seconds (then: unknown).
     #[arg(long, default_value_t = 120.0)]
     pub check_timeout: f64,
+    /// Run every node on loopback instead of in network namespaces (no
+    /// partition, clock or packet faults; no root needed).
+    #[arg(long)]
+    pub no_netns: bool,
+    /// How long a client waits for one node before trying another, in ms
+    /// (the whole operation gives up after 5 s).
+    #[arg(long, default_value_t = 250)]
+    pub attempt_timeout_ms: u64,
 }
 
 #[derive(Debug, Args)]

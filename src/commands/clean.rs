@@ -4,9 +4,9 @@
 //! `kvnode` processes (a reused pid of another program is left alone) and
 //! removes the marker. Markers of live runs are kept.
 //!
-//! Hook: network namespaces, veth/bridge devices, iptables rules and faketime
-//! files (issue 7) are to be recorded in the same marker folder and removed
-//! in [`clean_marker`].
+//! Then the namespace side: every network namespace, veth/bridge device,
+//! iptables rule, faketime file and kvnode process recorded by a run whose
+//! owner is dead is removed (`faultline_cluster::netns::cleanup_leftovers`).
 
 use anyhow::Result;
 
@@ -67,5 +67,24 @@ pub fn run() -> Result<u8> {
         "faultline clean: {cleaned} leftover run(s) cleaned, {killed} process(es) killed ({})",
         runs_dir().display()
     );
+    let net = faultline_cluster::netns::cleanup_leftovers();
+    for run in &net.cleaned {
+        println!("  removed the namespaces, devices, rules and clock files of run {run}");
+    }
+    for run in &net.live {
+        println!("  namespace run {run} is still running: left alone");
+    }
+    for p in &net.problems {
+        eprintln!("  could not remove: {p}");
+    }
+    println!(
+        "faultline clean: {} namespace run(s) cleaned, {} problem(s) ({})",
+        net.cleaned.len(),
+        net.problems.len(),
+        faultline_cluster::netns::runs_dir().display()
+    );
+    if !net.problems.is_empty() {
+        return Ok(super::EXIT_UNKNOWN);
+    }
     Ok(EXIT_VALID)
 }

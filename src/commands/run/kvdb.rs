@@ -1,16 +1,20 @@
 //! The kvnode cluster as a system under test: [`KvDb`] implements the
-//! workloads' `Db` protocol over the cluster's `LoopbackHarness`, and
+//! workloads' `Db` protocol over the cluster's `AnyHarness` (kvnodes on
+//! loopback, or in network namespaces with `NetControl` for the nemesis), and
 //! [`KvClients`] the `Client` protocol over its `KvClient`. Register values
 //! (integers in the history) travel as decimal strings.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use faultline_cluster::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
-use faultline_cluster::harness::{Harness, HarnessError, LoopbackHarness};
+use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
 use faultline_cluster::kv::{Op as KvOp, Reply};
-use faultline_workloads::{Client, ClientFactory, Db, F, NodeState, Op, Outcome, WorkloadError};
+use faultline_cluster::netns::Network;
+use faultline_workloads::{
+    Client, ClientFactory, Db, F, NetControl, NodeState, Op, Outcome, WorkloadError,
+};
 use serde_json::Value;
 
 use super::markers::Marker;
@@ -22,7 +26,9 @@ const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
 /// Dropping it kills every node (the harness's drop), then removes the
 /// run's marker (field order).
 pub struct KvDb {
-    harness: Mutex<LoopbackHarness>,
+    harness: Mutex<AnyHarness>,
+    /// The namespace network (partitions, loss, clocks), when in namespaces.
+    net: Option<Arc<Network>>,
     runtime: tokio::runtime::Handle,
     marker: Marker,
 }
@@ -37,8 +43,9 @@ fn node_id(node: &str) -> Result<u64, WorkloadError> {
 }
 
 impl KvDb {
-    pub fn new(harness: LoopbackHarness, runtime: tokio::runtime::Handle, marker: Marker) -> KvDb {
+    pub fn new(harness: AnyHarness, runtime: tokio::runtime::Handle, marker: Marker) -> KvDb {
         let db = KvDb {
+            net: harness.network(),
             harness: Mutex::new(harness),
             runtime,
             marker,
@@ -47,7 +54,7 @@ impl KvDb {
         db
     }
 
-    fn lock(&self) -> MutexGuard<'_, LoopbackHarness> {
+    fn lock(&self) -> MutexGuard<'_, AnyHarness> {
         self.harness.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -101,6 +108,10 @@ impl Db for KvDb {
 
     fn resume(&self, node: &str) -> Result<(), WorkloadError> {
         self.lock().resume(node_id(node)?).map_err(db_err)
+    }
+
+    fn network(&self) -> Option<&dyn NetControl> {
+        self.net.as_deref().map(|n| n as _)
     }
 
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {

@@ -12,7 +12,9 @@ use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
 use faultline_checker::{CheckResult, Verdict};
 use faultline_cluster::client::ClientOptions;
-use faultline_cluster::harness::{LoopbackHarness, LoopbackOptions};
+use faultline_cluster::harness::{
+    AnyHarness, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
+};
 use faultline_nemesis::recovery::wait_for_leader;
 use faultline_nemesis::{Nemesis, Schedule, ScheduleOptions, StopFlag, parse_packages};
 use faultline_workloads::rate::RateLimiter;
@@ -72,7 +74,8 @@ pub fn run_one(plan: &Plan, interrupt: &Interrupt) -> Result<TestOutcome> {
         name: plan.name.clone(),
         seed: plan.seed,
         run_id: run_id.clone(),
-        mode: "loopback",
+        mode: if plan.netns { "netns" } else { "loopback" },
+        netns_run: None,
         options: plan.clone(),
         nemesis_packages: nemesis
             .packages()
@@ -96,7 +99,7 @@ pub fn run_one(plan: &Plan, interrupt: &Interrupt) -> Result<TestOutcome> {
         plan.replicas,
         run_dir.display()
     );
-    let outcome = execute(plan, interrupt, &run_dir, &run_id, nemesis);
+    let outcome = execute(plan, interrupt, &run_dir, &run_id, nemesis, &mut record);
     record.end = Some(Utc::now().to_rfc3339());
     record.interrupted = interrupt.interrupted();
     let outcome = match outcome {
@@ -154,6 +157,10 @@ fn replay_command(plan: &Plan) -> String {
     if let Some(bug) = &plan.bug {
         cmd += &format!(" --bug {bug}");
     }
+    cmd += &format!(" --attempt-timeout-ms {}", plan.attempt_timeout_ms);
+    if plan.no_netns {
+        cmd += " --no-netns";
+    }
     cmd
 }
 
@@ -164,6 +171,7 @@ fn execute(
     run_dir: &std::path::Path,
     run_id: &str,
     mut nemesis: Nemesis,
+    record: &mut TestRecord,
 ) -> Result<Results> {
     let marker = Marker::create(run_id, run_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -171,9 +179,16 @@ fn execute(
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let mut opts = LoopbackOptions::new(plan.replicas, run_dir);
-    opts.bugs = plan.node_bugs.clone();
-    let harness = LoopbackHarness::start(opts).context("starting the kvnode group")?;
+    let harness = start_harness(plan, run_dir)?;
+    if let Some(net) = harness.network() {
+        record.netns_run = Some(net.run_id().to_string());
+        record.write(run_dir)?;
+        println!(
+            "  nodes in network namespaces {} .. {}",
+            net.run_id().namespace(1),
+            net.run_id().namespace(plan.replicas as u64)
+        );
+    }
     let db = Arc::new(KvDb::new(harness, runtime.handle().clone(), marker));
 
     let stop = StopFlag::new();
@@ -196,6 +211,7 @@ fn execute(
             addresses: db.addresses(),
             options: ClientOptions {
                 retry_new_seq: plan.client_retry_new_seq,
+                attempt_timeout: Duration::from_millis(plan.attempt_timeout_ms),
                 ..ClientOptions::default()
             },
             int_values,
@@ -290,6 +306,22 @@ fn execute(
         final_reads,
         interrupt.interrupted(),
     ))
+}
+
+/// The kvnodes in namespaces (`plan.netns`) or on loopback.
+fn start_harness(plan: &Plan, run_dir: &std::path::Path) -> Result<AnyHarness> {
+    if plan.netns {
+        let h = NetnsHarness::start(NetnsOptions {
+            bugs: plan.node_bugs.clone(),
+            ..NetnsOptions::new(plan.replicas, run_dir)
+        })
+        .context("starting the kvnode group in network namespaces")?;
+        return Ok(AnyHarness::Netns(h));
+    }
+    let mut opts = LoopbackOptions::new(plan.replicas, run_dir);
+    opts.bugs = plan.node_bugs.clone();
+    let h = LoopbackHarness::start(opts).context("starting the kvnode group")?;
+    Ok(AnyHarness::Loopback(h))
 }
 
 /// The nodes' data directories are not kept in the store (only their logs).

@@ -41,6 +41,12 @@ pub struct Plan {
     pub test_count: usize,
     pub store: PathBuf,
     pub check_timeout_s: f64,
+    /// `--no-netns`: loopback even when namespaces are available.
+    pub no_netns: bool,
+    /// Nodes run in network namespaces (root, tools present, no `--no-netns`).
+    pub netns: bool,
+    /// A client's wait for one node before it tries another.
+    pub attempt_timeout_ms: u64,
 }
 
 impl Plan {
@@ -71,6 +77,36 @@ fn random_seed() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64);
     (t ^ (u64::from(std::process::id()) << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16
 }
+
+/// Whether nodes run in namespaces: yes unless `--no-netns` or the host
+/// cannot (not root, tools missing). Faults that need the real network are
+/// refused on loopback, saying why.
+fn network_mode(no_netns: bool, nemesis: &[&'static str]) -> Result<bool> {
+    let why_not = if no_netns {
+        Some("--no-netns was given".to_string())
+    } else {
+        faultline_cluster::netns::preflight()
+            .err()
+            .map(|e| e.to_string())
+    };
+    let needs_net: Vec<&str> = nemesis
+        .iter()
+        .copied()
+        .filter(|n| NETWORK_PACKAGES.contains(n))
+        .collect();
+    match why_not {
+        Some(why) if !needs_net.is_empty() => bail!(
+            "--nemesis {} needs nodes in network namespaces, but they would run on loopback: {why}. \
+             Drop those packages (e.g. --nemesis kill,pause) or run as root without --no-netns",
+            needs_net.join(",")
+        ),
+        Some(_) => Ok(false),
+        None => Ok(true),
+    }
+}
+
+/// Nemesis packages that act on the network or clocks of namespaces.
+const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
 
 pub fn plan(args: &RunArgs) -> Result<Plan> {
     if matches!(args.db, Db::Etcd) {
@@ -109,6 +145,12 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
             args.check_timeout
         );
     }
+    if !(10..=5000).contains(&args.attempt_timeout_ms) {
+        bail!(
+            "--attempt-timeout-ms must be between 10 and 5000, got {}",
+            args.attempt_timeout_ms
+        );
+    }
     if let Some(rate) = args.rate {
         RateLimiter::new(rate)?;
     }
@@ -116,6 +158,7 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
         .iter()
         .map(|p| p.name())
         .collect();
+    let netns = network_mode(args.no_netns, &nemesis)?;
     let (node_bugs, client_retry_new_seq) = match &args.bug {
         None => (Vec::new(), false),
         Some(name) => {
@@ -181,5 +224,8 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
         test_count: args.test_count,
         store: args.store.clone(),
         check_timeout_s: args.check_timeout,
+        no_netns: args.no_netns,
+        netns,
+        attempt_timeout_ms: args.attempt_timeout_ms,
     })
 }

@@ -38,8 +38,11 @@ pub struct TestRecord {
     pub name: String,
     pub seed: u64,
     pub run_id: String,
-    /// `loopback`: kvnode processes on 127.0.0.1 ports (no network namespaces).
+    /// `netns`: one network namespace per node (partitions, clock and packet
+    /// faults available); `loopback`: kvnode processes on 127.0.0.1 ports.
     pub mode: &'static str,
+    /// The namespace run id (`fl-<id>-n<node>` namespaces), in netns mode.
+    pub netns_run: Option<String>,
     pub options: Plan,
     /// Nemesis packages with their plot colours.
     pub nemesis_packages: Vec<Value>,

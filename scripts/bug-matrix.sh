@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The bug matrix (issue 6): every planted kv/client bug N times under the
+# workload and nemesis that should catch it, and the correct build M times
+# under every fault; prints one table row per case with how many runs ended
+# invalid (exit 1), valid (0) and unknown/error (2). Long: kept out of CI.
+#
+# usage: scripts/bug-matrix.sh [-n N] [-m M] [-t SECS] [-s STORE] [-b FAULTLINE]
+#   -n  runs per planted bug          (default 5)
+#   -m  runs of the correct build     (default 10)
+#   -t  --time-limit of each run      (default 30)
+#   -s  store folder                  (default store-matrix)
+#   -b  the faultline binary          (default target/release/faultline)
+# kvnode must be next to faultline or on PATH. Network faults need root.
+set -u
+N=5 M=10 T=30 STORE=store-matrix BIN=target/release/faultline
+while getopts "n:m:t:s:b:" o; do
+  case $o in
+    n) N=$OPTARG ;; m) M=$OPTARG ;; t) T=$OPTARG ;; s) STORE=$OPTARG ;; b) BIN=$OPTARG ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
+  esac
+done
+[ -x "$BIN" ] || { echo "no faultline binary at $BIN (cargo build --release --bins, or -b)"; exit 2; }
+export PATH="$(cd "$(dirname "$BIN")" && pwd):$PATH"
+
+# name | runs | faultline run arguments
+CASES=(
+  "stale-read|$N|--workload register --nemesis partition --nemesis-interval 3 --bug stale-read"
+  "no-dedup|$N|--workload append --nemesis kill --nemesis-interval 2 --bug no-dedup"
+  "ack-before-commit|$N|--workload register --nemesis kill --nemesis-interval 3 --bug ack-before-commit"
+  "client-retry-new-seq|$N|--workload append --nemesis partition,kill --nemesis-interval 3 --bug client-retry-new-seq"
+  "correct|$M|--workload register --nemesis partition,clock,packet,kill,pause --nemesis-interval 5"
+)
+
+rows=()
+for c in "${CASES[@]}"; do
+  IFS='|' read -r name runs args <<<"$c"
+  inv=0 val=0 unk=0
+  for i in $(seq 1 "$runs"); do
+    # shellcheck disable=SC2086
+    "$BIN" run $args --time-limit "$T" --store "$STORE" --name "matrix-$name" \
+      >"$STORE.$name.$i.log" 2>&1
+    rc=$?
+    case $rc in 0) val=$((val + 1)) ;; 1) inv=$((inv + 1)) ;; *) unk=$((unk + 1)) ;; esac
+    echo "$name run $i/$runs: exit $rc ($(grep -m1 'verdict:' "$STORE.$name.$i.log" | sed 's/ *verdict: *//'))"
+  done
+  rows+=("$(printf '%-22s %5s %8s %6s %8s   %s' "$name" "$runs" "$inv" "$val" "$unk" "$args")")
+done
+
+echo
+printf '%-22s %5s %8s %6s %8s   %s\n' bug runs invalid valid unknown arguments
+for r in "${rows[@]}"; do echo "$r"; done
