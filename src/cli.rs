@@ -97,6 +97,10 @@ pub struct RunArgs {
     /// partition, clock or packet faults; no root needed).
     #[arg(long)]
     pub no_netns: bool,
+    /// With `--db etcd`: serializable gets (a member answers from its own,
+    /// possibly stale, state) instead of linearizable ones.
+    #[arg(long)]
+    pub etcd_serializable_reads: bool,
     /// How long a client waits for one node before trying another, in ms
     /// (the whole operation gives up after 5 s).
     #[arg(long, default_value_t = 250)]

@@ -8,6 +8,7 @@
 //! [`progress`], [`signals`] (Ctrl-C / SIGTERM), [`store`] (run folder and
 //! test.json), [`results`] (check and results.json).
 
+mod etcddb;
 mod kvdb;
 pub mod markers;
 mod one;

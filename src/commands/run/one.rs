@@ -23,7 +23,8 @@ use faultline_workloads::{HistoryWriter, Op, Stats, WorkloadKind};
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::kvdb::{KvClients, KvDb};
+use super::etcddb::{SutClients, SutDb, start_db};
+use super::kvdb::KvClients;
 use super::markers::Marker;
 use super::plan::Plan;
 use super::progress::Progress;
@@ -161,6 +162,12 @@ fn replay_command(plan: &Plan) -> String {
     if plan.no_netns {
         cmd += " --no-netns";
     }
+    if plan.db == "etcd" {
+        cmd += " --db etcd";
+    }
+    if plan.etcd_serializable_reads {
+        cmd += " --etcd-serializable-reads";
+    }
     cmd
 }
 
@@ -179,8 +186,14 @@ fn execute(
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let harness = start_harness(plan, run_dir)?;
-    if let Some(net) = harness.network() {
+    let (db, net) = start_db(
+        plan,
+        run_dir,
+        marker,
+        || start_harness(plan, run_dir),
+        runtime.handle().clone(),
+    )?;
+    if let Some(net) = net {
         record.netns_run = Some(net.run_id().to_string());
         record.write(run_dir)?;
         println!(
@@ -189,7 +202,7 @@ fn execute(
             net.run_id().namespace(plan.replicas as u64)
         );
     }
-    let db = Arc::new(KvDb::new(harness, runtime.handle().clone(), marker));
+    let db = Arc::new(db);
 
     let stop = StopFlag::new();
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -207,14 +220,17 @@ fn execute(
     let stats = Arc::new(Stats::default());
     let int_values = plan.workload_kind == WorkloadKind::Register;
     let workers = Workers {
-        factory: Arc::new(KvClients {
-            addresses: db.addresses(),
-            options: ClientOptions {
-                retry_new_seq: plan.client_retry_new_seq,
-                attempt_timeout: Duration::from_millis(plan.attempt_timeout_ms),
-                ..ClientOptions::default()
-            },
-            int_values,
+        factory: Arc::new(match &*db {
+            SutDb::Etcd(e) => SutClients::Etcd(e.clients(plan.etcd_serializable_reads, int_values)),
+            SutDb::Kv(db) => SutClients::Kv(KvClients {
+                addresses: db.addresses(),
+                options: ClientOptions {
+                    retry_new_seq: plan.client_retry_new_seq,
+                    attempt_timeout: Duration::from_millis(plan.attempt_timeout_ms),
+                    ..ClientOptions::default()
+                },
+                int_values,
+            }),
         }),
         generator: Arc::new(Mutex::new(plan.workload_options().build()?)),
         history: history.clone(),

@@ -41,6 +41,9 @@ pub struct Plan {
     pub test_count: usize,
     pub store: PathBuf,
     pub check_timeout_s: f64,
+    /// `--etcd-serializable-reads`: etcd gets may be served from a member's
+    /// own (possibly stale) state.
+    pub etcd_serializable_reads: bool,
     /// `--no-netns`: loopback even when namespaces are available.
     pub no_netns: bool,
     /// Nodes run in network namespaces (root, tools present, no `--no-netns`).
@@ -109,8 +112,15 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str]) -> Result<bool> {
 const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
 
 pub fn plan(args: &RunArgs) -> Result<Plan> {
-    if matches!(args.db, Db::Etcd) {
-        bail!("--db etcd is not available yet; use --db faultline (the kvnode cluster)");
+    if matches!(args.db, Db::Etcd)
+        && (!matches!(args.workload, Workload::Register) || args.bug.is_some())
+    {
+        bail!(
+            "--db etcd runs the register workload without planted bugs; use --workload register and no --bug"
+        );
+    }
+    if args.etcd_serializable_reads && !matches!(args.db, Db::Etcd) {
+        bail!("--etcd-serializable-reads needs --db etcd");
     }
     if args.groups != 1 {
         bail!(
@@ -199,12 +209,22 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
                 .as_deref()
                 .map(|b| format!("-{b}"))
                 .unwrap_or_default();
-            format!("{}-{nem}{bug}", workload_kind.name())
+            let db = if matches!(args.db, Db::Etcd) {
+                "etcd-"
+            } else {
+                ""
+            };
+            format!("{db}{}-{nem}{bug}", workload_kind.name())
         }
     };
     Ok(Plan {
         name,
-        db: "faultline",
+        db: if matches!(args.db, Db::Etcd) {
+            "etcd"
+        } else {
+            "faultline"
+        },
+        etcd_serializable_reads: args.etcd_serializable_reads,
         workload: workload_kind.name(),
         workload_kind,
         model: workload_kind.model(),
