@@ -3,10 +3,16 @@
 //! loopback, or in network namespaces with `NetControl` for the nemesis), and
 //! [`KvClients`] the `Client` protocol over its `KvClient`. Register values
 //! (integers in the history) travel as decimal strings.
+//!
+//! As in Jepsen, each process is bound to one node (process mod nodes): its
+//! Gets are tried on that node first, with a short deadline, and only then
+//! through the leader-following client. So some reads keep going to a node
+//! that believes it leads even after the others have moved on (an isolated
+//! old leader), which is where stale reads show.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use faultline_cluster::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
 use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
@@ -21,6 +27,12 @@ use super::markers::Marker;
 
 /// Status requests wait at most this long (a paused node never answers).
 const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
+/// A Get on the process's own node gives up after this long (then it goes
+/// through the leader); reads take no effect, so giving up is harmless.
+const LOCAL_READ_DEADLINE: Duration = Duration::from_millis(10);
+/// After its own node did not answer a Get, a process reads through the
+/// leader for this long before it tries its node again.
+const LOCAL_READ_BACKOFF: Duration = Duration::from_millis(100);
 
 /// A running kvnode group, shared by the nemesis thread and the runner.
 /// Dropping it kills every node (the harness's drop), then removes the
@@ -141,14 +153,32 @@ pub struct KvClients {
 
 pub struct KvProcessClient {
     client: KvClient,
+    /// A client of this process's own node only (Gets are tried there first).
+    local: Option<KvClient>,
+    /// Gets skip the own node until then.
+    local_after: Instant,
     int_values: bool,
 }
 
 impl ClientFactory for KvClients {
     type Client = KvProcessClient;
-    fn open(&self, _process: u64) -> KvProcessClient {
+    fn open(&self, process: u64) -> KvProcessClient {
+        let id = fresh_client_id();
+        let local = self
+            .addresses
+            .iter()
+            .nth((process % self.addresses.len().max(1) as u64) as usize)
+            .map(|(&node, addr)| {
+                let options = ClientOptions {
+                    op_deadline: LOCAL_READ_DEADLINE,
+                    ..self.options.clone()
+                };
+                KvClient::new(id, &BTreeMap::from([(node, addr.clone())]), options)
+            });
         KvProcessClient {
-            client: KvClient::new(fresh_client_id(), &self.addresses, self.options.clone()),
+            client: KvClient::new(id, &self.addresses, self.options.clone()),
+            local,
+            local_after: Instant::now(),
             int_values: self.int_values,
         }
     }
@@ -196,9 +226,31 @@ impl KvProcessClient {
     }
 }
 
+impl KvProcessClient {
+    /// A Get on the process's own node, if it is due and the node answers.
+    async fn local_get(&mut self, op: &KvOp) -> Option<KvOutcome> {
+        let local = self.local.as_mut()?;
+        if !matches!(op, KvOp::Get { .. }) || Instant::now() < self.local_after {
+            return None;
+        }
+        match local.execute(op.clone()).await {
+            ok @ KvOutcome::Ok { .. } => Some(ok),
+            _ => {
+                self.local_after = Instant::now() + LOCAL_READ_BACKOFF;
+                None
+            }
+        }
+    }
+}
+
 impl Client for KvProcessClient {
     async fn invoke(&mut self, op: &Op) -> Outcome {
-        match self.client.execute(Self::kv_op(op)).await {
+        let kv_op = Self::kv_op(op);
+        let outcome = match self.local_get(&kv_op).await {
+            Some(outcome) => outcome,
+            None => self.client.execute(kv_op).await,
+        };
+        match outcome {
             KvOutcome::Ok { reply, node } => {
                 let node = Some(node.to_string());
                 match reply {
