@@ -5,8 +5,8 @@ mod bench;
 mod bench_kv;
 mod bugs;
 mod check;
-mod model;
 mod clean;
+mod model;
 mod report;
 mod run;
 mod serve;
@@ -38,9 +38,4 @@ pub fn dispatch(command: Command) -> Result<u8> {
         Command::Serve(args) => serve::run(&args),
         Command::Clean => clean::run(),
     }
-}
-
-fn not_implemented(name: &str) -> Result<u8> {
-    eprintln!("faultline {name}: not implemented yet");
-    Ok(EXIT_UNKNOWN)
 }
