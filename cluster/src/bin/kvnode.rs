@@ -17,6 +17,7 @@ use faultline_cluster::bugs::NodeBugs;
 use faultline_cluster::node::logging::NodeLogFormat;
 use faultline_cluster::node::status::LiveStatus;
 use faultline_cluster::node::{self, NodeConfig, NodeRole};
+use faultline_cluster::shard::ShardBug;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -62,12 +63,16 @@ struct Args {
     /// Bound on client sessions (must be equal on every member).
     #[arg(long, default_value_t = faultline_cluster::kv::DEFAULT_MAX_SESSIONS)]
     max_sessions: usize,
-    /// The state machine to run: kv (key/value store) or ctrler (shard controller).
+    /// The state machine to run: kv (key/value store), ctrler (shard
+    /// controller) or shardkv (a shard group; its gid is --group).
     #[arg(long, default_value = "kv")]
     role: NodeRole,
     /// Number of shards (shard controller; equal on every member).
     #[arg(long, default_value_t = faultline_cluster::shard::DEFAULT_SHARDS)]
     shards: usize,
+    /// The shard controller's members, id=host:port,... (role shardkv).
+    #[arg(long)]
+    ctrlers: Option<String>,
 }
 
 fn parse_peers(spec: &str) -> Result<BTreeMap<u64, SocketAddr>> {
@@ -115,7 +120,12 @@ fn config(args: &Args) -> Result<NodeConfig> {
         args.listen.unwrap_or(own),
         args.data.clone(),
     );
-    cfg.bugs = NodeBugs::parse(&args.bugs)?;
+    let (shard_bugs, other_bugs): (Vec<&String>, Vec<&String>) = args
+        .bugs
+        .iter()
+        .partition(|b| b.parse::<ShardBug>().is_ok());
+    cfg.bugs = NodeBugs::parse(&other_bugs)?;
+    cfg.shard_bugs = shard_bugs.iter().filter_map(|b| b.parse().ok()).collect();
     cfg.snapshot_entries = args.snapshot_entries.max(1);
     cfg.tick = Duration::from_millis(args.tick_ms);
     cfg.election_ticks = args.election_ticks;
@@ -127,6 +137,18 @@ fn config(args: &Args) -> Result<NodeConfig> {
         bail!("--shards must be at least 1");
     }
     cfg.nshards = args.shards;
+    if args.role == NodeRole::ShardKv {
+        let Some(ctrlers) = &args.ctrlers else {
+            bail!("--role shardkv needs --ctrlers");
+        };
+        if args.group == 0 {
+            bail!("--role shardkv needs --group (the gid, at least 1)");
+        }
+        cfg.ctrlers = parse_peers(ctrlers)?
+            .into_iter()
+            .map(|(id, a)| (id, a.to_string()))
+            .collect();
+    }
     Ok(cfg)
 }
 
@@ -152,8 +174,8 @@ fn main() -> Result<()> {
 
 async fn serve(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<()> {
     let (id, listen, data) = (cfg.id, cfg.listen, cfg.data_dir.clone());
-    if !cfg.bugs.kv.is_empty() || !cfg.bugs.raft.is_empty() {
-        tracing::warn!(kv = ?cfg.bugs.kv, raft = ?cfg.bugs.raft, "PLANTED BUGS ENABLED");
+    if !cfg.bugs.kv.is_empty() || !cfg.bugs.raft.is_empty() || !cfg.shard_bugs.is_empty() {
+        tracing::warn!(kv = ?cfg.bugs.kv, raft = ?cfg.bugs.raft, shardkv = ?cfg.shard_bugs, "PLANTED BUGS ENABLED");
     }
     let handle = match node::start(cfg, live).await {
         Ok(h) => h,

@@ -34,6 +34,8 @@ pub enum NodeRole {
     Kv,
     /// The shard controller (`shard::CtrlerState`).
     Ctrler,
+    /// A shard group (`shard::ShardKv`); its gid is the node's group.
+    ShardKv,
 }
 
 impl std::str::FromStr for NodeRole {
@@ -42,7 +44,10 @@ impl std::str::FromStr for NodeRole {
         match s {
             "kv" => Ok(NodeRole::Kv),
             "ctrler" => Ok(NodeRole::Ctrler),
-            other => Err(format!("unknown role {other:?}; known: kv, ctrler")),
+            "shardkv" => Ok(NodeRole::ShardKv),
+            other => Err(format!(
+                "unknown role {other:?}; known: kv, ctrler, shardkv"
+            )),
         }
     }
 }
@@ -68,8 +73,12 @@ pub struct NodeConfig {
     pub max_frame_size: u32,
     /// The state machine this node runs.
     pub role: NodeRole,
-    /// Number of shards (controller role).
+    /// Number of shards (controller and shard group roles).
     pub nshards: usize,
+    /// The shard controller's members (shard group role).
+    pub ctrlers: BTreeMap<NodeId, String>,
+    /// Planted bugs of the shard group layer.
+    pub shard_bugs: crate::shard::ShardBugs,
 }
 
 impl NodeConfig {
@@ -97,6 +106,8 @@ impl NodeConfig {
             max_frame_size: crate::rpc::DEFAULT_MAX_FRAME_SIZE,
             role: NodeRole::Kv,
             nshards: crate::shard::DEFAULT_SHARDS,
+            ctrlers: BTreeMap::new(),
+            shard_bugs: crate::shard::ShardBugs::new(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! storage, RPC and the KV state machine (`ready_loop`), the client protocol
 //! (`protocol`), waiting clients (`waiters`), the status JSON (`status`),
 //! start-up (`server`), the state-machine seam (`machine`) and its KV
-//! implementations (`kv_machine`, `ctrler_machine`), configuration and timing (`config`) and the log line
+//! implementations (`kv_machine`, `ctrler_machine`, `shardkv_machine`),
+//! the shard group leader's migration task (`shard_duties`), configuration and timing (`config`) and the log line
 //! format (`logging`).
 
 pub mod config;
@@ -15,6 +16,8 @@ pub mod machine;
 pub mod protocol;
 mod ready_loop;
 mod server;
+mod shard_duties;
+mod shardkv_machine;
 pub mod status;
 mod waiters;
 

@@ -20,12 +20,13 @@ use super::kv_machine::KvMachine;
 use super::machine::Machine;
 use super::protocol::{ClientRequest, ClientResponse};
 use super::ready_loop::ReadyLoop;
+use super::shardkv_machine::ShardKvMachine;
 use super::status::LiveStatus;
 use super::waiters::Waiters;
 use crate::bugs::KvBug;
 use crate::kv::{KvStore, Sessions};
 use crate::rpc::{self, Handler, Identity, PeerSender, RpcConfig, Server};
-use crate::shard::CtrlerState;
+use crate::shard::{CtrlerState, ShardKv};
 use crate::storage::{Storage, StorageOptions};
 
 /// The RPC handler: hands everything to the Ready loop's channel.
@@ -70,6 +71,8 @@ pub struct NodeHandle {
     events: Sender<Event>,
     server: Server,
     ready_loop: std::thread::JoinHandle<Result<(), NodeError>>,
+    /// The shard group leader's migration task (role shardkv).
+    duties: Option<tokio::task::JoinHandle<()>>,
     pub live: Arc<LiveStatus>,
 }
 
@@ -81,6 +84,9 @@ impl NodeHandle {
     /// Ask the Ready loop to stop, wait for it, then close the server.
     /// Returns the loop's error if it had stopped on one.
     pub async fn stop(self) -> Result<(), NodeError> {
+        if let Some(duties) = &self.duties {
+            duties.abort();
+        }
         let _ = self.events.send(Event::Shutdown);
         let handle = self.ready_loop;
         let result = tokio::task::spawn_blocking(move || handle.join())
@@ -121,6 +127,9 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         }),
         NodeRole::Ctrler => Box::new(CtrlerMachine {
             state: CtrlerState::new(cfg.nshards),
+        }),
+        NodeRole::ShardKv => Box::new(ShardKvMachine {
+            state: ShardKv::new(cfg.group, cfg.nshards, cfg.shard_bugs.clone()),
         }),
     };
     if let Some(snapshot) = &persisted.snapshot {
@@ -166,6 +175,13 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
             )
         })
         .collect();
+    let duties = (cfg.role == NodeRole::ShardKv).then(|| {
+        tokio::spawn(super::shard_duties::run(
+            server.local_addr().to_string(),
+            cfg.ctrlers.clone(),
+            live.clone(),
+        ))
+    });
     let ready_loop = ReadyLoop {
         cfg,
         raw,
@@ -186,6 +202,7 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         events,
         server,
         ready_loop,
+        duties,
         live,
     })
 }

@@ -4,7 +4,10 @@
 //! with pull-based migration and garbage collection (`shardkv`), the
 //! migration messages (`migration`) and the planted bugs of layer `shardkv`
 //! (`bugs`), the controller's request envelope (`envelope`) and its client
-//! (`ctrler_client`).
+//! (`ctrler_client`), what groups say to each other (`group_protocol`) and
+//! the sharded client (`shard_client`), and a loopback deployment of a
+//! controller group plus shard groups for tests and `faultline run`
+//! (`deployment`).
 //!
 //! Everything here is deterministic and driven only by the log (no I/O, no
 //! iteration over hash maps): the same committed entries give the same state
@@ -31,19 +34,24 @@ mod bugs;
 mod config;
 mod ctrler;
 mod ctrler_client;
+mod deployment;
 pub mod envelope;
 mod error;
+pub mod group_protocol;
 mod hash;
 mod migration;
 mod rebalance;
+mod shard_client;
 mod shardkv;
 
 pub use bugs::{ShardBug, ShardBugs, catalogue};
 pub use config::{Config, DEFAULT_SHARDS, Gid};
 pub use ctrler::{CtrlerCommand, CtrlerOp, CtrlerOutcome, CtrlerReply, CtrlerState};
 pub use ctrler_client::{CtrlerClient, CtrlerClientError};
+pub use deployment::{ShardedDeployment, ShardedOptions};
 pub use error::ShardError;
 pub use hash::key_to_shard;
 pub use migration::{PullReply, ShardCommand, ShardData, ShardSession};
 pub use rebalance::rebalance;
+pub use shard_client::ShardClient;
 pub use shardkv::{DeleteAnswer, ShardApply, ShardKv, ShardStatus, WrongGroup};
