@@ -26,8 +26,8 @@ export PATH="$(cd "$(dirname "$BIN")" && pwd):$PATH"
 CASES=(
   "stale-read|$N|--workload register --nemesis partition --nemesis-interval 3 --bug stale-read"
   "no-dedup|$N|--workload append --nemesis kill --nemesis-interval 2 --bug no-dedup"
-  "ack-before-commit|$N|--workload register --nemesis kill --nemesis-interval 3 --bug ack-before-commit"
-  "client-retry-new-seq|$N|--workload append --nemesis partition,kill --nemesis-interval 3 --bug client-retry-new-seq"
+  "ack-before-commit|$N|--workload register --nemesis partition --nemesis-interval 2 --bug ack-before-commit"
+  "client-retry-new-seq|$N|--workload append --nemesis kill,partition --nemesis-interval 2 --bug client-retry-new-seq"
   "correct|$M|--workload register --nemesis partition,clock,packet,kill,pause --nemesis-interval 5"
 )
 
