@@ -132,7 +132,7 @@ impl NodeBugs {
     }
 }
 
-/// The KV and client layers' rows for `faultline bugs`.
+/// The KV, client and shardkv layers' rows for `faultline bugs`.
 pub fn catalogue() -> Vec<BugInfo> {
     KvBug::ALL
         .into_iter()
@@ -142,6 +142,7 @@ pub fn catalogue() -> Vec<BugInfo> {
             description: b.description().to_string(),
             caught_by: b.caught_by().to_string(),
         })
+        .chain(crate::shard::catalogue())
         .collect()
 }
 
@@ -155,7 +156,8 @@ mod tests {
         assert!(bugs.has(KvBug::NoDedup));
         assert!(bugs.raft.contains(&RaftBug::Figure8));
         assert!(NodeBugs::parse(&["nope"]).is_err());
-        assert_eq!(catalogue().len(), 4);
+        assert_eq!(catalogue().len(), 7);
+        assert_eq!(catalogue()[6].layer, "shardkv");
         assert_eq!(catalogue()[3].layer, "client");
     }
 }
