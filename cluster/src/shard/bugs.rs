@@ -51,7 +51,7 @@ impl ShardBug {
     pub fn caught_by(self) -> &'static str {
         match self {
             ShardBug::SkipSessionTransfer => {
-                "cluster/src/shard/shardkv.rs tests::skip_session_transfer_applies_a_retry_twice"
+                "cluster/tests/shard_bugs.rs (real processes: a retried append applies twice after its shard moved); cluster/src/shard/shardkv.rs tests::skip_session_transfer_applies_a_retry_twice"
             }
             ShardBug::ServeDuringHandoff => {
                 "cluster/src/shard/shardkv.rs tests::serve_during_handoff_loses_a_write"
