@@ -3,9 +3,12 @@
 //! join another group (half the shards migrate by pull), then leave (every
 //! shard moves away) and stop the departed group: every value is still
 //! there, and appends made concurrently with the configuration changes
+//! (also with the old and new owners' leaders SIGKILLed mid-migration)
 //! apply exactly once, in order.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use faultline_cluster::client::{ClientOptions, Outcome};
@@ -111,17 +114,31 @@ async fn join_migrate_leave_keeps_every_value() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_appends_during_configuration_changes_apply_exactly_once() {
+    concurrent_appends(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_with_leader_kills_during_migration_apply_exactly_once() {
+    concurrent_appends(true).await;
+}
+
+async fn concurrent_appends(kill_leaders: bool) {
     let (mut d, _dir) = start(3, &[]);
     d.join(&[1]).await.unwrap();
     assert!(d.wait_config(&[1], 1, SETTLE).await);
     let ctrlers = d.ctrler_addresses();
     let mut writers = Vec::new();
+    // Writers append until the configuration changes are over.
+    let stop = Arc::new(AtomicBool::new(false));
     for w in 0..3u64 {
         let ctrlers = ctrlers.clone();
+        let stop = stop.clone();
         writers.push(tokio::spawn(async move {
             let mut c = ShardClient::new(1000 + w, &ctrlers, opts());
             let mut done = Vec::new();
-            for i in 0..25 {
+            let mut i = 0;
+            while i < 10 || !stop.load(Ordering::Relaxed) {
+                i += 1;
                 let key = format!("k{}", i % 5);
                 let token = format!("{w}.{i};");
                 match c.execute(append(&key, &token)).await {
@@ -135,11 +152,23 @@ async fn concurrent_appends_during_configuration_changes_apply_exactly_once() {
     // Configuration changes while the writers run.
     let mut ctl = d.ctrler_client(ClientOptions::default());
     ctl.join(BTreeMap::from([(2, d.servers(2))])).await.unwrap();
+    if kill_leaders {
+        // SIGKILL the leaders of the old and the new owner mid-migration.
+        for gid in [1, 2] {
+            let h = d.groups.get_mut(&gid).unwrap();
+            let leader = h.wait_for_leader(Duration::from_secs(10)).await.unwrap();
+            h.kill(leader).unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            h.restart(leader).unwrap();
+        }
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
     ctl.join(BTreeMap::from([(3, d.servers(3))])).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     ctl.move_shard(0, 1).await.unwrap();
     ctl.leave(vec![2]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
     let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for w in writers {
         for (key, token) in w.await.unwrap() {
