@@ -119,7 +119,12 @@ impl Db for KvDb {
     }
 
     fn resume(&self, node: &str) -> Result<(), WorkloadError> {
-        self.lock().resume(node_id(node)?).map_err(db_err)
+        match self.lock().resume(node_id(node)?) {
+            // Killed by another fault while paused: SIGKILL ended the stopped
+            // process, so nothing is paused any more and the pause is healed.
+            Err(HarnessError::NotRunning(_)) => Ok(()),
+            other => other.map_err(db_err),
+        }
     }
 
     fn network(&self) -> Option<&dyn NetControl> {
