@@ -13,7 +13,7 @@ mod process;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use faultline_raft::NodeId;
 
@@ -46,8 +46,27 @@ pub trait Harness {
     fn resume(&mut self, id: NodeId) -> Result<(), HarnessError>;
     /// The member's status (DESIGN.md "Node status").
     async fn status(&self, id: NodeId, timeout: Duration) -> Result<NodeStatus, HarnessError>;
-    /// Wait until some member reports itself leader and return it.
-    async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, HarnessError>;
+    /// Wait until some member reports itself leader (the highest term wins
+    /// when two claim it) and return it.
+    async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, HarnessError> {
+        let until = Instant::now() + timeout;
+        while Instant::now() < until {
+            let mut best: Option<(u64, NodeId)> = None;
+            for id in self.node_ids() {
+                if let Ok(s) = self.status(id, Duration::from_millis(300)).await
+                    && s.role == "leader"
+                    && best.is_none_or(|(term, _)| s.term > term)
+                {
+                    best = Some((s.term, id));
+                }
+            }
+            if let Some((_, id)) = best {
+                return Ok(id);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(HarnessError::NoLeader(timeout))
+    }
     /// The log file of each member.
     fn log_paths(&self) -> BTreeMap<NodeId, PathBuf>;
     /// Copy every member's log to `dest/<id>/node.log`.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use faultline_raft::NodeId;
 
@@ -273,26 +273,6 @@ impl Harness for NetnsHarness {
                 id,
                 detail: e.to_string(),
             })
-    }
-
-    async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, HarnessError> {
-        let until = Instant::now() + timeout;
-        while Instant::now() < until {
-            let mut best: Option<(u64, NodeId)> = None;
-            for id in self.node_ids() {
-                if let Ok(s) = self.status(id, Duration::from_millis(300)).await
-                    && s.role == "leader"
-                    && best.is_none_or(|(term, _)| s.term > term)
-                {
-                    best = Some((s.term, id));
-                }
-            }
-            if let Some((_, id)) = best {
-                return Ok(id);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Err(HarnessError::NoLeader(timeout))
     }
 
     fn log_paths(&self) -> BTreeMap<NodeId, PathBuf> {
