@@ -8,7 +8,10 @@
 //! - [`partition`], [`clock`], [`packet`]: faults on the network and clocks
 //!   of nodes in network namespaces (iptables DROP by grudge, libfaketime
 //!   offsets, iptables random loss).
-//! - [`targets`]: which nodes a fault hits (one, a minority, the leader).
+//! - [`shard_move`]: Join / Leave / Move through the shard controller of a
+//!   sharded system, undone at the stop.
+//! - [`targets`]: which nodes a fault hits (one, a minority, the leader),
+//!   within one replica group.
 //! - [`registry`]: `--nemesis kill,pause | all | none` to packages.
 //! - [`schedule`]: the seeded, staggered fault/heal timetable.
 //! - [`runner`]: applies a schedule, records every action in the history,
@@ -26,12 +29,13 @@ pub mod recovery;
 pub mod registry;
 pub mod runner;
 pub mod schedule;
+pub mod shard_move;
 pub mod stop;
 pub mod targets;
 
 pub use error::NemesisError;
 pub use package::Package;
-pub use registry::{available, parse_packages};
+pub use registry::{available, parse_packages, parse_packages_for};
 pub use runner::{Nemesis, NemesisReport};
 pub use schedule::{Action, ActionKind, Schedule, ScheduleOptions};
 pub use stop::StopFlag;

@@ -24,4 +24,14 @@ pub trait Package: Send {
     fn stop(&mut self, db: &dyn Db) -> Result<Value, NemesisError>;
     /// Whether a fault of this package is in force.
     fn active(&self) -> bool;
+    /// Whether the final heal has something to do (by default: a fault is
+    /// in force).
+    fn needs_heal(&self) -> bool {
+        self.active()
+    }
+    /// The final heal at the end of a run (by default: stop the fault in
+    /// force). Recorded as a `stop-<name>`.
+    fn heal(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
+        self.stop(db)
+    }
 }

@@ -84,6 +84,18 @@ impl Nemesis {
     }
 
     fn apply(&mut self, i: usize, kind: ActionKind, db: &dyn Db, history: &HistoryWriter) {
+        self.apply_as(i, kind, false, db, history);
+    }
+
+    /// Start or stop package `i` (`heal`: its final heal, recorded as a stop).
+    fn apply_as(
+        &mut self,
+        i: usize,
+        kind: ActionKind,
+        heal: bool,
+        db: &dyn Db,
+        history: &HistoryWriter,
+    ) {
         let name = self.packages[i].name();
         let f = match kind {
             ActionKind::Start => format!("start-{name}"),
@@ -92,6 +104,7 @@ impl Nemesis {
         history.record(&Event::nemesis("invoke", f.clone(), Value::Null));
         let result = match kind {
             ActionKind::Start => self.packages[i].start(db, &mut self.rngs[i]),
+            ActionKind::Stop if heal => self.packages[i].heal(db),
             ActionKind::Stop => self.packages[i].stop(db),
         };
         match result {
@@ -131,11 +144,12 @@ impl Nemesis {
         }
     }
 
-    /// Stop every fault still in force, recording each.
+    /// Stop every fault still in force (and whatever else a package heals
+    /// at the end, e.g. shard-move joins every group), recording each.
     pub fn heal_all(&mut self, db: &dyn Db, history: &HistoryWriter) {
         for i in 0..self.packages.len() {
-            if self.packages[i].active() {
-                self.apply(i, ActionKind::Stop, db, history);
+            if self.packages[i].needs_heal() {
+                self.apply_as(i, ActionKind::Stop, true, db, history);
             }
         }
     }

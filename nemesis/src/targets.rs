@@ -44,9 +44,17 @@ pub fn minority(nodes: &[String], rng: &mut ChaCha8Rng) -> Vec<String> {
     v
 }
 
-/// The nodes `target` names in `db` now.
+/// The nodes `target` names in `db` now. In a system of several replica
+/// groups (a sharded one) the target is drawn within one group, itself drawn
+/// at random: "a minority" is a minority of that group and "the leader" its
+/// leader, so no fault takes a majority of any group down at once.
 pub fn resolve(target: Target, db: &dyn Db, rng: &mut ChaCha8Rng) -> Vec<String> {
-    let nodes = db.nodes();
+    let groups = db.groups();
+    let (nodes, several) = if groups.len() > 1 {
+        (groups[rng.random_range(0..groups.len())].clone(), true)
+    } else {
+        (db.nodes(), false)
+    };
     if nodes.is_empty() {
         return Vec::new();
     }
@@ -55,15 +63,80 @@ pub fn resolve(target: Target, db: &dyn Db, rng: &mut ChaCha8Rng) -> Vec<String>
     match target {
         Target::One => vec![random],
         Target::Minority => minority(&nodes, rng),
+        Target::Leader if several => vec![group_leader(db, &nodes).unwrap_or(random)],
         Target::Leader => vec![db.leader().unwrap_or(random)],
     }
 }
 
+/// The member of `nodes` that answers as leader, if any.
+fn group_leader(db: &dyn Db, nodes: &[String]) -> Option<String> {
+    nodes
+        .iter()
+        .find(|n| db.status(n).is_ok_and(|s| s.role == "leader"))
+        .cloned()
+}
+
 #[cfg(test)]
 mod tests {
+    use faultline_workloads::{NodeState, WorkloadError};
     use rand::SeedableRng;
 
     use super::*;
+
+    /// Two groups of three (`a1..a3`, `b1..b3`); `a2` and `b3` lead.
+    struct TwoGroups;
+
+    impl Db for TwoGroups {
+        fn nodes(&self) -> Vec<String> {
+            self.groups().concat()
+        }
+        fn groups(&self) -> Vec<Vec<String>> {
+            ["a", "b"]
+                .iter()
+                .map(|g| (1..=3).map(|i| format!("{g}{i}")).collect())
+                .collect()
+        }
+        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
+            let leader = node == "a2" || node == "b3";
+            Ok(NodeState {
+                node: node.into(),
+                role: if leader { "leader" } else { "follower" }.into(),
+                term: 1,
+                leader: None,
+                applied: 0,
+            })
+        }
+    }
+
+    #[test]
+    fn with_several_groups_targets_stay_inside_one_group() {
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut leaders = std::collections::BTreeSet::new();
+        for _ in 0..40 {
+            let m = resolve(Target::Minority, &TwoGroups, &mut rng);
+            // A minority of one group of three is one node.
+            assert_eq!(m.len(), 1, "{m:?}");
+            let l = resolve(Target::Leader, &TwoGroups, &mut rng);
+            assert_eq!(l.len(), 1);
+            leaders.insert(l[0].clone());
+        }
+        assert_eq!(
+            leaders,
+            ["a2", "b3"].iter().map(|s| s.to_string()).collect()
+        );
+    }
 
     #[test]
     fn minorities_are_strict_and_nonempty() {

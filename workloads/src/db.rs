@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::error::WorkloadError;
 use crate::net_control::NetControl;
+use crate::shard_control::ShardControl;
 
 /// What a node says about itself (the fields of DESIGN.md's node status the
 /// nemesis and the runner use).
@@ -40,6 +41,20 @@ pub trait Db: Send + Sync {
     /// (`None`: partitions, packet loss and clock skew are unavailable).
     fn network(&self) -> Option<&dyn NetControl> {
         None
+    }
+
+    /// Shard placement through the shard controller, when the system is
+    /// sharded (`None`: a single replica group, no shard moves).
+    fn shards(&self) -> Option<&dyn ShardControl> {
+        None
+    }
+
+    /// The replica groups, each a list of node names (every node in exactly
+    /// one). A single group by default; a sharded system lists its
+    /// controller group and each shard group, so faults aimed at "a
+    /// minority" or "the leader" hit one group's, never a majority of one.
+    fn groups(&self) -> Vec<Vec<String>> {
+        vec![self.nodes()]
     }
 
     /// The current leader, if some answering node claims to be it.

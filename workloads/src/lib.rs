@@ -5,6 +5,8 @@
 //!   (Jepsen's Client and DB): invoke an operation; start, kill, pause and
 //!   inspect nodes. The kvnode cluster is one implementation, etcd another.
 //! - [`net_control`]: network and clock faults a `Db` may offer the nemesis.
+//! - [`shard_control`]: Join / Leave / Move / Query a sharded `Db` may offer
+//!   the nemesis.
 //! - [`generator`]: seeded operation generators, `register` and `append`.
 //! - [`history`]: the streaming `history.jsonl` recorder (one monotonic clock).
 //! - [`stats`]: live counters for progress lines and the results summary.
@@ -21,6 +23,7 @@ pub mod net_control;
 pub mod op;
 pub mod rate;
 pub mod runner;
+pub mod shard_control;
 pub mod stats;
 
 pub use client::{Client, ClientFactory};
@@ -30,4 +33,5 @@ pub use generator::{Generator, WorkloadKind, WorkloadOptions};
 pub use history::{HistoryWriter, Process};
 pub use net_control::NetControl;
 pub use op::{F, Op, Outcome};
+pub use shard_control::{ShardControl, ShardLayout};
 pub use stats::Stats;

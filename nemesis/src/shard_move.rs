@@ -1,0 +1,522 @@
+//! `shard-move`: configuration changes through the shard controller of a
+//! sharded system (`Db::shards`). Each fault is one change drawn from the
+//! seeded RNG and the current configuration: either a **Leave** of a joined
+//! group (every shard it owns moves to the others) or a single-shard
+//! **Move** to another joined group. Stopping the fault undoes it: the group
+//! **Join**s again (the controller rebalances, so shards come back), or the
+//! shard moves back to its previous owner. The final heal also joins every
+//! group of the deployment, so at the end all groups serve. The history
+//! records each change with the configuration numbers and the shards that
+//! changed hands. A group is never left when it is the last one joined
+//! (its shards would have nowhere to go).
+
+use faultline_workloads::{Db, ShardControl, ShardLayout};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+use crate::error::NemesisError;
+use crate::package::Package;
+
+/// One configuration change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Remove a group: every shard it owns moves away.
+    Leave(u64),
+    /// Add groups (again); the controller rebalances.
+    Join(Vec<u64>),
+    /// Give one shard to a group.
+    Move { shard: usize, to: u64 },
+}
+
+impl Change {
+    fn name(&self) -> &'static str {
+        match self {
+            Change::Leave(_) => "leave",
+            Change::Join(_) => "join",
+            Change::Move { .. } => "move",
+        }
+    }
+
+    fn describe(&self) -> Value {
+        match self {
+            Change::Leave(g) => json!({"op": "leave", "gids": [g]}),
+            Change::Join(gids) => json!({"op": "join", "gids": gids}),
+            Change::Move { shard, to } => json!({"op": "move", "shard": shard, "gid": to}),
+        }
+    }
+
+    fn apply(&self, ctl: &dyn ShardControl) -> Result<u64, NemesisError> {
+        Ok(match self {
+            Change::Leave(g) => ctl.leave(&[*g])?,
+            Change::Join(gids) => ctl.join(gids)?,
+            Change::Move { shard, to } => ctl.move_shard(*shard, *to)?,
+        })
+    }
+}
+
+/// The change a fault makes, given the configuration now: with two or more
+/// groups joined, a Leave of one of them or a Move of a random shard to a
+/// random other joined group (even odds); `None` when nothing can move
+/// (fewer than two groups joined).
+pub fn draw_change(layout: &ShardLayout, rng: &mut ChaCha8Rng) -> Option<Change> {
+    let joined = &layout.joined;
+    if joined.len() < 2 || layout.owners.is_empty() {
+        return None;
+    }
+    if rng.random_bool(0.5) {
+        return Some(Change::Leave(joined[rng.random_range(0..joined.len())]));
+    }
+    let shard = rng.random_range(0..layout.owners.len());
+    let others: Vec<u64> = joined
+        .iter()
+        .copied()
+        .filter(|&g| g != layout.owners[shard])
+        .collect();
+    Some(Change::Move {
+        shard,
+        to: others[rng.random_range(0..others.len())],
+    })
+}
+
+/// The change that undoes `change`, made when the configuration was
+/// `before`: a left group joins again; a moved shard goes back to its
+/// previous owner (`None` when that shard was unassigned).
+pub fn undo(change: &Change, before: &ShardLayout) -> Option<Change> {
+    match change {
+        Change::Leave(g) => Some(Change::Join(vec![*g])),
+        Change::Join(_) => None,
+        Change::Move { shard, .. } => {
+            let from = before.owners.get(*shard).copied().unwrap_or(0);
+            (from != 0).then_some(Change::Move {
+                shard: *shard,
+                to: from,
+            })
+        }
+    }
+}
+
+/// The shards that changed owner between two configurations, as
+/// `{"shard","from","to"}` objects.
+pub fn moved(before: &ShardLayout, after: &ShardLayout) -> Vec<Value> {
+    (0..after.owners.len())
+        .filter_map(|s| {
+            let from = before.owners.get(s).copied().unwrap_or(0);
+            let to = after.owners[s];
+            (from != to).then(|| json!({"shard": s, "from": from, "to": to}))
+        })
+        .collect()
+}
+
+#[derive(Debug, Default)]
+pub struct ShardMove {
+    /// The change that undoes the fault in force.
+    pending: Option<Change>,
+    /// A change whose outcome is unknown, or whose undo failed: the next
+    /// stop joins every group instead of undoing one change.
+    unsettled: bool,
+    /// Whether any change was made since the last join of every group.
+    changed: bool,
+}
+
+fn control(db: &dyn Db) -> Result<&dyn ShardControl, NemesisError> {
+    db.shards().ok_or_else(|| {
+        NemesisError::Option(
+            "shard-move needs a sharded system with a shard controller (faultline run --groups N)"
+                .into(),
+        )
+    })
+}
+
+impl ShardMove {
+    /// Make `change` and describe it: the configuration it made, the one
+    /// before, and the shards that changed hands.
+    fn make(&mut self, ctl: &dyn ShardControl, change: &Change) -> Result<Value, NemesisError> {
+        self.changed = true;
+        let num = match change.apply(ctl) {
+            Ok(num) => num,
+            Err(e) => {
+                self.unsettled = true;
+                return Err(e);
+            }
+        };
+        let mut value = change.describe();
+        value["config"] = json!(num);
+        if num > 0
+            && let (Ok(before), Ok(after)) = (ctl.query(Some(num - 1)), ctl.query(Some(num)))
+        {
+            value["from_config"] = json!(before.num);
+            value["moved"] = Value::Array(moved(&before, &after));
+        }
+        Ok(value)
+    }
+
+    /// Join every group of the deployment (one change).
+    fn join_all(&mut self, ctl: &dyn ShardControl) -> Result<Value, NemesisError> {
+        let all = Change::Join(ctl.groups());
+        let value = self.make(ctl, &all)?;
+        self.unsettled = false;
+        self.changed = false;
+        Ok(value)
+    }
+}
+
+impl Package for ShardMove {
+    fn name(&self) -> &'static str {
+        "shard-move"
+    }
+
+    fn colour(&self) -> &'static str {
+        "#17becf"
+    }
+
+    fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {
+        let ctl = control(db)?;
+        let before = ctl.query(None)?;
+        let change = draw_change(&before, rng).ok_or_else(|| {
+            NemesisError::Option(format!(
+                "no shard can move in configuration {}: fewer than two groups joined ({:?})",
+                before.num, before.joined
+            ))
+        })?;
+        let value = self.make(ctl, &change)?;
+        self.pending = undo(&change, &before);
+        if self.pending.is_none() {
+            self.unsettled = true;
+        }
+        Ok(value)
+    }
+
+    fn stop(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
+        let ctl = control(db)?;
+        let pending = self.pending.take();
+        match pending {
+            Some(change) if !self.unsettled => {
+                // A Move back is only possible while its group is joined.
+                let now = ctl.query(None)?;
+                if let Change::Move { to, .. } = change
+                    && !now.joined.contains(&to)
+                {
+                    return self.join_all(ctl);
+                }
+                match self.make(ctl, &change) {
+                    Ok(v) => Ok(v),
+                    Err(e) => {
+                        self.unsettled = true;
+                        Err(e)
+                    }
+                }
+            }
+            _ => self.join_all(ctl),
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.pending.is_some() || self.unsettled
+    }
+
+    fn needs_heal(&self) -> bool {
+        self.active() || self.changed
+    }
+
+    fn heal(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
+        let undone = if self.active() {
+            Some(self.stop(db)?)
+        } else {
+            None
+        };
+        let ctl = control(db)?;
+        let mut value = self.join_all(ctl)?;
+        if let Some(u) = undone {
+            value["undone"] = u;
+        }
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    use faultline_workloads::{NodeState, WorkloadError};
+    use rand::SeedableRng;
+
+    use super::*;
+
+    fn layout(num: u64, owners: &[u64], joined: &[u64]) -> ShardLayout {
+        ShardLayout {
+            num,
+            owners: owners.to_vec(),
+            joined: joined.to_vec(),
+        }
+    }
+
+    fn balanced() -> ShardLayout {
+        layout(3, &[1, 1, 1, 1, 2, 2, 2, 3, 3, 3], &[1, 2, 3])
+    }
+
+    fn draws(seed: u64, l: &ShardLayout, n: usize) -> Vec<Change> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n).map(|_| draw_change(l, &mut rng).unwrap()).collect()
+    }
+
+    #[test]
+    fn draws_are_seeded_and_deterministic() {
+        let l = balanced();
+        assert_eq!(draws(7, &l, 50), draws(7, &l, 50));
+        assert_ne!(draws(7, &l, 50), draws(8, &l, 50));
+    }
+
+    #[test]
+    fn draws_leave_and_move_and_never_move_a_shard_to_its_owner() {
+        let l = balanced();
+        let all = draws(1, &l, 200);
+        let leaves = all
+            .iter()
+            .filter(|c| matches!(c, Change::Leave(_)))
+            .count();
+        assert!((60..=140).contains(&leaves), "{leaves} leaves of 200");
+        let left: BTreeSet<u64> = all
+            .iter()
+            .filter_map(|c| match c {
+                Change::Leave(g) => Some(*g),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(left, BTreeSet::from([1, 2, 3]));
+        for c in &all {
+            if let Change::Move { shard, to } = c {
+                assert!(*shard < 10);
+                assert_ne!(l.owners[*shard], *to, "{c:?}");
+                assert!(l.joined.contains(to), "{c:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_moves_with_fewer_than_two_groups_joined() {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let one = layout(1, &[1; 10], &[1]);
+        assert_eq!(draw_change(&one, &mut rng), None);
+        let none = layout(0, &[0; 10], &[]);
+        assert_eq!(draw_change(&none, &mut rng), None);
+        // Two groups: a Leave never takes the last group, a Move goes to the other.
+        let two = layout(2, &[1, 1, 1, 1, 1, 2, 2, 2, 2, 2], &[1, 2]);
+        for c in draws(4, &two, 50) {
+            match c {
+                Change::Leave(g) => assert!(g == 1 || g == 2),
+                Change::Move { shard, to } => assert_eq!(to, 3 - two.owners[shard]),
+                Change::Join(_) => panic!("a start never joins"),
+            }
+        }
+    }
+
+    #[test]
+    fn undo_joins_a_left_group_and_moves_a_shard_back() {
+        let l = balanced();
+        assert_eq!(undo(&Change::Leave(2), &l), Some(Change::Join(vec![2])));
+        assert_eq!(
+            undo(&Change::Move { shard: 8, to: 1 }, &l),
+            Some(Change::Move { shard: 8, to: 3 })
+        );
+        let unassigned = layout(0, &[0; 10], &[]);
+        assert_eq!(undo(&Change::Move { shard: 0, to: 1 }, &unassigned), None);
+        assert_eq!(undo(&Change::Join(vec![1]), &l), None);
+    }
+
+    #[test]
+    fn moved_lists_the_shards_that_changed_owner() {
+        let before = balanced();
+        let after = layout(4, &[1, 1, 1, 1, 1, 1, 3, 3, 3, 3], &[1, 3]);
+        let m = moved(&before, &after);
+        assert_eq!(
+            m,
+            vec![
+                json!({"shard": 4, "from": 2, "to": 1}),
+                json!({"shard": 5, "from": 2, "to": 1}),
+                json!({"shard": 6, "from": 2, "to": 3}),
+            ]
+        );
+    }
+
+    /// An in-memory controller: Join/Leave rebalance round-robin over the
+    /// joined groups, Move moves; every configuration is kept.
+    struct FakeCtl {
+        groups: Vec<u64>,
+        configs: Mutex<Vec<ShardLayout>>,
+        fail_next: Mutex<bool>,
+    }
+
+    impl FakeCtl {
+        fn new(groups: &[u64]) -> FakeCtl {
+            let ctl = FakeCtl {
+                groups: groups.to_vec(),
+                configs: Mutex::new(vec![layout(0, &[0; 10], &[])]),
+                fail_next: Mutex::new(false),
+            };
+            ctl.join(groups).unwrap();
+            ctl
+        }
+
+        fn push(&self, f: impl FnOnce(&mut ShardLayout)) -> Result<u64, WorkloadError> {
+            if std::mem::take(&mut *self.fail_next.lock().unwrap()) {
+                return Err(WorkloadError::Db("controller timed out".into()));
+            }
+            let mut c = self.configs.lock().unwrap();
+            let mut next = c.last().unwrap().clone();
+            next.num += 1;
+            f(&mut next);
+            c.push(next.clone());
+            Ok(next.num)
+        }
+
+        fn latest(&self) -> ShardLayout {
+            self.configs.lock().unwrap().last().unwrap().clone()
+        }
+    }
+
+    fn rebalance(l: &mut ShardLayout) {
+        for (s, o) in l.owners.iter_mut().enumerate() {
+            *o = l.joined.get(s % l.joined.len().max(1)).copied().unwrap_or(0);
+        }
+    }
+
+    impl ShardControl for FakeCtl {
+        fn groups(&self) -> Vec<u64> {
+            self.groups.clone()
+        }
+        fn join(&self, gids: &[u64]) -> Result<u64, WorkloadError> {
+            self.push(|l| {
+                l.joined.extend(gids);
+                l.joined.sort();
+                l.joined.dedup();
+                rebalance(l);
+            })
+        }
+        fn leave(&self, gids: &[u64]) -> Result<u64, WorkloadError> {
+            self.push(|l| {
+                l.joined.retain(|g| !gids.contains(g));
+                rebalance(l);
+            })
+        }
+        fn move_shard(&self, shard: usize, gid: u64) -> Result<u64, WorkloadError> {
+            self.push(|l| l.owners[shard] = gid)
+        }
+        fn query(&self, num: Option<u64>) -> Result<ShardLayout, WorkloadError> {
+            let c = self.configs.lock().unwrap();
+            Ok(match num {
+                Some(n) => c[n as usize].clone(),
+                None => c.last().unwrap().clone(),
+            })
+        }
+    }
+
+    struct FakeDb(FakeCtl);
+
+    impl Db for FakeDb {
+        fn nodes(&self) -> Vec<String> {
+            vec!["g1n1".into()]
+        }
+        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
+            Err(WorkloadError::Db(format!("no status for {node}")))
+        }
+        fn shards(&self) -> Option<&dyn ShardControl> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn each_stop_restores_the_configuration_and_the_heal_joins_every_group() {
+        let db = FakeDb(FakeCtl::new(&[1, 2, 3]));
+        let start = db.0.latest();
+        let mut p = ShardMove::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let (mut leaves, mut moves) = (0, 0);
+        for _ in 0..20 {
+            let v = p.start(&db, &mut rng).unwrap();
+            assert!(p.active());
+            assert!(!v["moved"].as_array().unwrap().is_empty(), "{v}");
+            assert_eq!(v["from_config"].as_u64().unwrap() + 1, v["config"]);
+            match v["op"].as_str().unwrap() {
+                "leave" => leaves += 1,
+                "move" => moves += 1,
+                op => panic!("start made a {op}"),
+            }
+            let back = p.stop(&db).unwrap();
+            assert!(!p.active());
+            assert!(matches!(back["op"].as_str(), Some("join" | "move")));
+            let now = db.0.latest();
+            assert_eq!(
+                (&now.owners, &now.joined),
+                (&start.owners, &start.joined),
+                "after {v} and {back}"
+            );
+        }
+        assert!(leaves > 0 && moves > 0, "{leaves} leaves, {moves} moves");
+        // A fault left in force at the end: the heal undoes it and joins all.
+        p.start(&db, &mut rng).unwrap();
+        assert!(p.needs_heal());
+        let healed = p.heal(&db).unwrap();
+        assert_eq!(healed["op"], "join");
+        assert_eq!(healed["gids"], json!([1, 2, 3]));
+        assert_eq!(db.0.latest().joined, vec![1, 2, 3]);
+        assert!(!p.needs_heal());
+    }
+
+    #[test]
+    fn a_change_with_an_unknown_outcome_is_settled_by_joining_every_group() {
+        let db = FakeDb(FakeCtl::new(&[1, 2, 3]));
+        let mut p = ShardMove::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        *db.0.fail_next.lock().unwrap() = true;
+        assert!(p.start(&db, &mut rng).is_err());
+        assert!(p.active(), "an unknown outcome must be healed");
+        let v = p.stop(&db).unwrap();
+        assert_eq!(v["op"], "join");
+        assert_eq!(v["gids"], json!([1, 2, 3]));
+        assert!(!p.active() && !p.needs_heal());
+    }
+
+    #[test]
+    fn an_unsharded_db_is_refused_with_the_reason() {
+        struct Plain;
+        impl Db for Plain {
+            fn nodes(&self) -> Vec<String> {
+                vec![]
+            }
+            fn kill(&self, _: &str) -> Result<(), WorkloadError> {
+                Ok(())
+            }
+            fn restart(&self, _: &str) -> Result<(), WorkloadError> {
+                Ok(())
+            }
+            fn pause(&self, _: &str) -> Result<(), WorkloadError> {
+                Ok(())
+            }
+            fn resume(&self, _: &str) -> Result<(), WorkloadError> {
+                Ok(())
+            }
+            fn status(&self, n: &str) -> Result<NodeState, WorkloadError> {
+                Err(WorkloadError::Db(n.into()))
+            }
+        }
+        let err = ShardMove::default()
+            .start(&Plain, &mut ChaCha8Rng::seed_from_u64(1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--groups"), "{err}");
+    }
+}
