@@ -3,6 +3,7 @@
 //! `:time :index :key`, or independent `[k v]` tuples as values).
 
 use super::edn::{Edn, EdnReader};
+use super::fields::Fields;
 use super::keys::Keys;
 use super::malformed;
 use crate::error::ParseError;
@@ -36,62 +37,45 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
                 form.describe(),
             ));
         }
-        let process = match form.get("process") {
-            Some(Edn::Int(p)) if *p >= 0 => Process::Client(*p as u64),
-            Some(Edn::Keyword(k)) if k == "nemesis" => Process::Nemesis,
-            other => {
-                return Err(malformed(
-                    file,
-                    line,
-                    ":process a non-negative integer or :nemesis",
-                    show(other),
-                ));
-            }
-        };
-        let kind = match form.get("type") {
-            Some(Edn::Keyword(k)) => EventType::parse(k),
+        let fields = Fields { file, line };
+        let process = fields.required(
+            form.get("process"),
+            ":process a non-negative integer or :nemesis",
+            |v| match v {
+                Edn::Int(p) if *p >= 0 => Some(Process::Client(*p as u64)),
+                Edn::Keyword(k) if k == "nemesis" => Some(Process::Nemesis),
+                _ => None,
+            },
+        )?;
+        let kind = fields.required(
+            form.get("type"),
+            ":type :invoke, :ok, :fail or :info",
+            |v| match v {
+                Edn::Keyword(k) => EventType::parse(k),
+                _ => None,
+            },
+        )?;
+        let f = fields.required(form.get("f"), ":f a keyword", |v| match v {
+            Edn::Keyword(k) | Edn::Symbol(k) | Edn::Str(k) => Some(Func::parse(k)),
             _ => None,
-        }
-        .ok_or_else(|| {
-            malformed(
-                file,
-                line,
-                ":type :invoke, :ok, :fail or :info",
-                show(form.get("type")),
-            )
         })?;
-        let f = match form.get("f") {
-            Some(Edn::Keyword(k) | Edn::Symbol(k) | Edn::Str(k)) => Func::parse(k),
-            other => return Err(malformed(file, line, ":f a keyword", show(other))),
-        };
-        let time = match form.get("time") {
-            None | Some(Edn::Nil) => None,
-            Some(Edn::Int(t)) if *t >= 0 => Some(*t as u64),
-            other => {
-                return Err(malformed(
-                    file,
-                    line,
-                    ":time a non-negative integer",
-                    show(other),
-                ));
-            }
-        };
+        let time = fields.optional(
+            form.get("time"),
+            ":time a non-negative integer",
+            |v| match v {
+                Edn::Int(t) if *t >= 0 => Some(*t as u64),
+                _ => None,
+            },
+        )?;
         let index = match form.get("index") {
             Some(Edn::Int(i)) if *i >= 0 => *i as u64,
             _ => events.len() as u64,
         };
         let raw_value = form.get("value").unwrap_or(&Edn::Nil);
-        let mut key = match form.get("key") {
-            None | Some(Edn::Nil) => None,
-            Some(k) => Some(keys.intern(&key_text(k).ok_or_else(|| {
-                malformed(
-                    file,
-                    line,
-                    ":key a string, integer or keyword",
-                    k.describe(),
-                )
-            })?)),
-        };
+        let mut key =
+            fields.optional(form.get("key"), ":key a string, integer or keyword", |k| {
+                key_text(k).map(|t| keys.intern(&t))
+            })?;
         let value = if process == Process::Nemesis {
             Value::Null
         } else {
@@ -117,14 +101,11 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
             } else {
                 raw_value
             };
-            to_value(v).ok_or_else(|| {
-                malformed(
-                    file,
-                    line,
-                    ":value nil, an integer, a string or a vector",
-                    v.describe(),
-                )
-            })?
+            fields.required(
+                Some(v),
+                ":value nil, an integer, a string or a vector",
+                to_value,
+            )?
         };
         let text = |name: &str| {
             form.get(name).map(|e| match e {
@@ -180,10 +161,6 @@ fn key_text(e: &Edn) -> Option<String> {
         Edn::Int(i) => Some(i.to_string()),
         _ => None,
     }
-}
-
-fn show(e: Option<&Edn>) -> String {
-    e.map_or_else(|| "nothing".to_string(), Edn::describe)
 }
 
 fn to_value(e: &Edn) -> Option<Value> {

@@ -2,6 +2,7 @@
 
 use serde_json::Value as Json;
 
+use super::fields::Fields;
 use super::keys::Keys;
 use super::malformed;
 use crate::error::ParseError;
@@ -21,88 +22,50 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
         let Json::Object(obj) = &json else {
             return Err(malformed(file, line, "a JSON object", raw));
         };
-        let process = match obj.get("process") {
-            Some(Json::Number(n)) if n.as_u64().is_some() => {
-                Process::Client(n.as_u64().unwrap_or_default())
-            }
-            Some(Json::String(s)) if s == "nemesis" => Process::Nemesis,
-            other => {
-                return Err(malformed(
-                    file,
-                    line,
-                    "\"process\": a number or \"nemesis\"",
-                    show(other),
-                ));
-            }
-        };
-        let kind = match obj.get("type") {
-            Some(Json::String(s)) => EventType::parse(s),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            malformed(
-                file,
-                line,
-                "\"type\": invoke, ok, fail or info",
-                show(obj.get("type")),
-            )
+        let fields = Fields { file, line };
+        let process = fields.required(
+            obj.get("process"),
+            "\"process\": a number or \"nemesis\"",
+            |v| match v {
+                Json::Number(n) => n.as_u64().map(Process::Client),
+                Json::String(s) if s == "nemesis" => Some(Process::Nemesis),
+                _ => None,
+            },
+        )?;
+        let kind = fields.required(obj.get("type"), "\"type\": invoke, ok, fail or info", |v| {
+            v.as_str().and_then(EventType::parse)
         })?;
-        let f = match obj.get("f") {
-            Some(Json::String(s)) => Func::parse(s),
-            other => return Err(malformed(file, line, "\"f\": a string", show(other))),
-        };
-        let index = match obj.get("index") {
-            None | Some(Json::Null) => events.len() as u64,
-            Some(Json::Number(n)) if n.as_u64().is_some() => n.as_u64().unwrap_or_default(),
-            other => {
-                return Err(malformed(
-                    file,
-                    line,
-                    "\"index\": a non-negative integer",
-                    show(other),
-                ));
-            }
-        };
-        let time = match obj.get("time") {
-            None | Some(Json::Null) => None,
-            Some(Json::Number(n)) if n.as_u64().is_some() => n.as_u64(),
-            other => {
-                return Err(malformed(
-                    file,
-                    line,
-                    "\"time\": nanoseconds as a non-negative integer",
-                    show(other),
-                ));
-            }
-        };
-        let key = match obj.get("key") {
-            None | Some(Json::Null) => None,
-            Some(Json::String(s)) => Some(keys.intern(s)),
-            Some(Json::Number(n)) => Some(keys.intern(&n.to_string())),
-            other => {
-                return Err(malformed(
-                    file,
-                    line,
-                    "\"key\": a string or number",
-                    show(other),
-                ));
-            }
-        };
+        let f = fields.required(obj.get("f"), "\"f\": a string", |v| {
+            v.as_str().map(Func::parse)
+        })?;
+        let index = fields
+            .optional(
+                obj.get("index"),
+                "\"index\": a non-negative integer",
+                Json::as_u64,
+            )?
+            .unwrap_or(events.len() as u64);
+        let time = fields.optional(
+            obj.get("time"),
+            "\"time\": nanoseconds as a non-negative integer",
+            Json::as_u64,
+        )?;
+        let key = fields.optional(obj.get("key"), "\"key\": a string or number", |v| match v {
+            Json::String(s) => Some(keys.intern(s)),
+            Json::Number(n) => Some(keys.intern(&n.to_string())),
+            _ => None,
+        })?;
         // Nemesis values are free-form (objects, grudges): the checker skips them.
         let value = if process == Process::Nemesis {
             Value::Null
         } else {
-            match obj.get("value") {
-                None => Value::Null,
-                Some(v) => to_value(v).ok_or_else(|| {
-                    malformed(
-                        file,
-                        line,
-                        "\"value\": null, an integer, a string or a list",
-                        show(Some(v)),
-                    )
-                })?,
-            }
+            fields
+                .optional(
+                    obj.get("value"),
+                    "\"value\": null, an integer, a string or a list",
+                    to_value,
+                )?
+                .unwrap_or(Value::Null)
         };
         let text_field = |name: &str| match obj.get(name) {
             None | Some(Json::Null) => None,
@@ -123,13 +86,6 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Vec<Event>, ParseError> {
         });
     }
     Ok(events)
-}
-
-fn show(v: Option<&Json>) -> String {
-    match v {
-        None => "nothing".to_string(),
-        Some(v) => v.to_string(),
-    }
 }
 
 fn to_value(v: &Json) -> Option<Value> {

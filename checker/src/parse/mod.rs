@@ -4,6 +4,7 @@
 mod edn;
 mod edn_history;
 mod etcd;
+mod fields;
 mod jsonl;
 mod keys;
 
