@@ -331,6 +331,11 @@ impl RaftLog {
         };
     }
 
+    /// Rewrite the snapshot's voters (renaming servers, see relabel.rs).
+    pub fn relabel_voters(&mut self, f: impl Fn(&[u64]) -> Vec<u64>) {
+        self.snapshot.meta.voters = f(&self.snapshot.meta.voters);
+    }
+
     /// Check the cursor invariants (debug builds and tests).
     pub fn debug_check(&self) {
         let snap = self.snapshot.meta.index;

@@ -63,6 +63,15 @@ impl Config {
             bugs: BugSet::new(),
         }
     }
+
+    /// A seed for node `id` under which its RNG stream does not depend on
+    /// its id: every node seeded with `id_independent_seed(its id, base)`
+    /// draws the same stream, so what a node draws depends only on what
+    /// happened to it. Renaming nodes (`RawNode::relabel`) is exact for
+    /// nodes seeded this way; the model checker uses it for symmetry.
+    pub fn id_independent_seed(id: NodeId, base: u64) -> u64 {
+        base ^ crate::rng::id_mix(id)
+    }
 }
 
 /// What survived on disk: the input of a restart.

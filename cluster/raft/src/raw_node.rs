@@ -46,6 +46,15 @@ impl RawNode {
         })
     }
 
+    /// The rewriting behind `relabel` (relabel.rs), without its check.
+    pub(crate) fn relabel_unchecked(&self, r: &crate::relabel::Renaming) -> RawNode {
+        RawNode {
+            raft: crate::relabel::relabel_raft(&self.raft, r),
+            prev_soft: self.prev_soft.relabel(r),
+            prev_hard: self.prev_hard.relabel(r),
+        }
+    }
+
     /// Advance logical time by one tick (election / heartbeat timers).
     pub fn tick(&mut self) {
         self.raft.tick();

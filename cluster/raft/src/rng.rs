@@ -2,6 +2,12 @@
 //! node so a `RawNode` stays `Clone + Hash + Eq` and replays identically from
 //! the same seed: no global or OS randomness ever enters the core.
 
+/// What `Rng::new` mixes into the seed for node `id`: seeding node `id`
+/// with `base ^ id_mix(id)` gives every node the same stream.
+pub(crate) fn id_mix(id: u64) -> u64 {
+    id.wrapping_mul(0xD1B5_4A32_D192_ED03)
+}
+
 /// A splitmix64 generator: 8 bytes of state, full period, good enough to
 /// spread election timeouts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -14,7 +20,7 @@ impl Rng {
     /// same seed get different streams.
     pub fn new(seed: u64, id: u64) -> Rng {
         let mut rng = Rng {
-            state: seed ^ id.wrapping_mul(0xD1B5_4A32_D192_ED03),
+            state: seed ^ id_mix(id),
         };
         // Discard one output so nearby seeds diverge at once.
         rng.next_u64();
@@ -57,6 +63,15 @@ mod tests {
         let xs: Vec<u64> = (0..8).map(|_| a.next_u64()).collect();
         let ys: Vec<u64> = (0..8).map(|_| b.next_u64()).collect();
         assert_ne!(xs, ys);
+    }
+
+    #[test]
+    fn unmixed_seeds_give_every_id_the_same_stream() {
+        let mut a = Rng::new(7 ^ id_mix(1), 1);
+        let mut b = Rng::new(7 ^ id_mix(2), 2);
+        for _ in 0..8 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
     }
 
     #[test]
