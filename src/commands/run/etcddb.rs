@@ -93,7 +93,12 @@ impl Db for EtcdDb {
     }
 
     fn resume(&self, node: &str) -> Result<(), WorkloadError> {
-        self.lock().resume(node).map_err(db_err)
+        match self.lock().resume(node) {
+            // Killed by another fault while paused: SIGKILL ended the stopped
+            // process, so nothing is paused any more and the pause is healed.
+            Err(EtcdError::NotRunning(_)) => Ok(()),
+            other => other.map_err(db_err),
+        }
     }
 
     fn network(&self) -> Option<&dyn NetControl> {
@@ -219,10 +224,11 @@ impl Client for EtcdProcessClient {
     }
 }
 
-/// The system under test the runner drives: the kvnode cluster or etcd
-/// (`--db`), behind the `Db` protocol.
+/// The system under test the runner drives: the kvnode cluster (one group,
+/// or sharded with `--groups`) or etcd (`--db`), behind the `Db` protocol.
 pub enum SutDb {
     Kv(super::kvdb::KvDb),
+    Shard(super::sharddb::ShardDb),
     Etcd(EtcdDb),
 }
 
@@ -230,6 +236,7 @@ macro_rules! each_db {
     ($self:expr, $d:ident => $e:expr) => {
         match $self {
             SutDb::Kv($d) => $e,
+            SutDb::Shard($d) => $e,
             SutDb::Etcd($d) => $e,
         }
     };
@@ -240,6 +247,7 @@ impl SutDb {
     pub fn stop_all(&self) -> Result<(), String> {
         match self {
             SutDb::Kv(d) => d.stop_all().map_err(|e| e.to_string()),
+            SutDb::Shard(d) => d.stop_all().map_err(|e| e.to_string()),
             SutDb::Etcd(d) => {
                 d.stop_all();
                 Ok(())
@@ -270,16 +278,24 @@ impl Db for SutDb {
     fn network(&self) -> Option<&dyn NetControl> {
         each_db!(self, d => d.network())
     }
+    fn shards(&self) -> Option<&dyn faultline_workloads::ShardControl> {
+        each_db!(self, d => d.shards())
+    }
+    fn groups(&self) -> Vec<Vec<String>> {
+        each_db!(self, d => d.groups())
+    }
 }
 
 /// Clients of either system (`--db`).
 pub enum SutClients {
     Kv(super::kvdb::KvClients),
+    Shard(super::sharddb::ShardClients),
     Etcd(EtcdClients),
 }
 
 pub enum SutClient {
     Kv(<super::kvdb::KvClients as ClientFactory>::Client),
+    Shard(super::sharddb::ShardProcessClient),
     Etcd(EtcdProcessClient),
 }
 
@@ -288,6 +304,7 @@ impl ClientFactory for SutClients {
     fn open(&self, process: u64) -> SutClient {
         match self {
             SutClients::Kv(f) => SutClient::Kv(f.open(process)),
+            SutClients::Shard(f) => SutClient::Shard(f.open(process)),
             SutClients::Etcd(f) => SutClient::Etcd(f.open(process)),
         }
     }
@@ -297,6 +314,7 @@ impl Client for SutClient {
     async fn invoke(&mut self, op: &Op) -> Outcome {
         match self {
             SutClient::Kv(c) => c.invoke(op).await,
+            SutClient::Shard(c) => c.invoke(op).await,
             SutClient::Etcd(c) => c.invoke(op).await,
         }
     }
@@ -314,8 +332,9 @@ impl EtcdDb {
 }
 
 /// Start the system `plan.db` names: etcd members here (in namespaces when
-/// `plan.netns`), or the kvnode harness `start_kv` starts. Also the
-/// namespace network, when there is one.
+/// `plan.netns`), the sharded deployment (`--groups`, not joined yet), or
+/// the kvnode harness `start_kv` starts. Also the namespace network, when
+/// there is one.
 pub fn start_db(
     plan: &super::plan::Plan,
     run_dir: &std::path::Path,
@@ -332,6 +351,18 @@ pub fn start_db(
         .context("starting the etcd members")?;
         let net = cluster.network();
         return Ok((SutDb::Etcd(EtcdDb::new(cluster, marker)), net));
+    }
+    if plan.sharded() {
+        let db = super::sharddb::ShardDb::start(
+            plan.groups,
+            plan.replicas,
+            plan.node_bugs.clone(),
+            run_dir,
+            runtime,
+            marker,
+        )
+        .context("starting the shard controller and shard groups")?;
+        return Ok((SutDb::Shard(db), None));
     }
     let harness = start_kv()?;
     let net = harness.network();
