@@ -1,5 +1,7 @@
 //! The store's index: `store/index.html` lists every run (newest first,
-//! sortable) and `store/latest` links to the newest run folder.
+//! sortable), shows the nightly trend table (`trend`) above it when the
+//! store has nightly summaries, and `store/latest` links to the newest run
+//! folder.
 
 use std::path::{Path, PathBuf};
 
@@ -8,11 +10,13 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::error::{ReportError, Result};
+use crate::nightly::{NIGHTLY_DIR, collect_nightlies};
 use crate::results::{Verdict, read_results};
 use crate::run_data::{HISTORY_JSONL, INDEX_HTML, RESULTS_JSON, TEST_JSON};
 use crate::templates::{self, trusted};
 use crate::test_info::read_test_info;
 use crate::timestamps::{display, display_duration, parse_stamp};
+use crate::trend::{TREND_COLUMNS, TrendTable, trend_table};
 
 /// Name of the link to the newest run.
 pub const LATEST: &str = "latest";
@@ -43,6 +47,10 @@ pub struct StoreIndex {
     pub runs: Vec<RunSummary>,
     /// The run `store/latest` points to, if any.
     pub latest: Option<String>,
+    /// The nightly trend table (empty when the store has no nightlies).
+    pub trend: TrendTable,
+    /// Problems shown on the page (e.g. an unreadable nightly summary).
+    pub warnings: Vec<String>,
 }
 
 /// Finds every run folder (`<store>/<test>/<run>/` holding a test.json,
@@ -52,7 +60,7 @@ pub fn find_runs(store: &Path) -> Result<Vec<RunSummary>> {
     let mut runs = Vec::new();
     for test_dir in sorted_dirs(store)? {
         let test = file_name(&test_dir);
-        if test == LATEST || test.starts_with('.') {
+        if test == LATEST || test == NIGHTLY_DIR || test.starts_with('.') {
             continue;
         }
         for run_dir in sorted_dirs(&test_dir)? {
@@ -167,6 +175,8 @@ pub fn rebuild_store_index(store: &Path) -> Result<StoreIndex> {
     if let Some(target) = &latest {
         point_latest(store, target)?;
     }
+    let nightlies = collect_nightlies(store);
+    let trend = trend_table(store, &nightlies.summaries, TREND_COLUMNS);
     let html = templates::render(
         templates::STORE_INDEX,
         context! {
@@ -175,6 +185,8 @@ pub fn rebuild_store_index(store: &Path) -> Result<StoreIndex> {
             generated => display(&Utc::now()),
             latest => latest.as_ref().map(|_| format!("{LATEST}/{INDEX_HTML}")),
             runs => runs.iter().map(row).collect::<Vec<_>>(),
+            trend => &trend,
+            warnings => &nightlies.warnings,
             css => trusted(templates::CSS),
             errors_js => trusted(templates::ERRORS_JS),
             js => trusted(templates::STORE_INDEX_JS),
@@ -186,6 +198,8 @@ pub fn rebuild_store_index(store: &Path) -> Result<StoreIndex> {
         index_html,
         runs,
         latest,
+        trend,
+        warnings: nightlies.warnings,
     })
 }
 
@@ -296,6 +310,60 @@ mod tests {
             std::fs::read_link(s.join(LATEST)).unwrap(),
             Path::new("append/20240601T000000")
         );
+    }
+
+    #[test]
+    fn trend_table_and_a_corrupt_nightly_summary() {
+        use crate::nightly::tests::{config, run as nightly_run, summary};
+        use crate::nightly::{RunOutcome, nightly_dir, write_summary};
+        let store = tempfile::tempdir().unwrap();
+        let s = store.path();
+        run(
+            s,
+            "register-kill",
+            "20240501T120000",
+            r#"{"verdict":"valid"}"#,
+        );
+        std::fs::write(s.join("register-kill/20240501T120000").join(INDEX_HTML), "").unwrap();
+        write_summary(
+            s,
+            &summary(
+                "20240501T115900",
+                vec![
+                    config(
+                        "register-kill",
+                        vec![nightly_run(
+                            RunOutcome::Valid,
+                            "register-kill/20240501T120000",
+                            812.4,
+                        )],
+                    ),
+                    config("register-none", vec![]),
+                ],
+            ),
+        )
+        .unwrap();
+        std::fs::write(nightly_dir(s).join("20240601T000000.json"), "{ not json").unwrap();
+        let index = rebuild_store_index(s).unwrap();
+        assert_eq!(index.runs.len(), 1, "the nightly folder holds no runs");
+        assert_eq!(index.trend.columns.len(), 1);
+        assert_eq!(index.trend.rows.len(), 2);
+        assert_eq!(index.warnings.len(), 1);
+        assert!(index.warnings[0].contains("20240601T000000.json"));
+        let html = std::fs::read_to_string(&index.index_html).unwrap();
+        assert!(html.contains("Nightly trend") && html.contains("id=\"trend-table\""));
+        assert!(
+            html.contains("data-config=\"register-kill\"") && html.contains("812 ops/s"),
+            "{html}"
+        );
+        assert!(html.contains("register-kill&#x2f;20240501T120000&#x2f;index.html"));
+        assert!(html.contains("not run"));
+        assert!(html.contains("Warnings") && html.contains("20240601T000000.json"));
+
+        // Without nightlies there is no trend section.
+        std::fs::remove_dir_all(nightly_dir(s)).unwrap();
+        let html = std::fs::read_to_string(rebuild_store_index(s).unwrap().index_html).unwrap();
+        assert!(!html.contains("trend-table") && !html.contains("Warnings"));
     }
 
     #[test]

@@ -80,10 +80,13 @@ mod tests {
                 generated => "now",
                 store => "s",
                 latest => (),
+                trend => crate::trend::TrendTable::default(),
+                warnings => vec!["<i>w</i>"],
             },
         )
         .unwrap();
         assert!(out.contains("&lt;b&gt;x&lt;&#x2f;b&gt;"), "{out}");
         assert!(!out.contains("<b>x</b>"));
+        assert!(out.contains("&lt;i&gt;w&lt;&#x2f;i&gt;") && !out.contains("<i>w</i>"));
     }
 }
