@@ -36,6 +36,10 @@ pub enum HarnessError {
     Status { id: NodeId, detail: String },
     #[error("no leader within {0:?}")]
     NoLeader(std::time::Duration),
+    /// Network namespaces: setup (with advice on how to fix it) or a node's
+    /// place in the network.
+    #[error(transparent)]
+    Netns(#[from] crate::netns::NetnsError),
 }
 
 impl HarnessError {

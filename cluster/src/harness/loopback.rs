@@ -14,13 +14,10 @@ use std::time::Duration;
 
 use faultline_raft::NodeId;
 
-use super::Harness;
 use super::error::HarnessError;
 use super::locate::find_kvnode;
+use super::members::{Launch, Launched, Members, impl_harness_via_members};
 use super::ports::free_loopback_addrs;
-use super::process::NodeProcess;
-use crate::client::{ClientOptions, KvClient};
-use crate::node::NodeStatus;
 
 /// How to start a loopback group.
 #[derive(Debug, Clone)]
@@ -54,13 +51,39 @@ impl LoopbackOptions {
 
 /// A group of kvnode processes on loopback.
 pub struct LoopbackHarness {
+    members: Members,
+    launch: LoopbackLaunch,
+}
+
+/// How a loopback member is started: `kvnode --id .. --peers ..`.
+struct LoopbackLaunch {
     kvnode: PathBuf,
     opts: LoopbackOptions,
-    addrs: BTreeMap<NodeId, SocketAddr>,
-    procs: BTreeMap<NodeId, NodeProcess>,
-    /// Per-node extra flags (added after the group's), for the next start.
-    node_args: BTreeMap<NodeId, Vec<String>>,
-    status_client: KvClient,
+}
+
+impl Launch for LoopbackLaunch {
+    fn command(&self, members: &Members, id: NodeId) -> Result<Launched, HarnessError> {
+        let mut args = vec![
+            "--id".to_string(),
+            id.to_string(),
+            "--group".into(),
+            self.opts.group.to_string(),
+            "--peers".into(),
+            members.peers_spec(),
+            "--data".into(),
+            members.data_dir(id).display().to_string(),
+        ];
+        for bug in &self.opts.bugs {
+            args.push("--bug".into());
+            args.push(bug.clone());
+        }
+        args.extend(self.opts.extra_args.iter().cloned());
+        args.extend(members.node_args(id).iter().cloned());
+        Ok(Launched {
+            program: self.kvnode.clone(),
+            args,
+        })
+    }
 }
 
 impl LoopbackHarness {
@@ -73,82 +96,35 @@ impl LoopbackHarness {
         let ports = free_loopback_addrs(opts.nodes)
             .map_err(HarnessError::io("reserve ports on", Path::new("127.0.0.1")))?;
         let addrs: BTreeMap<NodeId, SocketAddr> = (1..=opts.nodes as NodeId).zip(ports).collect();
-        let status_client = KvClient::new(
-            crate::client::fresh_client_id(),
-            &addrs.iter().map(|(&id, a)| (id, a.to_string())).collect(),
-            ClientOptions::default(),
-        );
         let mut h = LoopbackHarness {
-            kvnode,
-            opts,
-            addrs,
-            procs: BTreeMap::new(),
-            node_args: BTreeMap::new(),
-            status_client,
+            members: Members::new(opts.run_dir.clone(), addrs),
+            launch: LoopbackLaunch { kvnode, opts },
         };
-        for id in h.node_ids() {
-            h.spawn(id)?;
-        }
+        h.members.spawn_all(&h.launch)?;
         Ok(h)
     }
 
     /// The folder of one member (`<run>/nodes/<id>`).
     pub fn node_dir(&self, id: NodeId) -> PathBuf {
-        self.opts.run_dir.join("nodes").join(id.to_string())
+        self.members.node_dir(id)
     }
 
     /// The data directory of one member.
     pub fn data_dir(&self, id: NodeId) -> PathBuf {
-        self.node_dir(id).join("data")
+        self.members.data_dir(id)
     }
 
     /// Extra flags for one member from its next (re)start on.
     pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
-        self.node_args.insert(id, args);
+        self.members.set_node_args(id, args);
     }
 
     /// The command-line arguments member `id` is started with.
     pub fn args_for(&self, id: NodeId) -> Vec<String> {
-        let peers = self
-            .addrs
-            .iter()
-            .map(|(id, a)| format!("{id}={a}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let mut args = vec![
-            "--id".to_string(),
-            id.to_string(),
-            "--group".into(),
-            self.opts.group.to_string(),
-            "--peers".into(),
-            peers,
-            "--data".into(),
-            self.data_dir(id).display().to_string(),
-        ];
-        for bug in &self.opts.bugs {
-            args.push("--bug".into());
-            args.push(bug.clone());
-        }
-        args.extend(self.opts.extra_args.iter().cloned());
-        args.extend(self.node_args.get(&id).into_iter().flatten().cloned());
-        args
-    }
-
-    fn spawn(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        let dir = self.node_dir(id);
-        std::fs::create_dir_all(&dir).map_err(HarnessError::io("create", &dir))?;
-        let args = self.args_for(id);
-        let p = NodeProcess::spawn(id, &self.kvnode, &args, &dir.join("node.log"))?;
-        tracing::debug!(id, pid = p.pid(), "started kvnode");
-        self.procs.insert(id, p);
-        Ok(())
-    }
-
-    fn process(&mut self, id: NodeId) -> Result<&mut NodeProcess, HarnessError> {
-        if !self.addrs.contains_key(&id) {
-            return Err(HarnessError::UnknownNode(id));
-        }
-        self.procs.get_mut(&id).ok_or(HarnessError::NotRunning(id))
+        self.launch
+            .command(&self.members, id)
+            .map(|l| l.args)
+            .unwrap_or_default()
     }
 
     /// Wait up to `timeout` for member `id` to exit on its own (e.g. after a
@@ -158,95 +134,24 @@ impl LoopbackHarness {
         id: NodeId,
         timeout: Duration,
     ) -> Result<Option<ExitStatus>, HarnessError> {
-        Ok(self.process(id)?.wait_exit(timeout))
+        self.members.wait_exit(id, timeout)
     }
 
     /// The content of member `id`'s log so far.
     pub fn read_log(&self, id: NodeId) -> String {
-        std::fs::read_to_string(self.node_dir(id).join("node.log")).unwrap_or_default()
+        self.members.read_log(id)
+    }
+
+    /// SIGKILL and reap every member now (what Drop does).
+    pub fn kill_all(&mut self) {
+        self.members.kill_all();
     }
 }
 
-impl Harness for LoopbackHarness {
-    fn node_ids(&self) -> Vec<NodeId> {
-        self.addrs.keys().copied().collect()
-    }
-
-    fn addresses(&self) -> BTreeMap<NodeId, String> {
-        self.addrs
-            .iter()
-            .map(|(&id, a)| (id, a.to_string()))
-            .collect()
-    }
-
-    fn pid(&self, id: NodeId) -> Option<u32> {
-        self.procs.get(&id).map(NodeProcess::pid)
-    }
-
-    fn is_running(&mut self, id: NodeId) -> bool {
-        self.procs
-            .get_mut(&id)
-            .is_some_and(|p| p.try_exit().is_none())
-    }
-
-    fn kill(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        let status = self.process(id)?.kill();
-        tracing::debug!(id, ?status, "killed kvnode");
-        self.procs.remove(&id);
-        Ok(())
-    }
-
-    fn restart(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        if !self.addrs.contains_key(&id) {
-            return Err(HarnessError::UnknownNode(id));
-        }
-        if self.is_running(id) {
-            return Err(HarnessError::AlreadyRunning(id));
-        }
-        self.procs.remove(&id);
-        self.spawn(id)
-    }
-
-    fn pause(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        self.process(id)?.signal(libc::SIGSTOP, "SIGSTOP")
-    }
-
-    fn resume(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        self.process(id)?.signal(libc::SIGCONT, "SIGCONT")
-    }
-
-    async fn status(&self, id: NodeId, timeout: Duration) -> Result<NodeStatus, HarnessError> {
-        if !self.addrs.contains_key(&id) {
-            return Err(HarnessError::UnknownNode(id));
-        }
-        self.status_client
-            .status(id, timeout)
-            .await
-            .map_err(|e| HarnessError::Status {
-                id,
-                detail: e.to_string(),
-            })
-    }
-
-    fn log_paths(&self) -> BTreeMap<NodeId, PathBuf> {
-        self.node_ids()
-            .into_iter()
-            .map(|id| (id, self.node_dir(id).join("node.log")))
-            .collect()
-    }
-
-    fn stop_all(&mut self) -> Result<(), HarnessError> {
-        for (id, mut p) in std::mem::take(&mut self.procs) {
-            let status = p.terminate(Duration::from_secs(3));
-            tracing::debug!(id, ?status, "stopped kvnode");
-        }
-        Ok(())
-    }
-}
+impl_harness_via_members!(LoopbackHarness);
 
 impl Drop for LoopbackHarness {
     fn drop(&mut self) {
-        // NodeProcess::drop SIGKILLs and reaps each one.
-        self.procs.clear();
+        self.members.kill_all();
     }
 }

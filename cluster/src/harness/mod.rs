@@ -1,12 +1,15 @@
 //! Starting and breaking a KV group. [`Harness`] is what tests, the nemesis
 //! and the benchmark use; [`LoopbackHarness`] implements it with kvnode
-//! processes on 127.0.0.1 ports (a network-namespace harness implements the
-//! same trait later). Whatever a harness starts, it stops, also on panic.
+//! processes on 127.0.0.1 ports, [`NetnsHarness`] with one network namespace
+//! per process, [`AnyHarness`] is either; both keep their members in the
+//! shared member table of `members`. Whatever a harness starts, it stops,
+//! also on panic.
 
 mod error;
 mod load;
 mod locate;
 mod loopback;
+mod members;
 mod netns;
 mod ports;
 mod process;

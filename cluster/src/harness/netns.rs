@@ -1,12 +1,16 @@
 //! `NetnsHarness`: N kvnode processes, each in its own network namespace
 //! (see [`crate::netns`]) and under libfaketime, listening only on its
 //! namespace address; the runner on the host reaches them through the run's
-//! bridge. Each node is started as `ip netns exec <ns> env <run marker, faketime vars>
+//! bridge. A harness either builds its own network ([`NetnsHarness::start`])
+//! or places its members on nodes of a network shared with other groups
+//! ([`NetnsHarness::start_on`], how a sharded deployment puts the controller
+//! group and every shard group on one bridge). Each node is started as `ip netns exec <ns> env <run marker, faketime vars>
 //! kvnode ...` (both exec in place, so the child's pid is kvnode's and
 //! signals reach it). Run folder layout as in the loopback harness:
 //! `<run>/nodes/<id>/{data,node.log}`. Dropping the harness kills and reaps
-//! every process, then removes the namespaces, devices, rules and clock
-//! files.
+//! every process, then (if it built the network) removes the namespaces,
+//! devices, rules and clock files; a shared network is removed by its last
+//! owner. [`AnyHarness`] is either harness behind one type.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -19,8 +23,7 @@ use faultline_raft::NodeId;
 use super::Harness;
 use super::error::HarnessError;
 use super::locate::find_kvnode;
-use super::process::NodeProcess;
-use crate::client::{ClientOptions, KvClient};
+use super::members::{Launch, Launched, Members, impl_harness_via_members};
 use crate::netns::cmd::{ip, tool};
 use crate::netns::{NetnsError, Network, NetworkOptions};
 use crate::node::NodeStatus;
@@ -43,7 +46,8 @@ pub struct NetnsOptions {
     pub extra_args: Vec<String>,
     /// The group id.
     pub group: u64,
-    /// Start nodes under libfaketime (clock faults need it).
+    /// Start nodes under libfaketime (clock faults need it). With
+    /// [`NetnsHarness::start_on`] the shared network decides.
     pub faketime: bool,
     /// Let libfaketime fake the monotonic clock too (default off: the wall
     /// clock skews, Raft timers run true).
@@ -67,95 +71,44 @@ impl NetnsOptions {
 
 /// A group of kvnode processes in network namespaces.
 pub struct NetnsHarness {
+    members: Members,
+    launch: NetnsLaunch,
+    /// Whether this harness built its network (and so removes it).
+    owns_network: bool,
+}
+
+/// How a member is started: `ip netns exec <ns> env <vars> kvnode ...`.
+struct NetnsLaunch {
     kvnode: PathBuf,
     ip: PathBuf,
     env: PathBuf,
     opts: NetnsOptions,
     network: Arc<Network>,
-    addrs: BTreeMap<NodeId, SocketAddr>,
-    procs: BTreeMap<NodeId, NodeProcess>,
-    node_args: BTreeMap<NodeId, Vec<String>>,
-    status_client: KvClient,
+    /// Member id → its node id in the network.
+    slots: BTreeMap<NodeId, NodeId>,
 }
 
-impl NetnsHarness {
-    /// Build the network and start every member. Environment problems (not
-    /// root, tools or libfaketime missing) come back as [`NetnsError`] with
-    /// advice; nothing is left behind on failure.
-    pub fn start(opts: NetnsOptions) -> Result<NetnsHarness, NetnsError> {
-        let kvnode = match &opts.kvnode {
-            Some(p) => p.clone(),
-            None => find_kvnode().map_err(|e| NetnsError::BadParameter(e.to_string()))?,
-        };
-        let (ip, env) = (ip()?, tool("env", "coreutils")?);
-        let network = Network::setup(&NetworkOptions {
-            nodes: (1..=opts.nodes as NodeId).collect(),
-            faketime: opts.faketime,
-            fake_monotonic: opts.fake_monotonic,
-        })?;
-        let mut addrs = BTreeMap::new();
-        for id in network.node_ids() {
-            addrs.insert(id, SocketAddr::new(network.node(id)?.ip.into(), NODE_PORT));
-        }
-        let status_client = KvClient::new(
-            crate::client::fresh_client_id(),
-            &addrs.iter().map(|(&id, a)| (id, a.to_string())).collect(),
-            ClientOptions::default(),
-        );
-        let mut h = NetnsHarness {
-            kvnode,
-            ip,
-            env,
-            opts,
-            network: Arc::new(network),
-            addrs,
-            procs: BTreeMap::new(),
-            node_args: BTreeMap::new(),
-            status_client,
-        };
-        for id in h.node_ids() {
-            h.spawn(id)
-                .map_err(|e| NetnsError::BadParameter(e.to_string()))?;
-        }
-        Ok(h)
+impl NetnsLaunch {
+    fn slot(&self, id: NodeId) -> Result<NodeId, NetnsError> {
+        self.slots
+            .get(&id)
+            .copied()
+            .ok_or_else(|| NetnsError::UnknownNode(id.to_string()))
     }
 
-    /// The run's network: namespaces, rules, clocks (shareable with a `Db`).
-    pub fn network(&self) -> Arc<Network> {
-        self.network.clone()
-    }
-
-    /// The folder of one member (`<run>/nodes/<id>`).
-    pub fn node_dir(&self, id: NodeId) -> PathBuf {
-        self.opts.run_dir.join("nodes").join(id.to_string())
-    }
-
-    /// The data directory of one member.
-    pub fn data_dir(&self, id: NodeId) -> PathBuf {
-        self.node_dir(id).join("data")
-    }
-
-    /// Extra flags for one member from its next (re)start on.
-    pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
-        self.node_args.insert(id, args);
-    }
-
-    /// The full command line (after `ip`) member `id` is started with.
-    pub fn command_for(&self, id: NodeId) -> Result<Vec<String>, NetnsError> {
-        let node = self.network.node(id)?;
-        let peers = self
-            .addrs
-            .iter()
-            .map(|(id, a)| format!("{id}={a}"))
-            .collect::<Vec<_>>()
-            .join(",");
+    fn args(&self, members: &Members, id: NodeId) -> Result<Vec<String>, NetnsError> {
+        let slot = self.slot(id)?;
+        let node = self.network.node(slot)?;
+        let listen = members
+            .addr(id)
+            .ok_or_else(|| NetnsError::UnknownNode(id.to_string()))?;
         let mut args = vec![
             "netns".to_string(),
             "exec".into(),
             node.namespace.clone(),
             self.env.display().to_string(),
         ];
-        args.extend(self.network.node_env(id)?);
+        args.extend(self.network.node_env(slot)?);
         args.extend([
             self.kvnode.display().to_string(),
             "--id".into(),
@@ -163,133 +116,180 @@ impl NetnsHarness {
             "--group".into(),
             self.opts.group.to_string(),
             "--peers".into(),
-            peers,
+            members.peers_spec(),
             "--listen".into(),
-            self.addrs[&id].to_string(),
+            listen.to_string(),
             "--data".into(),
-            self.data_dir(id).display().to_string(),
+            members.data_dir(id).display().to_string(),
         ]);
         for bug in &self.opts.bugs {
             args.push("--bug".into());
             args.push(bug.clone());
         }
         args.extend(self.opts.extra_args.iter().cloned());
-        args.extend(self.node_args.get(&id).into_iter().flatten().cloned());
+        args.extend(members.node_args(id).iter().cloned());
         Ok(args)
     }
+}
 
-    fn spawn(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        let dir = self.node_dir(id);
-        std::fs::create_dir_all(&dir).map_err(HarnessError::io("create", &dir))?;
-        let args = self.command_for(id).map_err(|e| HarnessError::Status {
-            id,
-            detail: e.to_string(),
-        })?;
-        let p = NodeProcess::spawn(id, &self.ip, &args, &dir.join("node.log"))?;
-        if let Err(e) = self.network.record_pid(p.pid()) {
-            tracing::warn!(id, error = %e, "cannot record kvnode pid");
-        }
-        tracing::debug!(id, pid = p.pid(), "started kvnode in its namespace");
-        self.procs.insert(id, p);
-        Ok(())
+impl Launch for NetnsLaunch {
+    fn command(&self, members: &Members, id: NodeId) -> Result<Launched, HarnessError> {
+        Ok(Launched {
+            program: self.ip.clone(),
+            args: self.args(members, id)?,
+        })
     }
 
-    fn process(&mut self, id: NodeId) -> Result<&mut NodeProcess, HarnessError> {
-        if !self.addrs.contains_key(&id) {
-            return Err(HarnessError::UnknownNode(id));
+    fn started(&self, id: NodeId, pid: u32) {
+        if let Err(e) = self.network.record_pid(pid) {
+            tracing::warn!(id, error = %e, "cannot record kvnode pid");
         }
-        self.procs.get_mut(&id).ok_or(HarnessError::NotRunning(id))
+    }
+}
+
+impl NetnsHarness {
+    /// Build the network and start every member. Environment problems (not
+    /// root, tools or libfaketime missing) come back as [`NetnsError`] with
+    /// advice; nothing is left behind on failure.
+    pub fn start(opts: NetnsOptions) -> Result<NetnsHarness, NetnsError> {
+        let ids: Vec<NodeId> = (1..=opts.nodes as NodeId).collect();
+        // Check the kvnode binary and the tools before building anything.
+        let (kvnode, ip, env) = tools(&opts)?;
+        let network = Network::setup(&NetworkOptions {
+            nodes: ids.clone(),
+            faketime: opts.faketime,
+            fake_monotonic: opts.fake_monotonic,
+        })?;
+        let slots = ids.iter().map(|&id| (id, id)).collect();
+        NetnsHarness::launch(Arc::new(network), slots, opts, true, (kvnode, ip, env))
+    }
+
+    /// Start a group whose member `id` runs in the namespace of node
+    /// `slots[id]` of `network`, a network shared with other groups (one
+    /// bridge, so every group reaches every other). The members are the
+    /// keys of `slots` (`opts.nodes` must be their number); whether they run
+    /// under libfaketime is the network's choice. Dropping the harness stops
+    /// its processes and leaves the network to its owner.
+    pub fn start_on(
+        network: Arc<Network>,
+        slots: BTreeMap<NodeId, NodeId>,
+        opts: NetnsOptions,
+    ) -> Result<NetnsHarness, NetnsError> {
+        if slots.len() != opts.nodes {
+            return Err(NetnsError::BadParameter(format!(
+                "{} members but {} network nodes for them",
+                opts.nodes,
+                slots.len()
+            )));
+        }
+        for &slot in slots.values() {
+            network.node(slot)?;
+        }
+        let tools = tools(&opts)?;
+        NetnsHarness::launch(network, slots, opts, false, tools)
+    }
+
+    fn launch(
+        network: Arc<Network>,
+        slots: BTreeMap<NodeId, NodeId>,
+        opts: NetnsOptions,
+        owns_network: bool,
+        (kvnode, ip, env): (PathBuf, PathBuf, PathBuf),
+    ) -> Result<NetnsHarness, NetnsError> {
+        let mut addrs = BTreeMap::new();
+        for (&id, &slot) in &slots {
+            addrs.insert(
+                id,
+                SocketAddr::new(network.node(slot)?.ip.into(), NODE_PORT),
+            );
+        }
+        let mut h = NetnsHarness {
+            members: Members::new(opts.run_dir.clone(), addrs),
+            launch: NetnsLaunch {
+                kvnode,
+                ip,
+                env,
+                opts,
+                network,
+                slots,
+            },
+            owns_network,
+        };
+        // On failure, dropping `h` stops what started (and removes its own network).
+        h.members.spawn_all(&h.launch).map_err(|e| match e {
+            HarnessError::Netns(e) => e,
+            e => NetnsError::BadParameter(e.to_string()),
+        })?;
+        Ok(h)
+    }
+
+    /// The run's network: namespaces, rules, clocks (shareable with a `Db`).
+    pub fn network(&self) -> Arc<Network> {
+        self.launch.network.clone()
+    }
+
+    /// Member `id`'s node id in the network (the same id unless the network
+    /// is shared, see [`NetnsHarness::start_on`]).
+    pub fn slot(&self, id: NodeId) -> Option<NodeId> {
+        self.launch.slots.get(&id).copied()
+    }
+
+    /// The folder of one member (`<run>/nodes/<id>`).
+    pub fn node_dir(&self, id: NodeId) -> PathBuf {
+        self.members.node_dir(id)
+    }
+
+    /// The data directory of one member.
+    pub fn data_dir(&self, id: NodeId) -> PathBuf {
+        self.members.data_dir(id)
+    }
+
+    /// Extra flags for one member from its next (re)start on.
+    pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
+        self.members.set_node_args(id, args);
+    }
+
+    /// The full command line (after `ip`) member `id` is started with.
+    pub fn command_for(&self, id: NodeId) -> Result<Vec<String>, NetnsError> {
+        self.launch.args(&self.members, id)
+    }
+
+    /// Wait up to `timeout` for member `id` to exit on its own.
+    pub fn wait_exit(
+        &mut self,
+        id: NodeId,
+        timeout: Duration,
+    ) -> Result<Option<std::process::ExitStatus>, HarnessError> {
+        self.members.wait_exit(id, timeout)
     }
 
     /// The content of member `id`'s log so far.
     pub fn read_log(&self, id: NodeId) -> String {
-        std::fs::read_to_string(self.node_dir(id).join("node.log")).unwrap_or_default()
+        self.members.read_log(id)
     }
 
-    /// Stop every process and remove the network now (what Drop does).
-    /// Idempotent.
+    /// Stop every process and (if this harness built it) remove the network
+    /// now (what Drop does). Idempotent.
     pub fn teardown(&mut self) -> Vec<String> {
-        self.procs.clear();
-        self.network.teardown()
+        self.members.kill_all();
+        if self.owns_network {
+            self.launch.network.teardown()
+        } else {
+            Vec::new()
+        }
     }
 }
 
-impl Harness for NetnsHarness {
-    fn node_ids(&self) -> Vec<NodeId> {
-        self.addrs.keys().copied().collect()
-    }
-
-    fn addresses(&self) -> BTreeMap<NodeId, String> {
-        self.addrs
-            .iter()
-            .map(|(&id, a)| (id, a.to_string()))
-            .collect()
-    }
-
-    fn pid(&self, id: NodeId) -> Option<u32> {
-        self.procs.get(&id).map(NodeProcess::pid)
-    }
-
-    fn is_running(&mut self, id: NodeId) -> bool {
-        self.procs
-            .get_mut(&id)
-            .is_some_and(|p| p.try_exit().is_none())
-    }
-
-    fn kill(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        let status = self.process(id)?.kill();
-        tracing::debug!(id, ?status, "killed kvnode");
-        self.procs.remove(&id);
-        Ok(())
-    }
-
-    fn restart(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        if !self.addrs.contains_key(&id) {
-            return Err(HarnessError::UnknownNode(id));
-        }
-        if self.is_running(id) {
-            return Err(HarnessError::AlreadyRunning(id));
-        }
-        self.procs.remove(&id);
-        self.spawn(id)
-    }
-
-    fn pause(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        self.process(id)?.signal(libc::SIGSTOP, "SIGSTOP")
-    }
-
-    fn resume(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        self.process(id)?.signal(libc::SIGCONT, "SIGCONT")
-    }
-
-    async fn status(&self, id: NodeId, timeout: Duration) -> Result<NodeStatus, HarnessError> {
-        if !self.addrs.contains_key(&id) {
-            return Err(HarnessError::UnknownNode(id));
-        }
-        self.status_client
-            .status(id, timeout)
-            .await
-            .map_err(|e| HarnessError::Status {
-                id,
-                detail: e.to_string(),
-            })
-    }
-
-    fn log_paths(&self) -> BTreeMap<NodeId, PathBuf> {
-        self.node_ids()
-            .into_iter()
-            .map(|id| (id, self.node_dir(id).join("node.log")))
-            .collect()
-    }
-
-    fn stop_all(&mut self) -> Result<(), HarnessError> {
-        for (id, mut p) in std::mem::take(&mut self.procs) {
-            let status = p.terminate(Duration::from_secs(3));
-            tracing::debug!(id, ?status, "stopped kvnode");
-        }
-        Ok(())
-    }
+/// The kvnode binary, `ip` and `env`, or why they cannot be used.
+fn tools(opts: &NetnsOptions) -> Result<(PathBuf, PathBuf, PathBuf), NetnsError> {
+    let kvnode = match &opts.kvnode {
+        Some(p) => p.clone(),
+        None => find_kvnode().map_err(|e| NetnsError::BadParameter(e.to_string()))?,
+    };
+    Ok((kvnode, ip()?, tool("env", "coreutils")?))
 }
+
+impl_harness_via_members!(NetnsHarness);
 
 impl Drop for NetnsHarness {
     fn drop(&mut self) {
@@ -329,6 +329,49 @@ macro_rules! each {
             AnyHarness::Netns($h) => $e,
         }
     };
+}
+
+impl AnyHarness {
+    /// The folder of one member (`<run>/nodes/<id>`).
+    pub fn node_dir(&self, id: NodeId) -> PathBuf {
+        each!(self, h => h.node_dir(id))
+    }
+
+    /// The data directory of one member.
+    pub fn data_dir(&self, id: NodeId) -> PathBuf {
+        each!(self, h => h.data_dir(id))
+    }
+
+    /// Extra flags for one member from its next (re)start on.
+    pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
+        each!(self, h => h.set_node_args(id, args))
+    }
+
+    /// Wait up to `timeout` for member `id` to exit on its own.
+    pub fn wait_exit(
+        &mut self,
+        id: NodeId,
+        timeout: Duration,
+    ) -> Result<Option<std::process::ExitStatus>, HarnessError> {
+        each!(self, h => h.wait_exit(id, timeout))
+    }
+
+    /// The content of member `id`'s log so far.
+    pub fn read_log(&self, id: NodeId) -> String {
+        each!(self, h => h.read_log(id))
+    }
+
+    /// SIGKILL and reap every member now; in namespaces, also remove the
+    /// network if this harness built it (what Drop does). Idempotent.
+    pub fn teardown(&mut self) -> Vec<String> {
+        match self {
+            AnyHarness::Loopback(h) => {
+                h.kill_all();
+                Vec::new()
+            }
+            AnyHarness::Netns(h) => h.teardown(),
+        }
+    }
 }
 
 impl Harness for AnyHarness {

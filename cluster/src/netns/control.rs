@@ -1,5 +1,6 @@
 //! The workloads' [`NetControl`] protocol over a [`Network`]: node names are
-//! node ids in decimal, errors become [`WorkloadError::Db`].
+//! [`Network::name`]s (node ids in decimal unless the network was given
+//! names, as a sharded deployment's is), errors become [`WorkloadError::Db`].
 
 use std::time::Duration;
 

@@ -66,6 +66,8 @@ pub struct Network {
     run: RunId,
     plan: AddrPlan,
     nodes: BTreeMap<NodeId, NodeNet>,
+    /// Node names (empty: a node is named by its id in decimal).
+    names: BTreeMap<NodeId, String>,
     clock_env: Option<ClockEnv>,
     state: Mutex<State>,
 }
@@ -102,6 +104,7 @@ impl Network {
             run,
             plan,
             nodes,
+            names: BTreeMap::new(),
             clock_env,
             state: Mutex::new(State {
                 record,
@@ -190,12 +193,42 @@ impl Network {
             .ok_or_else(|| NetnsError::UnknownNode(id.to_string()))
     }
 
-    /// The node named `name` (its id as a decimal string).
+    /// Name every node (e.g. `c1`, `g2n3` in a sharded deployment): from
+    /// then on [`Network::node_named`] (and so the `NetControl` methods)
+    /// knows nodes by these names only. Every node needs one, all distinct.
+    pub fn set_names(&mut self, names: BTreeMap<NodeId, String>) -> Result<(), NetnsError> {
+        let distinct: std::collections::BTreeSet<&String> = names.values().collect();
+        if names.keys().ne(self.nodes.keys()) || distinct.len() != names.len() {
+            return Err(NetnsError::BadParameter(format!(
+                "node names {names:?} do not name each of the nodes {:?} once",
+                self.node_ids()
+            )));
+        }
+        self.names = names;
+        Ok(())
+    }
+
+    /// Node `id`'s name: as set by [`Network::set_names`], else its id in
+    /// decimal.
+    pub fn name(&self, id: NodeId) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The node named `name` ([`Network::name`]).
     pub fn node_named(&self, name: &str) -> Result<&NodeNet, NetnsError> {
-        name.trim()
-            .parse::<NodeId>()
-            .ok()
-            .and_then(|id| self.nodes.get(&id))
+        let name = name.trim();
+        let id = if self.names.is_empty() {
+            name.parse::<NodeId>().ok()
+        } else {
+            self.names
+                .iter()
+                .find(|(_, n)| n.as_str() == name)
+                .map(|(&id, _)| id)
+        };
+        id.and_then(|id| self.nodes.get(&id))
             .ok_or_else(|| NetnsError::UnknownNode(name.to_string()))
     }
 
@@ -271,6 +304,20 @@ impl Network {
                 self.add_rule(Rule::lose_from(&self.run, &dst.namespace, src.ip, p)?)?;
                 added += 1;
             }
+        }
+        Ok(added)
+    }
+
+    /// [`Network::set_loss`], and also drop packets from the host (the
+    /// bridge: clients, status requests) into every node with probability
+    /// `p`, so client links are lossy too; [`Network::remove_rules`] of
+    /// [`Purpose::Loss`] heals both. The number of rules added.
+    pub fn set_loss_including_host(&self, p: f64) -> Result<usize, NetnsError> {
+        let mut added = self.set_loss(p)?;
+        for dst in self.nodes.values() {
+            let rule = Rule::lose_from(&self.run, &dst.namespace, self.plan.bridge_ip(), p)?;
+            self.add_rule(rule)?;
+            added += 1;
         }
         Ok(added)
     }

@@ -5,9 +5,9 @@
 //! migration messages (`migration`) and the planted bugs of layer `shardkv`
 //! (`bugs`), the controller's request envelope (`envelope`) and its client
 //! (`ctrler_client`), what groups say to each other (`group_protocol`) and
-//! the sharded client (`shard_client`), and a loopback deployment of a
-//! controller group plus shard groups for tests and `faultline run`
-//! (`deployment`).
+//! the sharded client (`shard_client`), and a deployment of a controller
+//! group plus shard groups, on loopback or in network namespaces, for tests
+//! and `faultline run` (`deployment`).
 //!
 //! Everything here is deterministic and driven only by the log (no I/O, no
 //! iteration over hash maps): the same committed entries give the same state
@@ -48,7 +48,7 @@ pub use bugs::{ShardBug, ShardBugs, catalogue};
 pub use config::{Config, DEFAULT_SHARDS, Gid};
 pub use ctrler::{CtrlerCommand, CtrlerOp, CtrlerOutcome, CtrlerReply, CtrlerState};
 pub use ctrler_client::{CtrlerClient, CtrlerClientError};
-pub use deployment::{ShardedDeployment, ShardedOptions};
+pub use deployment::{BadMemberName, Member, ShardedDeployment, ShardedOptions};
 pub use error::ShardError;
 pub use hash::key_to_shard;
 pub use migration::{PullReply, ShardCommand, ShardData, ShardSession};
