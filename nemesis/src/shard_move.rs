@@ -30,14 +30,6 @@ pub enum Change {
 }
 
 impl Change {
-    fn name(&self) -> &'static str {
-        match self {
-            Change::Leave(_) => "leave",
-            Change::Join(_) => "join",
-            Change::Move { .. } => "move",
-        }
-    }
-
     fn describe(&self) -> Value {
         match self {
             Change::Leave(g) => json!({"op": "leave", "gids": [g]}),

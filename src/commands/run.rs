@@ -4,7 +4,8 @@
 //! code is the worst: 0 valid, 1 invalid, 2 unknown, interrupted or error.
 //!
 //! The pieces: [`kvdb`] (the kvnode cluster behind the workloads' Db and
-//! Client protocols), [`markers`] (per-run pid files for `faultline clean`),
+//! Client protocols), [`sharddb`] (the sharded stack, `--groups N`, behind
+//! the same protocols plus shard control), [`markers`] (per-run pid files for `faultline clean`),
 //! [`progress`], [`signals`] (Ctrl-C / SIGTERM), [`store`] (run folder and
 //! test.json), [`results`] (check and results.json).
 
@@ -15,6 +16,7 @@ mod one;
 mod plan;
 mod progress;
 mod results;
+mod sharddb;
 mod signals;
 mod store;
 

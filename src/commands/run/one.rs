@@ -1,6 +1,8 @@
 //! One test, start to end: run folder and marker, cluster start, leader
-//! wait, clients + nemesis until the time limit (or a signal), final heal,
-//! recovery (a leader and an applied write), final reads, node stop, check,
+//! wait (sharded: every group joined and every shard served), clients +
+//! nemesis until the time limit (or a signal), final heal, recovery (a
+//! leader, sharded: every group at the latest configuration serving every
+//! shard; and an applied write), final reads, node stop, check,
 //! results.json, test.json, the report and the store index.
 
 use std::path::PathBuf;
@@ -16,7 +18,7 @@ use faultline_cluster::harness::{
     AnyHarness, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
 };
 use faultline_nemesis::recovery::wait_for_leader;
-use faultline_nemesis::{Nemesis, Schedule, ScheduleOptions, StopFlag, parse_packages};
+use faultline_nemesis::{Nemesis, Schedule, ScheduleOptions, StopFlag, parse_packages_for};
 use faultline_workloads::rate::RateLimiter;
 use faultline_workloads::runner::Workers;
 use faultline_workloads::{HistoryWriter, Op, Stats, WorkloadKind};
@@ -34,6 +36,8 @@ use super::store::{TestRecord, create_run_dir, versions};
 
 /// How long the cluster may take to elect its first leader.
 const STARTUP_LEADER: Duration = Duration::from_secs(20);
+/// How long the shard groups may take to join and serve every shard.
+const STARTUP_SHARDS: Duration = Duration::from_secs(60);
 /// How long, after the final heal, recovery and the final reads may take.
 const RECOVERY: Duration = Duration::from_secs(30);
 
@@ -63,7 +67,7 @@ pub fn run_one(plan: &Plan, interrupt: &Interrupt) -> Result<TestOutcome> {
         started.format("%Y%m%dT%H%M%S"),
         std::process::id()
     );
-    let packages = parse_packages(&plan.nemesis.join(","))?;
+    let packages = parse_packages_for(&plan.nemesis.join(","), plan.sharded())?;
     let schedule = Schedule::new(&ScheduleOptions {
         seed: plan.seed,
         packages: packages.len(),
@@ -91,13 +95,21 @@ pub fn run_one(plan: &Plan, interrupt: &Interrupt) -> Result<TestOutcome> {
         replay: replay_command(plan),
     };
     record.write(&run_dir)?;
+    let shape = if plan.sharded() {
+        format!(
+            "controller group of {} + {} shard groups x {} replicas",
+            super::sharddb::CTRLER_REPLICAS,
+            plan.groups,
+            plan.replicas
+        )
+    } else {
+        format!("{} replicas", plan.replicas)
+    };
     println!(
-        "faultline run: {} (seed {}, {} s, {} x {} replicas) -> {}",
+        "faultline run: {} (seed {}, {} s, {shape}) -> {}",
         plan.name,
         plan.seed,
         plan.time_limit_s,
-        plan.groups,
-        plan.replicas,
         run_dir.display()
     );
     let outcome = execute(plan, interrupt, &run_dir, &run_id, nemesis, &mut record);
@@ -152,6 +164,9 @@ fn replay_command(plan: &Plan) -> String {
         plan.ops_per_key,
         plan.seed
     );
+    if plan.sharded() {
+        cmd += &format!(" --groups {}", plan.groups);
+    }
     if let Some(rate) = plan.rate {
         cmd += &format!(" --rate {rate}");
     }
@@ -214,6 +229,20 @@ fn execute(
             run_dir.display()
         ));
     }
+    if let SutDb::Shard(s) = &*db
+        && !interrupt.interrupted()
+    {
+        let num = s.join_all(STARTUP_SHARDS).map_err(|e| {
+            anyhow!(
+                "joining the shard groups: {e}; see {}/nodes/*/node.log",
+                run_dir.display()
+            )
+        })?;
+        println!(
+            "  shard groups {:?} joined: configuration {num}, every shard served",
+            s.gids()
+        );
+    }
     interrupt.arm(stop.clone(), stop_tx.clone());
 
     let history = Arc::new(HistoryWriter::create(&run_dir.join("history.jsonl"))?);
@@ -222,6 +251,13 @@ fn execute(
     let workers = Workers {
         factory: Arc::new(match &*db {
             SutDb::Etcd(e) => SutClients::Etcd(e.clients(plan.etcd_serializable_reads, int_values)),
+            SutDb::Shard(s) => SutClients::Shard(s.clients(
+                ClientOptions {
+                    attempt_timeout: Duration::from_millis(plan.attempt_timeout_ms),
+                    ..ClientOptions::default()
+                },
+                int_values,
+            )),
             SutDb::Kv(db) => SutClients::Kv(KvClients {
                 addresses: db.addresses(),
                 options: ClientOptions {
@@ -274,7 +310,20 @@ fn execute(
         let recovery = StopFlag::new();
         interrupt.arm(recovery.clone(), stop_tx.clone());
         let until = Instant::now() + RECOVERY;
-        if wait_for_leader(&*db, RECOVERY, &recovery).is_some() {
+        let mut ready = wait_for_leader(&*db, RECOVERY, &recovery).is_some();
+        if let SutDb::Shard(s) = &*db
+            && ready
+        {
+            // Every group at the latest configuration, every shard served.
+            ready = match s.latest_config() {
+                Ok(num) => s.wait_settled(num, until.saturating_duration_since(Instant::now())),
+                Err(e) => {
+                    tracing::warn!(error = %e, "querying the shard controller after the heal");
+                    false
+                }
+            };
+        }
+        if ready {
             let probe = Op::put(
                 "probe",
                 if int_values {

@@ -1,0 +1,532 @@
+//! The sharded kvnode stack as a system under test (`faultline run
+//! --groups N`): [`ShardDb`] implements the workloads' `Db` protocol over a
+//! `ShardedDeployment` (a controller group plus N shard groups) and the
+//! `ShardControl` protocol over its controller (for the `shard-move`
+//! nemesis); [`ShardClients`] implements the `Client` protocol over
+//! `ShardClient`, which routes each key to the group owning its shard.
+//!
+//! Node names, in the history, the report and `nodes/<node>/node.log`:
+//! `c<id>` for controller members, `g<gid>n<id>` for member `id` of shard
+//! group `gid`. Each group is a replica group of its own (`Db::groups`), so
+//! the nemesis aims "a minority" or "the leader" within one group.
+//!
+//! The deployment lives in `<run>/cluster/` while the run goes; when the
+//! `ShardDb` is dropped every process is stopped, each member's log is
+//! copied to `<run>/nodes/<name>/node.log` and `cluster/` (data
+//! directories) is removed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use faultline_cluster::client::{ClientOptions, Outcome as KvOutcome, fresh_client_id};
+use faultline_cluster::harness::{Harness, HarnessError};
+use faultline_cluster::kv::{Op as KvOp, Reply};
+use faultline_cluster::shard::{
+    Config, CtrlerClient, CtrlerClientError, Gid, ShardClient, ShardedDeployment, ShardedOptions,
+};
+use faultline_raft::NodeId;
+use faultline_workloads::{
+    Client, ClientFactory, Db, F, NodeState, Op, Outcome, ShardControl, ShardLayout, WorkloadError,
+};
+use serde_json::Value;
+
+use super::markers::Marker;
+
+/// Status requests wait at most this long (a paused node never answers).
+const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
+/// Members of the controller group.
+pub const CTRLER_REPLICAS: usize = 3;
+
+/// A member of the deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Member {
+    Ctrler(NodeId),
+    Shard(Gid, NodeId),
+}
+
+impl Member {
+    fn name(self) -> String {
+        match self {
+            Member::Ctrler(id) => format!("c{id}"),
+            Member::Shard(gid, id) => format!("g{gid}n{id}"),
+        }
+    }
+
+    fn parse(name: &str) -> Result<Member, WorkloadError> {
+        let bad = || WorkloadError::Db(format!("no node named {name:?}"));
+        let num = |s: &str| s.parse::<u64>().map_err(|_| bad());
+        if let Some(id) = name.strip_prefix('c') {
+            return Ok(Member::Ctrler(num(id)?));
+        }
+        let (gid, id) = name
+            .strip_prefix('g')
+            .and_then(|r| r.split_once('n'))
+            .ok_or_else(bad)?;
+        Ok(Member::Shard(num(gid)?, num(id)?))
+    }
+}
+
+/// The harness of `m`'s group and `m`'s id in it. Generic over the harness
+/// type so it works for whatever harness the deployment holds.
+fn pick<'a, H>(
+    ctrlers: &'a mut H,
+    groups: &'a mut BTreeMap<Gid, H>,
+    m: Member,
+) -> Result<(&'a mut H, NodeId), WorkloadError> {
+    match m {
+        Member::Ctrler(id) => Ok((ctrlers, id)),
+        Member::Shard(gid, id) => groups
+            .get_mut(&gid)
+            .map(|h| (h, id))
+            .ok_or_else(|| WorkloadError::Db(format!("no shard group {gid}"))),
+    }
+}
+
+fn db_err(e: HarnessError) -> WorkloadError {
+    WorkloadError::Db(e.to_string())
+}
+
+fn ctrler_err(e: CtrlerClientError) -> WorkloadError {
+    WorkloadError::Db(format!("shard controller: {e}"))
+}
+
+fn layout(c: Config) -> ShardLayout {
+    ShardLayout {
+        num: c.num,
+        joined: c.groups.keys().copied().collect(),
+        owners: c.shards,
+    }
+}
+
+/// A running sharded deployment, shared by the nemesis thread and the
+/// runner. Dropping it stops every process, collects the node logs and
+/// removes the run's marker.
+pub struct ShardDb {
+    deployment: Mutex<ShardedDeployment>,
+    /// The controller client of `ShardControl` (one session, so changes
+    /// retried after a lost reply apply once).
+    ctrler: Mutex<CtrlerClient>,
+    ctrler_addresses: BTreeMap<NodeId, String>,
+    /// Each group's server list, as Join wants it.
+    servers: BTreeMap<Gid, Vec<String>>,
+    /// Node names by replica group: controllers first, then each shard group.
+    names: Vec<Vec<String>>,
+    runtime: tokio::runtime::Handle,
+    run_dir: PathBuf,
+    cluster_dir: PathBuf,
+    marker: Marker,
+}
+
+impl ShardDb {
+    /// Start a controller group of [`CTRLER_REPLICAS`] and `groups` shard
+    /// groups of `replicas` (not joined yet; see [`ShardDb::join_all`]).
+    /// `bugs` go to every shard group member.
+    pub fn start(
+        groups: usize,
+        replicas: usize,
+        bugs: Vec<String>,
+        run_dir: &Path,
+        runtime: tokio::runtime::Handle,
+        marker: Marker,
+    ) -> Result<ShardDb, HarnessError> {
+        let cluster_dir = run_dir.join("cluster");
+        let mut opts = ShardedOptions::new(groups, &cluster_dir);
+        opts.replicas = replicas;
+        opts.ctrler_replicas = CTRLER_REPLICAS;
+        opts.bugs = bugs;
+        let d = ShardedDeployment::start(opts)?;
+        let ctrler_addresses = d.ctrlers.addresses();
+        let servers = d
+            .groups
+            .keys()
+            .map(|&gid| (gid, d.servers(gid)))
+            .collect();
+        let mut names = vec![
+            d.ctrlers
+                .node_ids()
+                .into_iter()
+                .map(|id| Member::Ctrler(id).name())
+                .collect::<Vec<_>>(),
+        ];
+        for (&gid, h) in &d.groups {
+            names.push(
+                h.node_ids()
+                    .into_iter()
+                    .map(|id| Member::Shard(gid, id).name())
+                    .collect(),
+            );
+        }
+        let db = ShardDb {
+            ctrler: Mutex::new(CtrlerClient::new(
+                &ctrler_addresses,
+                ClientOptions::default(),
+            )),
+            ctrler_addresses,
+            servers,
+            names,
+            deployment: Mutex::new(d),
+            runtime,
+            run_dir: run_dir.to_path_buf(),
+            cluster_dir,
+            marker,
+        };
+        db.update_marker();
+        Ok(db)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ShardedDeployment> {
+        self.deployment.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn ctrler(&self) -> MutexGuard<'_, CtrlerClient> {
+        self.ctrler.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn update_marker(&self) {
+        let d = self.lock();
+        let mut pids = Vec::new();
+        for id in d.ctrlers.node_ids() {
+            if let Some(p) = d.ctrlers.pid(id) {
+                pids.push((Member::Ctrler(id).name(), p));
+            }
+        }
+        for (&gid, h) in &d.groups {
+            for id in h.node_ids() {
+                if let Some(p) = h.pid(id) {
+                    pids.push((Member::Shard(gid, id).name(), p));
+                }
+            }
+        }
+        self.marker.write_pids(&pids);
+    }
+
+    /// The shard group ids, ascending.
+    pub fn gids(&self) -> Vec<Gid> {
+        self.servers.keys().copied().collect()
+    }
+
+    /// Clients for the workers.
+    pub fn clients(&self, options: ClientOptions, int_values: bool) -> ShardClients {
+        ShardClients {
+            ctrlers: self.ctrler_addresses.clone(),
+            options,
+            int_values,
+        }
+    }
+
+    /// Join every shard group (one configuration), then wait until every
+    /// member has reached it and every shard is served. The configuration
+    /// number, or why not.
+    pub fn join_all(&self, timeout: Duration) -> Result<u64, String> {
+        let num = ShardControl::join(self, &self.gids()).map_err(|e| e.to_string())?;
+        if self.wait_settled(num, timeout) {
+            Ok(num)
+        } else {
+            Err(format!(
+                "the shard groups did not all reach configuration {num} serving every shard within {timeout:?}"
+            ))
+        }
+    }
+
+    /// Wait until every member of every shard group is at configuration
+    /// `num` and the groups' leaders together serve every shard.
+    pub fn wait_settled(&self, num: u64, timeout: Duration) -> bool {
+        let gids = self.gids();
+        let d = self.lock();
+        self.runtime.block_on(d.wait_config(&gids, num, timeout))
+    }
+
+    /// The latest configuration number.
+    pub fn latest_config(&self) -> Result<u64, WorkloadError> {
+        self.query(None).map(|l| l.num)
+    }
+
+    /// Stop every process (SIGTERM, then SIGKILL) and forget the marker pids.
+    pub fn stop_all(&self) -> Result<(), HarnessError> {
+        let r = self.lock().stop_all();
+        self.marker.write_pids(&[]);
+        r
+    }
+
+    /// Copy each member's log to `<run>/nodes/<name>/node.log`.
+    fn collect_logs(&self) {
+        let d = self.lock();
+        let mut logs: Vec<(String, PathBuf)> = d
+            .ctrlers
+            .log_paths()
+            .into_iter()
+            .map(|(id, p)| (Member::Ctrler(id).name(), p))
+            .collect();
+        for (&gid, h) in &d.groups {
+            logs.extend(
+                h.log_paths()
+                    .into_iter()
+                    .map(|(id, p)| (Member::Shard(gid, id).name(), p)),
+            );
+        }
+        for (name, src) in logs {
+            let dir = self.run_dir.join("nodes").join(&name);
+            let copied = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::copy(&src, dir.join("node.log")).map(|_| ()));
+            if let Err(e) = copied {
+                tracing::warn!(node = %name, log = %src.display(), error = %e, "cannot copy a node log");
+            }
+        }
+    }
+}
+
+impl Drop for ShardDb {
+    fn drop(&mut self) {
+        if let Err(e) = self.lock().stop_all() {
+            tracing::warn!(error = %e, "stopping the sharded deployment");
+        }
+        self.marker.write_pids(&[]);
+        self.collect_logs();
+        if let Err(e) = std::fs::remove_dir_all(&self.cluster_dir) {
+            tracing::warn!(dir = %self.cluster_dir.display(), error = %e, "cannot remove the deployment folder");
+        }
+    }
+}
+
+impl Db for ShardDb {
+    fn nodes(&self) -> Vec<String> {
+        self.names.concat()
+    }
+
+    fn groups(&self) -> Vec<Vec<String>> {
+        self.names.clone()
+    }
+
+    fn kill(&self, node: &str) -> Result<(), WorkloadError> {
+        let m = Member::parse(node)?;
+        let r = {
+            let mut d = self.lock();
+            let d = &mut *d;
+            let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
+            h.kill(id).map_err(db_err)
+        };
+        self.update_marker();
+        r
+    }
+
+    fn restart(&self, node: &str) -> Result<(), WorkloadError> {
+        let m = Member::parse(node)?;
+        let r = {
+            let mut d = self.lock();
+            let d = &mut *d;
+            let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
+            h.restart(id).map_err(db_err)
+        };
+        self.update_marker();
+        r
+    }
+
+    fn pause(&self, node: &str) -> Result<(), WorkloadError> {
+        let m = Member::parse(node)?;
+        let mut d = self.lock();
+        let d = &mut *d;
+        let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
+        h.pause(id).map_err(db_err)
+    }
+
+    fn resume(&self, node: &str) -> Result<(), WorkloadError> {
+        let m = Member::parse(node)?;
+        let mut d = self.lock();
+        let d = &mut *d;
+        let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
+        match h.resume(id) {
+            // Killed by another fault while paused: nothing is paused any more.
+            Err(HarnessError::NotRunning(_)) => Ok(()),
+            other => other.map_err(db_err),
+        }
+    }
+
+    fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
+        let m = Member::parse(node)?;
+        let mut d = self.lock();
+        let d = &mut *d;
+        let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
+        let s = self
+            .runtime
+            .block_on(h.status(id, STATUS_TIMEOUT))
+            .map_err(db_err)?;
+        let leader = s.leader.map(|l| match m {
+            Member::Ctrler(_) => Member::Ctrler(l).name(),
+            Member::Shard(gid, _) => Member::Shard(gid, l).name(),
+        });
+        Ok(NodeState {
+            node: node.to_string(),
+            role: s.role,
+            term: s.term,
+            leader,
+            applied: s.applied,
+        })
+    }
+
+    fn shards(&self) -> Option<&dyn ShardControl> {
+        Some(self)
+    }
+}
+
+impl ShardControl for ShardDb {
+    fn groups(&self) -> Vec<u64> {
+        self.gids()
+    }
+
+    fn join(&self, gids: &[u64]) -> Result<u64, WorkloadError> {
+        let mut groups = BTreeMap::new();
+        for gid in gids {
+            let servers = self
+                .servers
+                .get(gid)
+                .ok_or_else(|| WorkloadError::Db(format!("no shard group {gid}")))?;
+            groups.insert(*gid, servers.clone());
+        }
+        let mut c = self.ctrler();
+        self.runtime.block_on(c.join(groups)).map_err(ctrler_err)
+    }
+
+    fn leave(&self, gids: &[u64]) -> Result<u64, WorkloadError> {
+        let mut c = self.ctrler();
+        self.runtime
+            .block_on(c.leave(gids.to_vec()))
+            .map_err(ctrler_err)
+    }
+
+    fn move_shard(&self, shard: usize, gid: u64) -> Result<u64, WorkloadError> {
+        let mut c = self.ctrler();
+        self.runtime
+            .block_on(c.move_shard(shard, gid))
+            .map_err(ctrler_err)
+    }
+
+    fn query(&self, num: Option<u64>) -> Result<ShardLayout, WorkloadError> {
+        let num = num.map_or(-1, |n| n as i64);
+        let mut c = self.ctrler();
+        self.runtime
+            .block_on(c.query(num))
+            .map(layout)
+            .map_err(ctrler_err)
+    }
+}
+
+/// Opens a [`ShardClient`] (a fresh client id, so a fresh session) per
+/// process.
+pub struct ShardClients {
+    pub ctrlers: BTreeMap<NodeId, String>,
+    pub options: ClientOptions,
+    /// Register workload: values are integers in the history.
+    pub int_values: bool,
+}
+
+pub struct ShardProcessClient {
+    client: ShardClient,
+    int_values: bool,
+}
+
+impl ClientFactory for ShardClients {
+    type Client = ShardProcessClient;
+    fn open(&self, _process: u64) -> ShardProcessClient {
+        ShardProcessClient {
+            client: ShardClient::new(fresh_client_id(), &self.ctrlers, self.options.clone()),
+            int_values: self.int_values,
+        }
+    }
+}
+
+/// A history value as the string the store keeps.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl ShardProcessClient {
+    /// A stored string as a history value.
+    fn value(&self, s: Option<String>) -> Value {
+        match s {
+            None => Value::Null,
+            Some(s) if self.int_values => s.parse::<i64>().map_or(Value::String(s), Value::from),
+            Some(s) => Value::String(s),
+        }
+    }
+}
+
+fn kv_op(op: &Op) -> KvOp {
+    let key = op.key.clone();
+    match op.f {
+        F::Get => KvOp::Get { key },
+        F::Put => KvOp::Put {
+            key,
+            value: text(&op.value),
+        },
+        F::Append => KvOp::Append {
+            key,
+            value: text(&op.value),
+        },
+        F::Cas => {
+            let (expected, new) = op.cas_pair().unwrap_or((&Value::Null, &Value::Null));
+            KvOp::Cas {
+                key,
+                expected: (!expected.is_null()).then(|| text(expected)),
+                new: text(new),
+            }
+        }
+    }
+}
+
+/// `ShardClient` names the member that answered `gid * 100 + position`
+/// (1-based in the group's server list, which is in member id order).
+fn node_name(node: u64) -> String {
+    Member::Shard(node / 100, node % 100).name()
+}
+
+impl Client for ShardProcessClient {
+    async fn invoke(&mut self, op: &Op) -> Outcome {
+        match self.client.execute(kv_op(op)).await {
+            KvOutcome::Ok { reply, node } => {
+                let node = Some(node_name(node));
+                match reply {
+                    Reply::Value(v) => Outcome::Ok {
+                        value: self.value(v),
+                        node,
+                    },
+                    Reply::Done | Reply::Cas { applied: true, .. } => Outcome::Ok {
+                        value: op.value.clone(),
+                        node,
+                    },
+                    Reply::Cas {
+                        applied: false,
+                        current,
+                    } => Outcome::Fail {
+                        error: format!("cas: the value was {}", self.value(current)),
+                        node,
+                    },
+                }
+            }
+            // Certainly not applied (refused before any log, or a read).
+            KvOutcome::Fail(error) => Outcome::Fail { error, node: None },
+            // Sent and maybe applied (e.g. a timeout after sending): unknown.
+            KvOutcome::Indeterminate(error) => Outcome::Info { error, node: None },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_names_round_trip() {
+        for m in [Member::Ctrler(2), Member::Shard(3, 1), Member::Shard(12, 5)] {
+            assert_eq!(Member::parse(&m.name()).unwrap(), m);
+        }
+        for bad in ["", "x1", "g1", "g1n", "gxn1", "c", "1"] {
+            assert!(Member::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(node_name(203), "g2n3");
+    }
+}
