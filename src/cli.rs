@@ -63,8 +63,11 @@ pub struct RunArgs {
     pub time_limit: u64,
     #[arg(long, default_value_t = 10)]
     pub concurrency: usize,
-    #[arg(long, default_value_t = 1)]
-    pub groups: usize,
+    /// Shard groups: given (1 or more), the run is sharded: a shard
+    /// controller group of 3 plus N shard groups of --replicas members each,
+    /// joined before the workload starts. Absent or 0: one KV group.
+    #[arg(long)]
+    pub groups: Option<usize>,
     #[arg(long, default_value_t = 3)]
     pub replicas: usize,
     #[arg(long)]
