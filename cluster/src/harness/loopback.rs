@@ -9,14 +9,12 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitStatus;
-use std::time::Duration;
 
 use faultline_raft::NodeId;
 
 use super::error::HarnessError;
 use super::locate::find_kvnode;
-use super::members::{Launch, Launched, Members, impl_harness_via_members};
+use super::members::{GroupFlags, Launch, Launched, Members, impl_harness_via_members};
 use super::ports::free_loopback_addrs;
 
 /// How to start a loopback group.
@@ -63,25 +61,15 @@ struct LoopbackLaunch {
 
 impl Launch for LoopbackLaunch {
     fn command(&self, members: &Members, id: NodeId) -> Result<Launched, HarnessError> {
-        let mut args = vec![
-            "--id".to_string(),
-            id.to_string(),
-            "--group".into(),
-            self.opts.group.to_string(),
-            "--peers".into(),
-            members.peers_spec(),
-            "--data".into(),
-            members.data_dir(id).display().to_string(),
-        ];
-        for bug in &self.opts.bugs {
-            args.push("--bug".into());
-            args.push(bug.clone());
-        }
-        args.extend(self.opts.extra_args.iter().cloned());
-        args.extend(members.node_args(id).iter().cloned());
+        let flags = GroupFlags {
+            group: self.opts.group,
+            bugs: &self.opts.bugs,
+            extra_args: &self.opts.extra_args,
+            listen: false,
+        };
         Ok(Launched {
             program: self.kvnode.clone(),
-            args,
+            args: members.kvnode_args(id, &flags),
         })
     }
 }
@@ -104,42 +92,12 @@ impl LoopbackHarness {
         Ok(h)
     }
 
-    /// The folder of one member (`<run>/nodes/<id>`).
-    pub fn node_dir(&self, id: NodeId) -> PathBuf {
-        self.members.node_dir(id)
-    }
-
-    /// The data directory of one member.
-    pub fn data_dir(&self, id: NodeId) -> PathBuf {
-        self.members.data_dir(id)
-    }
-
-    /// Extra flags for one member from its next (re)start on.
-    pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
-        self.members.set_node_args(id, args);
-    }
-
     /// The command-line arguments member `id` is started with.
     pub fn args_for(&self, id: NodeId) -> Vec<String> {
         self.launch
             .command(&self.members, id)
             .map(|l| l.args)
             .unwrap_or_default()
-    }
-
-    /// Wait up to `timeout` for member `id` to exit on its own (e.g. after a
-    /// refused start); its exit status.
-    pub fn wait_exit(
-        &mut self,
-        id: NodeId,
-        timeout: Duration,
-    ) -> Result<Option<ExitStatus>, HarnessError> {
-        self.members.wait_exit(id, timeout)
-    }
-
-    /// The content of member `id`'s log so far.
-    pub fn read_log(&self, id: NodeId) -> String {
-        self.members.read_log(id)
     }
 
     /// SIGKILL and reap every member now (what Drop does).

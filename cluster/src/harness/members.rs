@@ -33,6 +33,16 @@ pub(crate) struct Launched {
     pub args: Vec<String>,
 }
 
+/// What every member of a group is started with.
+pub(crate) struct GroupFlags<'a> {
+    pub group: u64,
+    pub bugs: &'a [String],
+    pub extra_args: &'a [String],
+    /// Pass `--listen <own address>` (a node in a namespace listens only
+    /// there).
+    pub listen: bool,
+}
+
 /// The members of one group and their processes.
 pub(crate) struct Members {
     run_dir: PathBuf,
@@ -62,10 +72,6 @@ impl Members {
 
     pub fn node_ids(&self) -> Vec<NodeId> {
         self.addrs.keys().copied().collect()
-    }
-
-    pub fn addr(&self, id: NodeId) -> Option<SocketAddr> {
-        self.addrs.get(&id).copied()
     }
 
     pub fn addresses(&self) -> BTreeMap<NodeId, String> {
@@ -101,6 +107,30 @@ impl Members {
     /// The content of member `id`'s log so far.
     pub fn read_log(&self, id: NodeId) -> String {
         std::fs::read_to_string(self.log_path(id)).unwrap_or_default()
+    }
+
+    /// kvnode's flags for member `id`: `--id --group --peers [--listen]
+    /// --data`, `--bug` for each planted bug, the group's extra flags, then
+    /// the member's own ([`Members::set_node_args`]).
+    pub fn kvnode_args(&self, id: NodeId, group: &GroupFlags<'_>) -> Vec<String> {
+        let mut args = vec![
+            "--id".to_string(),
+            id.to_string(),
+            "--group".into(),
+            group.group.to_string(),
+            "--peers".into(),
+            self.peers_spec(),
+        ];
+        if let Some(a) = self.addrs.get(&id).filter(|_| group.listen) {
+            args.extend(["--listen".into(), a.to_string()]);
+        }
+        args.extend(["--data".into(), self.data_dir(id).display().to_string()]);
+        for bug in group.bugs {
+            args.extend(["--bug".into(), bug.clone()]);
+        }
+        args.extend(group.extra_args.iter().cloned());
+        args.extend(self.node_args(id).iter().cloned());
+        args
     }
 
     pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
@@ -225,9 +255,42 @@ impl Members {
 
 /// `impl Harness for $ty` by delegating to its `members: Members` field,
 /// with its `launch` field (something implementing [`Launch`]) starting
-/// members on restart.
+/// members on restart; and the accessors every harness has (member folders,
+/// logs, per-member flags, waiting for an exit).
 macro_rules! impl_harness_via_members {
     ($ty:ty) => {
+        impl $ty {
+            /// The folder of one member (`<run>/nodes/<id>`).
+            pub fn node_dir(&self, id: faultline_raft::NodeId) -> std::path::PathBuf {
+                self.members.node_dir(id)
+            }
+
+            /// The data directory of one member.
+            pub fn data_dir(&self, id: faultline_raft::NodeId) -> std::path::PathBuf {
+                self.members.data_dir(id)
+            }
+
+            /// Extra flags for one member from its next (re)start on.
+            pub fn set_node_args(&mut self, id: faultline_raft::NodeId, args: Vec<String>) {
+                self.members.set_node_args(id, args);
+            }
+
+            /// Wait up to `timeout` for member `id` to exit on its own (e.g.
+            /// after a refused start); its exit status.
+            pub fn wait_exit(
+                &mut self,
+                id: faultline_raft::NodeId,
+                timeout: std::time::Duration,
+            ) -> Result<Option<std::process::ExitStatus>, $crate::harness::HarnessError> {
+                self.members.wait_exit(id, timeout)
+            }
+
+            /// The content of member `id`'s log so far.
+            pub fn read_log(&self, id: faultline_raft::NodeId) -> String {
+                self.members.read_log(id)
+            }
+        }
+
         impl $crate::harness::Harness for $ty {
             fn node_ids(&self) -> Vec<faultline_raft::NodeId> {
                 self.members.node_ids()
@@ -241,23 +304,35 @@ macro_rules! impl_harness_via_members {
             fn is_running(&mut self, id: faultline_raft::NodeId) -> bool {
                 self.members.is_running(id)
             }
-            fn kill(&mut self, id: faultline_raft::NodeId) -> Result<(), HarnessError> {
+            fn kill(
+                &mut self,
+                id: faultline_raft::NodeId,
+            ) -> Result<(), $crate::harness::HarnessError> {
                 self.members.kill(id)
             }
-            fn restart(&mut self, id: faultline_raft::NodeId) -> Result<(), HarnessError> {
+            fn restart(
+                &mut self,
+                id: faultline_raft::NodeId,
+            ) -> Result<(), $crate::harness::HarnessError> {
                 self.members.restart(id, &self.launch)
             }
-            fn pause(&mut self, id: faultline_raft::NodeId) -> Result<(), HarnessError> {
+            fn pause(
+                &mut self,
+                id: faultline_raft::NodeId,
+            ) -> Result<(), $crate::harness::HarnessError> {
                 self.members.pause(id)
             }
-            fn resume(&mut self, id: faultline_raft::NodeId) -> Result<(), HarnessError> {
+            fn resume(
+                &mut self,
+                id: faultline_raft::NodeId,
+            ) -> Result<(), $crate::harness::HarnessError> {
                 self.members.resume(id)
             }
             async fn status(
                 &self,
                 id: faultline_raft::NodeId,
                 timeout: std::time::Duration,
-            ) -> Result<$crate::node::NodeStatus, HarnessError> {
+            ) -> Result<$crate::node::NodeStatus, $crate::harness::HarnessError> {
                 self.members.status(id, timeout).await
             }
             fn log_paths(
@@ -265,7 +340,7 @@ macro_rules! impl_harness_via_members {
             ) -> std::collections::BTreeMap<faultline_raft::NodeId, std::path::PathBuf> {
                 self.members.log_paths()
             }
-            fn stop_all(&mut self) -> Result<(), HarnessError> {
+            fn stop_all(&mut self) -> Result<(), $crate::harness::HarnessError> {
                 self.members.stop_all()
             }
         }

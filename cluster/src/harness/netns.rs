@@ -23,7 +23,7 @@ use faultline_raft::NodeId;
 use super::Harness;
 use super::error::HarnessError;
 use super::locate::find_kvnode;
-use super::members::{Launch, Launched, Members, impl_harness_via_members};
+use super::members::{GroupFlags, Launch, Launched, Members, impl_harness_via_members};
 use crate::netns::cmd::{ip, tool};
 use crate::netns::{NetnsError, Network, NetworkOptions};
 use crate::node::NodeStatus;
@@ -99,9 +99,6 @@ impl NetnsLaunch {
     fn args(&self, members: &Members, id: NodeId) -> Result<Vec<String>, NetnsError> {
         let slot = self.slot(id)?;
         let node = self.network.node(slot)?;
-        let listen = members
-            .addr(id)
-            .ok_or_else(|| NetnsError::UnknownNode(id.to_string()))?;
         let mut args = vec![
             "netns".to_string(),
             "exec".into(),
@@ -109,25 +106,14 @@ impl NetnsLaunch {
             self.env.display().to_string(),
         ];
         args.extend(self.network.node_env(slot)?);
-        args.extend([
-            self.kvnode.display().to_string(),
-            "--id".into(),
-            id.to_string(),
-            "--group".into(),
-            self.opts.group.to_string(),
-            "--peers".into(),
-            members.peers_spec(),
-            "--listen".into(),
-            listen.to_string(),
-            "--data".into(),
-            members.data_dir(id).display().to_string(),
-        ]);
-        for bug in &self.opts.bugs {
-            args.push("--bug".into());
-            args.push(bug.clone());
-        }
-        args.extend(self.opts.extra_args.iter().cloned());
-        args.extend(members.node_args(id).iter().cloned());
+        args.push(self.kvnode.display().to_string());
+        let flags = GroupFlags {
+            group: self.opts.group,
+            bugs: &self.opts.bugs,
+            extra_args: &self.opts.extra_args,
+            listen: true,
+        };
+        args.extend(members.kvnode_args(id, &flags));
         Ok(args)
     }
 }
@@ -234,38 +220,9 @@ impl NetnsHarness {
         self.launch.slots.get(&id).copied()
     }
 
-    /// The folder of one member (`<run>/nodes/<id>`).
-    pub fn node_dir(&self, id: NodeId) -> PathBuf {
-        self.members.node_dir(id)
-    }
-
-    /// The data directory of one member.
-    pub fn data_dir(&self, id: NodeId) -> PathBuf {
-        self.members.data_dir(id)
-    }
-
-    /// Extra flags for one member from its next (re)start on.
-    pub fn set_node_args(&mut self, id: NodeId, args: Vec<String>) {
-        self.members.set_node_args(id, args);
-    }
-
     /// The full command line (after `ip`) member `id` is started with.
     pub fn command_for(&self, id: NodeId) -> Result<Vec<String>, NetnsError> {
         self.launch.args(&self.members, id)
-    }
-
-    /// Wait up to `timeout` for member `id` to exit on its own.
-    pub fn wait_exit(
-        &mut self,
-        id: NodeId,
-        timeout: Duration,
-    ) -> Result<Option<std::process::ExitStatus>, HarnessError> {
-        self.members.wait_exit(id, timeout)
-    }
-
-    /// The content of member `id`'s log so far.
-    pub fn read_log(&self, id: NodeId) -> String {
-        self.members.read_log(id)
     }
 
     /// Stop every process and (if this harness built it) remove the network
