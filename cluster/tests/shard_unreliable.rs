@@ -38,6 +38,10 @@ const SETTLE: Duration = Duration::from_secs(30);
 /// Probability that any packet on any link is dropped while the network is
 /// unreliable.
 const LOSS: f64 = 0.1;
+/// How long a client waits for one request's answer before retrying it
+/// (TCP's shortest retransmission timeout is 200 ms, so a lost segment
+/// often means a retry).
+const ATTEMPT: Duration = Duration::from_millis(150);
 
 /// A deployment of `groups` shard groups in namespaces, or `None` (after
 /// saying why) when this machine cannot make namespaces.
@@ -59,9 +63,13 @@ fn net(d: &ShardedDeployment) -> Arc<Network> {
     d.network().expect("a namespace network")
 }
 
+/// Client options: give up on an operation after `deadline`, and on one
+/// request after [`ATTEMPT`], so a delayed packet makes the client retry
+/// (same client id and sequence) as a lost one would in Lab 5.
 fn opts(deadline: Duration) -> ClientOptions {
     ClientOptions {
         op_deadline: deadline,
+        attempt_timeout: ATTEMPT,
         ..ClientOptions::default()
     }
 }
@@ -298,13 +306,21 @@ async fn unreliable_concurrent_appends_during_joins_and_leaves_apply_exactly_onc
     ctl.move_shard(0, 2).await.unwrap();
     ctl.join(BTreeMap::from([(1, d.servers(1))])).await.unwrap();
     pause().await;
-    ctl.leave(vec![3]).await.unwrap();
-    pause().await;
+    let last = ctl.leave(vec![3]).await.unwrap();
+    // The writers go on until every migration is over, still under loss.
+    let settled = d.wait_config(&[1, 2], last, SETTLE).await;
     stop.store(true, Ordering::Relaxed);
     let mut all = Vec::new();
     for w in writers {
         all.push(w.await.unwrap());
     }
+    if !settled {
+        dump(&d);
+    }
+    assert!(
+        settled,
+        "groups 1 and 2 did not settle at config {last} under loss"
+    );
     let acked: usize = all.iter().map(|a| a.ok.len()).sum();
     let count = |f: fn(&Appends) -> usize| all.iter().map(f).sum::<usize>();
     eprintln!(
