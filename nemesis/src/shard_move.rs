@@ -9,6 +9,24 @@
 //! records each change with the configuration numbers and the shards that
 //! changed hands. A group is never left when it is the last one joined
 //! (its shards would have nowhere to go).
+//!
+//! Two faults in three (drawn) also **stall** a group taking part in the
+//! change: its followers are paused (SIGSTOP) until the stop, so its leader
+//! can commit nothing and CheckQuorum deposes it.
+//! - *Receiver* (a group gaining shards), once its leader has taken the new
+//!   configuration: the leader pulls the arriving shards but cannot commit
+//!   their installation; when the followers resume, one of them may be
+//!   elected without the install in its log and pull a second time — where
+//!   an old owner that deleted its copy too early (`early-gc`) hands out
+//!   nothing. Correct code keeps the copy until the new owner confirms.
+//! - *Giver* (a group losing shards), at once: client writes in flight to
+//!   it stay uncommitted while the clients time out, learn the new
+//!   configuration and retry at the new owner; if the old leader wins again
+//!   it applies them before handing the shard over, and only the session
+//!   table moved with the shard stops the retry from applying twice
+//!   (`skip-session-transfer`).
+
+use std::time::{Duration, Instant};
 
 use faultline_workloads::{Db, ShardControl, ShardLayout};
 use rand::Rng;
@@ -17,6 +35,10 @@ use serde_json::{Value, json};
 
 use crate::error::NemesisError;
 use crate::package::Package;
+
+/// How long a stall waits for the receiver's leader to take the new
+/// configuration before it gives up (and stalls nothing).
+const STALL_WAIT: Duration = Duration::from_secs(3);
 
 /// One configuration change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +126,8 @@ pub fn moved(before: &ShardLayout, after: &ShardLayout) -> Vec<Value> {
 pub struct ShardMove {
     /// The change that undoes the fault in force.
     pending: Option<Change>,
+    /// Followers paused by a stall, resumed at the stop.
+    paused: Vec<String>,
     /// A change whose outcome is unknown, or whose undo failed: the next
     /// stop joins every group instead of undoing one change.
     unsettled: bool,
@@ -143,6 +167,52 @@ impl ShardMove {
         Ok(value)
     }
 
+    /// Stall group `gid` once its leader has applied configuration
+    /// `at_least` (at once when `None`): pause every other member. What was
+    /// done, for the history.
+    fn stall(
+        &mut self,
+        db: &dyn Db,
+        ctl: &dyn ShardControl,
+        gid: u64,
+        at_least: Option<u64>,
+    ) -> Result<Value, NemesisError> {
+        let until = Instant::now() + STALL_WAIT;
+        let leader = loop {
+            match ctl.group_leader(gid) {
+                Some((leader, at)) if at >= at_least.unwrap_or(0) => break leader,
+                _ if Instant::now() >= until => {
+                    return Ok(
+                        json!({"gid": gid, "paused": [], "why": "no leader (at the new configuration) in time"}),
+                    );
+                }
+                _ => std::thread::sleep(Duration::from_millis(2)),
+            }
+        };
+        for n in ctl.members(gid) {
+            if n != leader {
+                db.pause(&n)?;
+                self.paused.push(n);
+            }
+        }
+        Ok(json!({"gid": gid, "leader": leader, "paused": self.paused}))
+    }
+
+    /// Resume what a stall paused (every node, even if one fails).
+    fn unstall(&mut self, db: &dyn Db) -> Result<(), NemesisError> {
+        let mut first_err = None;
+        for n in std::mem::take(&mut self.paused) {
+            if let Err(e) = db.resume(&n) {
+                tracing::warn!(node = %n, error = %e, "resume after a stall failed");
+                first_err.get_or_insert(e);
+            }
+        }
+        match first_err {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
+    }
+
     /// Join every group of the deployment (one change).
     fn join_all(&mut self, ctl: &dyn ShardControl) -> Result<Value, NemesisError> {
         let all = Change::Join(ctl.groups());
@@ -171,17 +241,120 @@ impl Package for ShardMove {
                 before.num, before.joined
             ))
         })?;
-        let value = self.make(ctl, &change)?;
+        let stall = Stall::draw(rng);
+        let mut value = self.make(ctl, &change)?;
         self.pending = undo(&change, &before);
         if self.pending.is_none() {
             self.unsettled = true;
+        }
+        let candidates = match stall {
+            Stall::None => Vec::new(),
+            Stall::Receiver => involved(&value, "to"),
+            Stall::Giver => involved(&value, "from"),
+        };
+        if !candidates.is_empty() {
+            let gid = candidates[rng.random_range(0..candidates.len())];
+            let at_least = match stall {
+                Stall::Receiver => value["config"].as_u64(),
+                _ => None,
+            };
+            // A stall that could not be made is recorded, the move stands.
+            let mut st = self.stall(db, ctl, gid, at_least).unwrap_or_else(
+                |e| json!({"gid": gid, "paused": self.paused, "error": e.to_string()}),
+            );
+            st["role"] = json!(stall.name());
+            value["stalled"] = st;
         }
         Ok(value)
     }
 
     fn stop(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
         let ctl = control(db)?;
+        let resumed = self.paused.clone();
+        self.unstall(db)?;
         let pending = self.pending.take();
+        let mut value = self.undo_pending(ctl, pending)?;
+        if !resumed.is_empty() {
+            value["resumed"] = json!(resumed);
+        }
+        Ok(value)
+    }
+
+    fn active(&self) -> bool {
+        self.pending.is_some() || self.unsettled || !self.paused.is_empty()
+    }
+
+    fn needs_heal(&self) -> bool {
+        self.active() || self.changed
+    }
+
+    fn heal(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
+        let undone = if self.active() {
+            Some(self.stop(db)?)
+        } else {
+            None
+        };
+        let ctl = control(db)?;
+        let mut value = self.join_all(ctl)?;
+        if let Some(u) = undone {
+            value["undone"] = u;
+        }
+        Ok(value)
+    }
+}
+
+/// Which group a fault stalls besides its change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stall {
+    None,
+    /// A group gaining shards, once its leader has the new configuration.
+    Receiver,
+    /// A group losing shards, at once.
+    Giver,
+}
+
+impl Stall {
+    /// Even odds of the three.
+    pub fn draw(rng: &mut ChaCha8Rng) -> Stall {
+        match rng.random_range(0..3) {
+            0 => Stall::None,
+            1 => Stall::Receiver,
+            _ => Stall::Giver,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Stall::None => "none",
+            Stall::Receiver => "receiver",
+            Stall::Giver => "giver",
+        }
+    }
+}
+
+/// The groups on one side (`"to"`: gaining, `"from"`: losing shards) of a
+/// change's description (`moved[]`), ascending, without gid 0.
+fn involved(value: &Value, side: &str) -> Vec<u64> {
+    let mut gids: Vec<u64> = value["moved"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m[side].as_u64())
+        .filter(|&g| g != 0)
+        .collect();
+    gids.sort_unstable();
+    gids.dedup();
+    gids
+}
+
+impl ShardMove {
+    /// Make the undo of the fault (`pending`), or join every group when
+    /// there is none or the state is unsettled.
+    fn undo_pending(
+        &mut self,
+        ctl: &dyn ShardControl,
+        pending: Option<Change>,
+    ) -> Result<Value, NemesisError> {
         match pending {
             Some(change) if !self.unsettled => {
                 // A Move back is only possible while its group is joined.
@@ -201,28 +374,6 @@ impl Package for ShardMove {
             }
             _ => self.join_all(ctl),
         }
-    }
-
-    fn active(&self) -> bool {
-        self.pending.is_some() || self.unsettled
-    }
-
-    fn needs_heal(&self) -> bool {
-        self.active() || self.changed
-    }
-
-    fn heal(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
-        let undone = if self.active() {
-            Some(self.stop(db)?)
-        } else {
-            None
-        };
-        let ctl = control(db)?;
-        let mut value = self.join_all(ctl)?;
-        if let Some(u) = undone {
-            value["undone"] = u;
-        }
-        Ok(value)
     }
 }
 
@@ -283,6 +434,19 @@ mod tests {
                 assert_ne!(l.owners[*shard], *to, "{c:?}");
                 assert!(l.joined.contains(to), "{c:?}");
             }
+        }
+    }
+
+    #[test]
+    fn stalls_are_drawn_evenly_and_repeatably() {
+        let run = |seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            (0..90).map(|_| Stall::draw(&mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(2), run(2));
+        for kind in [Stall::None, Stall::Receiver, Stall::Giver] {
+            let n = run(2).iter().filter(|&&s| s == kind).count();
+            assert!((15..=45).contains(&n), "{kind:?}: {n} of 90");
         }
     }
 
@@ -402,9 +566,24 @@ mod tests {
                 None => c.last().unwrap().clone(),
             })
         }
+        fn members(&self, gid: u64) -> Vec<String> {
+            (1..=3).map(|i| format!("g{gid}n{i}")).collect()
+        }
+        fn group_leader(&self, gid: u64) -> Option<(String, u64)> {
+            Some((format!("g{gid}n2"), self.latest().num))
+        }
     }
 
-    struct FakeDb(FakeCtl);
+    struct FakeDb(FakeCtl, Mutex<Vec<String>>);
+
+    impl FakeDb {
+        fn new(groups: &[u64]) -> FakeDb {
+            FakeDb(FakeCtl::new(groups), Mutex::default())
+        }
+        fn paused(&self) -> Vec<String> {
+            self.1.lock().unwrap().clone()
+        }
+    }
 
     impl Db for FakeDb {
         fn nodes(&self) -> Vec<String> {
@@ -416,10 +595,12 @@ mod tests {
         fn restart(&self, _: &str) -> Result<(), WorkloadError> {
             Ok(())
         }
-        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
+        fn pause(&self, n: &str) -> Result<(), WorkloadError> {
+            self.1.lock().unwrap().push(n.into());
             Ok(())
         }
-        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
+        fn resume(&self, n: &str) -> Result<(), WorkloadError> {
+            self.1.lock().unwrap().retain(|p| p != n);
             Ok(())
         }
         fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
@@ -432,14 +613,29 @@ mod tests {
 
     #[test]
     fn each_stop_restores_the_configuration_and_the_heal_joins_every_group() {
-        let db = FakeDb(FakeCtl::new(&[1, 2, 3]));
+        let db = FakeDb::new(&[1, 2, 3]);
         let start = db.0.latest();
         let mut p = ShardMove::default();
         let mut rng = ChaCha8Rng::seed_from_u64(12);
-        let (mut leaves, mut moves) = (0, 0);
+        let (mut leaves, mut moves, mut stalls) = (0, 0, 0);
         for _ in 0..20 {
             let v = p.start(&db, &mut rng).unwrap();
             assert!(p.active());
+            if let Some(st) = v.get("stalled") {
+                // The receiver's followers are paused, its leader is not.
+                stalls += 1;
+                let gid = st["gid"].as_u64().unwrap();
+                let side = match st["role"].as_str().unwrap() {
+                    "receiver" => "to",
+                    "giver" => "from",
+                    r => panic!("stall role {r}"),
+                };
+                assert!(involved(&v, side).contains(&gid), "{v}");
+                assert_eq!(st["leader"], format!("g{gid}n2"));
+                assert_eq!(db.paused(), [format!("g{gid}n1"), format!("g{gid}n3")]);
+            } else {
+                assert!(db.paused().is_empty());
+            }
             assert!(!v["moved"].as_array().unwrap().is_empty(), "{v}");
             assert_eq!(v["from_config"].as_u64().unwrap() + 1, v["config"]);
             match v["op"].as_str().unwrap() {
@@ -449,6 +645,7 @@ mod tests {
             }
             let back = p.stop(&db).unwrap();
             assert!(!p.active());
+            assert!(db.paused().is_empty(), "a stop resumes what a stall paused");
             assert!(matches!(back["op"].as_str(), Some("join" | "move")));
             let now = db.0.latest();
             assert_eq!(
@@ -458,6 +655,7 @@ mod tests {
             );
         }
         assert!(leaves > 0 && moves > 0, "{leaves} leaves, {moves} moves");
+        assert!((6..=19).contains(&stalls), "{stalls} stalls of 20");
         // A fault left in force at the end: the heal undoes it and joins all.
         p.start(&db, &mut rng).unwrap();
         assert!(p.needs_heal());
@@ -465,12 +663,13 @@ mod tests {
         assert_eq!(healed["op"], "join");
         assert_eq!(healed["gids"], json!([1, 2, 3]));
         assert_eq!(db.0.latest().joined, vec![1, 2, 3]);
+        assert!(db.paused().is_empty());
         assert!(!p.needs_heal());
     }
 
     #[test]
     fn a_change_with_an_unknown_outcome_is_settled_by_joining_every_group() {
-        let db = FakeDb(FakeCtl::new(&[1, 2, 3]));
+        let db = FakeDb::new(&[1, 2, 3]);
         let mut p = ShardMove::default();
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         *db.0.fail_next.lock().unwrap() = true;

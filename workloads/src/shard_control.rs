@@ -41,4 +41,10 @@ pub trait ShardControl: Send + Sync {
     fn move_shard(&self, shard: usize, gid: u64) -> Result<u64, WorkloadError>;
     /// Configuration `num`, or the latest when `None`.
     fn query(&self, num: Option<u64>) -> Result<ShardLayout, WorkloadError>;
+    /// The node names of group `gid`'s members (empty: no such group).
+    fn members(&self, gid: u64) -> Vec<String>;
+    /// The member of group `gid` that answers as leader, with the number of
+    /// the configuration it has applied (`None`: no member answers as
+    /// leader).
+    fn group_leader(&self, gid: u64) -> Option<(String, u64)>;
 }

@@ -402,6 +402,33 @@ impl ShardControl for ShardDb {
             .map_err(ctrler_err)
     }
 
+    fn members(&self, gid: u64) -> Vec<String> {
+        let d = self.lock();
+        d.groups.get(&gid).map_or_else(Vec::new, |h| {
+            h.node_ids()
+                .into_iter()
+                .map(|id| Member::Shard(gid, id).name())
+                .collect()
+        })
+    }
+
+    fn group_leader(&self, gid: u64) -> Option<(String, u64)> {
+        let d = self.lock();
+        let h = d.groups.get(&gid)?;
+        self.runtime.block_on(async {
+            let mut best: Option<(u64, NodeId, u64)> = None;
+            for id in h.node_ids() {
+                if let Ok(s) = h.status(id, STATUS_TIMEOUT).await
+                    && s.role == "leader"
+                    && best.is_none_or(|(term, _, _)| s.term > term)
+                {
+                    best = Some((s.term, id, s.config_num));
+                }
+            }
+            best.map(|(_, id, num)| (Member::Shard(gid, id).name(), num))
+        })
+    }
+
     fn query(&self, num: Option<u64>) -> Result<ShardLayout, WorkloadError> {
         let num = num.map_or(-1, |n| n as i64);
         let mut c = self.ctrler();
