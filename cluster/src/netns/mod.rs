@@ -9,7 +9,9 @@
 //! SIGKILLed runner (`faultline clean`) removes all of it. [`control`]
 //! offers it all to the nemesis as the workloads' `NetControl`; the
 //! harness that starts kvnodes inside the namespaces is
-//! [`crate::harness::NetnsHarness`].
+//! [`crate::harness::NetnsHarness`]. One network may carry several groups
+//! (a sharded deployment puts its controller group and every shard group on
+//! one), its nodes then known by name ([`Network::set_names`]).
 
 pub mod addr;
 pub mod cmd;
