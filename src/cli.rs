@@ -28,10 +28,12 @@ pub enum Command {
     Sim(SimArgs),
     /// Benchmarks that print figures.
     Bench(BenchArgs),
-    /// Rebuild a run's report.
+    /// Rebuild a run's report and its store's index; exit with the run's verdict.
     Report(ReportArgs),
     /// Serve the store for browsing.
     Serve(ServeArgs),
+    /// Run the matrix of workloads x nemesis configurations; summary and trend table in the store.
+    Nightly(crate::commands::nightly::NightlyArgs),
     /// List planted bugs and which layer and test catches each.
     Bugs(BugsArgs),
     /// Remove what killed runs left behind (processes, namespaces, rules, files).
@@ -242,6 +244,10 @@ pub struct BenchCheckerArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 the run is valid, 1 invalid (a violation was found), 2 unknown or \
+                  interrupted, or the run folder is missing or malformed (the message names the file)."
+)]
 pub struct ReportArgs {
     pub run_dir: PathBuf,
 }

@@ -1,6 +1,7 @@
 //! End to end: `faultline report RUN_DIR` on a synthetic run folder writes
-//! every file of the store layout, and they parse; bad input exits 2 with a
-//! message naming the file.
+//! every file of the store layout, and they parse; it exits with the run's
+//! verdict (0 valid, 1 invalid, 2 unknown or interrupted); bad input exits 2
+//! with a message naming the file.
 
 mod report_support;
 
@@ -19,8 +20,8 @@ fn report_writes_every_file_and_they_parse() {
     let out = report(&run.dir);
     assert_eq!(
         out.status.code(),
-        Some(0),
-        "stderr: {}",
+        Some(1),
+        "an invalid run exits 1; stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -117,7 +118,7 @@ fn report_writes_every_file_and_they_parse() {
 
     // Running it again rebuilds the same files.
     let again = report(&run.dir);
-    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(again.status.code(), Some(1));
     assert_eq!(
         std::fs::read_to_string(run.dir.join("history.csv"))
             .unwrap()
@@ -164,6 +165,34 @@ fn missing_or_malformed_files_exit_2_naming_the_file() {
 }
 
 #[test]
+fn exit_code_follows_the_verdict() {
+    let root = tempfile::tempdir().unwrap();
+    let run = write_run(root.path(), 40, 2);
+    for (results, code) in [
+        (r#"{"verdict":"valid"}"#, 0),
+        (r#"{"verdict":"valid","interrupted":true}"#, 2),
+        (r#"{"verdict":"unknown"}"#, 2),
+        (r#"{"verdict":"invalid","interrupted":true}"#, 1),
+    ] {
+        std::fs::write(run.dir.join("results.json"), results).unwrap();
+        let out = report(&run.dir);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{results}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(run.dir.join("index.html").is_file());
+    }
+    let help = faultline(&["report", "--help"]);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Exit codes: 0 the run is valid, 1 invalid"),
+        "{help}"
+    );
+}
+
+#[test]
 fn a_run_outside_a_store_gets_its_report_but_no_store_index() {
     let root = tempfile::tempdir().unwrap();
     let run = write_run(root.path(), 40, 2);
@@ -172,7 +201,7 @@ fn a_run_outside_a_store_gets_its_report_but_no_store_index() {
     let out = report(&loose);
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -65,6 +65,8 @@ pub struct RunResults {
     pub latency_p50_ms: Option<f64>,
     pub latency_p99_ms: Option<f64>,
     pub checkers: Vec<CheckerView>,
+    /// The run was stopped early (`"interrupted": true`): a partial history.
+    pub interrupted: bool,
 }
 
 /// Reads `results.json`: an object with at least a `verdict`.
@@ -110,6 +112,7 @@ pub fn results_from(value: &Value) -> std::result::Result<RunResults, String> {
         latency_p50_ms: latency.and_then(|l| l.get("p50")).and_then(Value::as_f64),
         latency_p99_ms: latency.and_then(|l| l.get("p99")).and_then(Value::as_f64),
         checkers,
+        interrupted: map.get("interrupted").and_then(Value::as_bool) == Some(true),
     })
 }
 
@@ -172,6 +175,9 @@ mod tests {
         );
         assert_eq!(c.message.as_deref(), Some("key k1"));
         assert_eq!(c.counterexample, Some(json!({"key": "k1"})));
+        assert!(!r.interrupted);
+        let partial = results_from(&json!({"verdict": "valid", "interrupted": true})).unwrap();
+        assert!(partial.interrupted);
     }
 
     #[test]

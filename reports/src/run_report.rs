@@ -17,6 +17,8 @@ use crate::timestamps::parse_stamp;
 pub struct RunReport {
     pub index_html: PathBuf,
     pub verdict: Verdict,
+    /// The run was stopped early (results.json `interrupted`).
+    pub interrupted: bool,
     pub ops: usize,
     pub faults: usize,
 }
@@ -50,6 +52,7 @@ pub fn write_run_report(run_dir: &Path) -> Result<RunReport> {
     Ok(RunReport {
         index_html,
         verdict: run.results.verdict,
+        interrupted: run.results.interrupted,
         ops: run.ops.len(),
         faults: run.faults.len(),
     })

@@ -7,6 +7,7 @@ mod bugs;
 mod check;
 mod clean;
 mod model;
+pub(crate) mod nightly;
 mod report;
 mod run;
 mod serve;
@@ -36,6 +37,7 @@ pub fn dispatch(command: Command) -> Result<u8> {
         },
         Command::Report(args) => report::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Nightly(args) => nightly::run(&args),
         Command::Clean => clean::run(),
     }
 }

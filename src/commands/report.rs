@@ -1,22 +1,31 @@
 //! `faultline report RUN_DIR`: rebuilds a run's history.csv, plots and
-//! index.html, then the index of the store the run belongs to.
+//! index.html, then the index of the store the run belongs to, and exits
+//! with the run's verdict like `faultline run` does.
 
 use anyhow::{Context, Result};
 
 use crate::cli::ReportArgs;
 
-use super::EXIT_VALID;
+use faultline_reports::results::Verdict;
 
-/// Exit 0 when the report was written (whatever the run's verdict); an
-/// error (missing or malformed file, named in the message) exits 2.
+use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
+
+/// After writing the report: 0 the run is valid, 1 invalid, 2 unknown or
+/// interrupted (a valid partial history is not a valid run). An error
+/// (missing or malformed file, named in the message) exits 2.
 pub fn run(args: &ReportArgs) -> Result<u8> {
     let dir = &args.run_dir;
     let (report, store) = faultline_reports::write_run_and_store_reports(dir)
         .with_context(|| format!("cannot build the report of {}", dir.display()))?;
     println!(
-        "report: {} ({} run, {} operations, {} fault intervals)",
+        "report: {} ({}{} run, {} operations, {} fault intervals)",
         report.index_html.display(),
         report.verdict.as_str(),
+        if report.interrupted {
+            ", interrupted"
+        } else {
+            ""
+        },
         report.ops,
         report.faults
     );
@@ -31,5 +40,9 @@ pub fn run(args: &ReportArgs) -> Result<u8> {
             dir.display()
         ),
     }
-    Ok(EXIT_VALID)
+    Ok(match report.verdict {
+        Verdict::Invalid => EXIT_INVALID,
+        Verdict::Valid if !report.interrupted => EXIT_VALID,
+        Verdict::Valid | Verdict::Unknown => EXIT_UNKNOWN,
+    })
 }
