@@ -11,19 +11,24 @@
 //! (its shards would have nowhere to go).
 //!
 //! Two faults in three (drawn) also **stall** a group taking part in the
-//! change: its followers are paused (SIGSTOP) until the stop, so its leader
-//! can commit nothing and CheckQuorum deposes it.
-//! - *Receiver* (a group gaining shards), once its leader has taken the new
-//!   configuration: the leader pulls the arriving shards but cannot commit
-//!   their installation; when the followers resume, one of them may be
-//!   elected without the install in its log and pull a second time — where
-//!   an old owner that deleted its copy too early (`early-gc`) hands out
-//!   nothing. Correct code keeps the copy until the new owner confirms.
-//! - *Giver* (a group losing shards), at once: client writes in flight to
-//!   it stay uncommitted while the clients time out, learn the new
-//!   configuration and retry at the new owner; if the old leader wins again
-//!   it applies them before handing the shard over, and only the session
-//!   table moved with the shard stops the retry from applying twice
+//! change, until the stop:
+//! - *Receiver* (a group gaining shards), crash during migration: once its
+//!   leader has taken the new configuration its followers are killed
+//!   (SIGKILL), so the leader pulls the arriving shards but cannot commit
+//!   their installation; 150 ms later the leader is killed too. At the stop
+//!   the followers restart first and elect one of them, which has no
+//!   install in its log and pulls a second time — where an old owner that
+//!   deleted its copy too early (`early-gc`) hands out nothing. Correct code
+//!   keeps the copy until the new owner confirms. The old leader restarts
+//!   once another leads (or after a few seconds). (Killed, not paused: a
+//!   paused follower still finds the leader's appends in its socket when it
+//!   resumes.)
+//! - *Giver* (a group losing shards), at once: its followers are paused
+//!   (SIGSTOP), so client writes in flight to its leader stay uncommitted
+//!   while the clients time out, learn the new configuration and retry at
+//!   the new owner; when the followers resume they take the leader's
+//!   appends, which apply before the shard is handed over, and only the
+//!   session table moved with the shard stops a retry from applying twice
 //!   (`skip-session-transfer`).
 
 use std::time::{Duration, Instant};
@@ -39,6 +44,12 @@ use crate::package::Package;
 /// How long a stall waits for the receiver's leader to take the new
 /// configuration before it gives up (and stalls nothing).
 const STALL_WAIT: Duration = Duration::from_secs(3);
+/// A stalled receiver's leader is killed this long after its followers:
+/// time for its leader duty (every 50 ms) to pull the arriving shards.
+const PULL_TIME: Duration = Duration::from_millis(150);
+/// At the stop, how long the followers of a stalled receiver get to elect
+/// a leader before the old leader is restarted anyway.
+const ELECTION_WAIT: Duration = Duration::from_secs(3);
 
 /// One configuration change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,8 +137,13 @@ pub fn moved(before: &ShardLayout, after: &ShardLayout) -> Vec<Value> {
 pub struct ShardMove {
     /// The change that undoes the fault in force.
     pending: Option<Change>,
-    /// Followers paused by a stall, resumed at the stop.
+    /// A giver's followers paused by a stall, resumed at the stop.
     paused: Vec<String>,
+    /// A receiver's followers killed by a stall, restarted at the stop.
+    crashed: Vec<String>,
+    /// A stalled receiver's leader (gid, node), killed after its followers
+    /// and restarted after them once another member leads.
+    crashed_leader: Option<(u64, String)>,
     /// A change whose outcome is unknown, or whose undo failed: the next
     /// stop joins every group instead of undoing one change.
     unsettled: bool,
@@ -177,7 +193,8 @@ impl ShardMove {
         gid: u64,
         at_least: Option<u64>,
     ) -> Result<Value, NemesisError> {
-        let until = Instant::now() + STALL_WAIT;
+        let began = Instant::now();
+        let until = began + STALL_WAIT;
         let leader = loop {
             match ctl.group_leader(gid) {
                 Some((leader, at)) if at >= at_least.unwrap_or(0) => break leader,
@@ -186,24 +203,71 @@ impl ShardMove {
                         json!({"gid": gid, "paused": [], "why": "no leader (at the new configuration) in time"}),
                     );
                 }
-                _ => std::thread::sleep(Duration::from_millis(2)),
+                _ => std::thread::sleep(Duration::from_millis(1)),
             }
         };
+        let waited_ms = began.elapsed().as_millis() as u64;
+        let receiver = at_least.is_some();
         for n in ctl.members(gid) {
-            if n != leader {
+            if n == leader {
+                continue;
+            }
+            if receiver {
+                db.kill(&n)?;
+                self.crashed.push(n);
+            } else {
                 db.pause(&n)?;
                 self.paused.push(n);
             }
         }
-        Ok(json!({"gid": gid, "leader": leader, "paused": self.paused}))
+        if receiver {
+            std::thread::sleep(PULL_TIME);
+            db.kill(&leader)?;
+            self.crashed_leader = Some((gid, leader.clone()));
+            return Ok(json!({
+                "gid": gid,
+                "leader": leader,
+                "killed": self.crashed,
+                "leader_killed": true,
+                "waited_ms": waited_ms,
+            }));
+        }
+        Ok(json!({
+            "gid": gid,
+            "leader": leader,
+            "paused": self.paused,
+            "waited_ms": waited_ms,
+        }))
     }
 
-    /// Resume what a stall paused (every node, even if one fails).
+    /// Undo a stall (every node, even if one fails): resume paused
+    /// followers; restart killed ones, then, once another member leads, the
+    /// killed leader.
     fn unstall(&mut self, db: &dyn Db) -> Result<(), NemesisError> {
         let mut first_err = None;
         for n in std::mem::take(&mut self.paused) {
             if let Err(e) = db.resume(&n) {
                 tracing::warn!(node = %n, error = %e, "resume after a stall failed");
+                first_err.get_or_insert(e);
+            }
+        }
+        for n in std::mem::take(&mut self.crashed) {
+            if let Err(e) = db.restart(&n) {
+                tracing::warn!(node = %n, error = %e, "restart after a stall failed");
+                first_err.get_or_insert(e);
+            }
+        }
+        if let Some((gid, old)) = self.crashed_leader.take() {
+            if let Some(ctl) = db.shards() {
+                let until = Instant::now() + ELECTION_WAIT;
+                while Instant::now() < until
+                    && ctl.group_leader(gid).is_none_or(|(l, _)| l == old)
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            if let Err(e) = db.restart(&old) {
+                tracing::warn!(node = %old, error = %e, "restart after a stall failed");
                 first_err.get_or_insert(e);
             }
         }
@@ -270,7 +334,9 @@ impl Package for ShardMove {
 
     fn stop(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
         let ctl = control(db)?;
-        let resumed = self.paused.clone();
+        let mut resumed = self.paused.clone();
+        resumed.extend(self.crashed.iter().cloned());
+        resumed.extend(self.crashed_leader.iter().map(|(_, l)| l.clone()));
         self.unstall(db)?;
         let pending = self.pending.take();
         let mut value = self.undo_pending(ctl, pending)?;
@@ -281,7 +347,11 @@ impl Package for ShardMove {
     }
 
     fn active(&self) -> bool {
-        self.pending.is_some() || self.unsettled || !self.paused.is_empty()
+        self.pending.is_some()
+            || self.unsettled
+            || !self.paused.is_empty()
+            || !self.crashed.is_empty()
+            || self.crashed_leader.is_some()
     }
 
     fn needs_heal(&self) -> bool {
@@ -574,6 +644,37 @@ mod tests {
         }
     }
 
+    /// The controller of a [`FakeDb`]: its leaders are the first of n2, n1,
+    /// n3 not stopped (so followers back after a stall elect n1).
+    impl ShardControl for FakeDb {
+        fn groups(&self) -> Vec<u64> {
+            self.0.groups()
+        }
+        fn join(&self, gids: &[u64]) -> Result<u64, WorkloadError> {
+            self.0.join(gids)
+        }
+        fn leave(&self, gids: &[u64]) -> Result<u64, WorkloadError> {
+            self.0.leave(gids)
+        }
+        fn move_shard(&self, shard: usize, gid: u64) -> Result<u64, WorkloadError> {
+            self.0.move_shard(shard, gid)
+        }
+        fn query(&self, num: Option<u64>) -> Result<ShardLayout, WorkloadError> {
+            self.0.query(num)
+        }
+        fn members(&self, gid: u64) -> Vec<String> {
+            self.0.members(gid)
+        }
+        fn group_leader(&self, gid: u64) -> Option<(String, u64)> {
+            let paused = self.paused();
+            [2, 1, 3]
+                .map(|i| format!("g{gid}n{i}"))
+                .into_iter()
+                .find(|n| !paused.contains(n))
+                .map(|n| (n, self.0.latest().num))
+        }
+    }
+
     struct FakeDb(FakeCtl, Mutex<Vec<String>>);
 
     impl FakeDb {
@@ -589,10 +690,12 @@ mod tests {
         fn nodes(&self) -> Vec<String> {
             vec!["g1n1".into()]
         }
-        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
+        fn kill(&self, n: &str) -> Result<(), WorkloadError> {
+            self.1.lock().unwrap().push(n.into());
             Ok(())
         }
-        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
+        fn restart(&self, n: &str) -> Result<(), WorkloadError> {
+            self.1.lock().unwrap().retain(|p| p != n);
             Ok(())
         }
         fn pause(&self, n: &str) -> Result<(), WorkloadError> {
@@ -607,7 +710,7 @@ mod tests {
             Err(WorkloadError::Db(format!("no status for {node}")))
         }
         fn shards(&self) -> Option<&dyn ShardControl> {
-            Some(&self.0)
+            Some(self)
         }
     }
 
@@ -622,7 +725,7 @@ mod tests {
             let v = p.start(&db, &mut rng).unwrap();
             assert!(p.active());
             if let Some(st) = v.get("stalled") {
-                // The receiver's followers are paused, its leader is not.
+                // The group's followers are stopped, and a receiver's leader too.
                 stalls += 1;
                 let gid = st["gid"].as_u64().unwrap();
                 let side = match st["role"].as_str().unwrap() {
@@ -632,7 +735,12 @@ mod tests {
                 };
                 assert!(involved(&v, side).contains(&gid), "{v}");
                 assert_eq!(st["leader"], format!("g{gid}n2"));
-                assert_eq!(db.paused(), [format!("g{gid}n1"), format!("g{gid}n3")]);
+                let mut expect = vec![format!("g{gid}n1"), format!("g{gid}n3")];
+                if side == "to" {
+                    expect.push(format!("g{gid}n2"));
+                }
+                assert_eq!(db.paused(), expect);
+                assert_eq!(st["leader_killed"].as_bool().unwrap_or(false), side == "to");
             } else {
                 assert!(db.paused().is_empty());
             }
@@ -645,7 +753,7 @@ mod tests {
             }
             let back = p.stop(&db).unwrap();
             assert!(!p.active());
-            assert!(db.paused().is_empty(), "a stop resumes what a stall paused");
+            assert!(db.paused().is_empty(), "a stop brings back what a stall stopped");
             assert!(matches!(back["op"].as_str(), Some("join" | "move")));
             let now = db.0.latest();
             assert_eq!(

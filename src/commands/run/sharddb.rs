@@ -113,6 +113,8 @@ pub struct ShardDb {
     servers: BTreeMap<Gid, Vec<String>>,
     /// Node names by replica group: controllers first, then each shard group.
     names: Vec<Vec<String>>,
+    /// The member each shard group's leader was last found at.
+    leaders: Mutex<BTreeMap<Gid, NodeId>>,
     runtime: tokio::runtime::Handle,
     run_dir: PathBuf,
     cluster_dir: PathBuf,
@@ -166,6 +168,7 @@ impl ShardDb {
             ctrler_addresses,
             servers,
             names,
+            leaders: Mutex::default(),
             deployment: Mutex::new(d),
             runtime,
             run_dir: run_dir.to_path_buf(),
@@ -415,7 +418,16 @@ impl ShardControl for ShardDb {
     fn group_leader(&self, gid: u64) -> Option<(String, u64)> {
         let d = self.lock();
         let h = d.groups.get(&gid)?;
-        self.runtime.block_on(async {
+        let known = self.leaders.lock().unwrap_or_else(|p| p.into_inner()).get(&gid).copied();
+        let found = self.runtime.block_on(async {
+            // The last leader first: one status call while it still leads
+            // (the shard-move stall polls this in a tight loop).
+            if let Some(id) = known
+                && let Ok(s) = h.status(id, STATUS_TIMEOUT).await
+                && s.role == "leader"
+            {
+                return Some((id, s.config_num));
+            }
             let mut best: Option<(u64, NodeId, u64)> = None;
             for id in h.node_ids() {
                 if let Ok(s) = h.status(id, STATUS_TIMEOUT).await
@@ -425,8 +437,19 @@ impl ShardControl for ShardDb {
                     best = Some((s.term, id, s.config_num));
                 }
             }
-            best.map(|(_, id, num)| (Member::Shard(gid, id).name(), num))
-        })
+            best.map(|(_, id, num)| (id, num))
+        });
+        let mut leaders = self.leaders.lock().unwrap_or_else(|p| p.into_inner());
+        match found {
+            Some((id, num)) => {
+                leaders.insert(gid, id);
+                Some((Member::Shard(gid, id).name(), num))
+            }
+            None => {
+                leaders.remove(&gid);
+                None
+            }
+        }
     }
 
     fn query(&self, num: Option<u64>) -> Result<ShardLayout, WorkloadError> {
