@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The bug matrix (issue 6): every planted kv/client bug N times under the
-# workload and nemesis that should catch it, and the correct build M times
-# under every fault; prints one table row per case with how many runs ended
+# The bug matrix (issues 6 and 8): every planted kv/client bug and shardkv
+# bug (sharded runs, --groups 3, on loopback) N times under the workload and
+# nemesis that should catch it, and the correct build M times under every
+# fault, unsharded and sharded; prints one table row per case with how many runs ended
 # invalid (exit 1), valid (0) and unknown/error (2). Long: kept out of CI.
 #
 # usage: scripts/bug-matrix.sh [-n N] [-m M] [-t SECS] [-s STORE] [-b FAULTLINE]
@@ -16,7 +17,7 @@ N=5 M=10 T=30 STORE=store-matrix BIN=target/release/faultline
 while getopts "n:m:t:s:b:" o; do
   case $o in
     n) N=$OPTARG ;; m) M=$OPTARG ;; t) T=$OPTARG ;; s) STORE=$OPTARG ;; b) BIN=$OPTARG ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
   esac
 done
 [ -x "$BIN" ] || { echo "no faultline binary at $BIN (cargo build --release --bins, or -b)"; exit 2; }
@@ -29,6 +30,10 @@ CASES=(
   "ack-before-commit|$N|--workload register --nemesis partition --nemesis-interval 2 --bug ack-before-commit"
   "client-retry-new-seq|$N|--workload append --nemesis kill,partition --nemesis-interval 2 --bug client-retry-new-seq"
   "correct|$M|--workload register --nemesis partition,clock,packet,kill,pause --nemesis-interval 5"
+  "skip-session-transfer|$N|--workload append --groups 3 --nemesis shard-move --nemesis-interval 1 --bug skip-session-transfer"
+  "serve-during-handoff|$N|--workload append --groups 3 --nemesis shard-move --nemesis-interval 1 --bug serve-during-handoff"
+  "early-gc|$N|--workload append --groups 3 --nemesis shard-move --nemesis-interval 1 --bug early-gc"
+  "correct-sharded|$M|--workload append --groups 3 --nemesis shard-move,kill,pause --nemesis-interval 2"
 )
 
 rows=()

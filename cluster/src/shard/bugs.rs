@@ -51,13 +51,13 @@ impl ShardBug {
     pub fn caught_by(self) -> &'static str {
         match self {
             ShardBug::SkipSessionTransfer => {
-                "cluster/tests/shard_bugs.rs (real processes: a retried append applies twice after its shard moved); cluster/src/shard/shardkv.rs tests::skip_session_transfer_applies_a_retry_twice"
+                "tests/run_shard.rs skip_session_transfer_is_caught: faultline run --workload append --groups 3 --nemesis shard-move --nemesis-interval 1 --time-limit 15 --bug skip-session-transfer (a giver stall leaves appends in flight that apply at the old owner and again at the new one); cluster/tests/shard_bugs.rs (real processes: a retried append applies twice after its shard moved); cluster/src/shard/shardkv.rs tests::skip_session_transfer_applies_a_retry_twice"
             }
             ShardBug::ServeDuringHandoff => {
-                "cluster/src/shard/shardkv.rs tests::serve_during_handoff_loses_a_write"
+                "tests/run_shard.rs serve_during_handoff_is_caught: faultline run --workload append --groups 3 --nemesis shard-move --nemesis-interval 1 --time-limit 15 --bug serve-during-handoff (clients with an old configuration read and write at the old owner); cluster/src/shard/shardkv.rs tests::serve_during_handoff_loses_a_write"
             }
             ShardBug::EarlyGc => {
-                "cluster/src/shard/shardkv.rs tests::early_gc_loses_the_shard_when_a_pull_reply_is_lost"
+                "tests/run_shard.rs early_gc_is_caught: faultline run --workload append --groups 3 --nemesis shard-move --nemesis-interval 1 --time-limit 15 --bug early-gc (a receiver stall crashes the new owner after its pull, the next leader pulls an already deleted shard); cluster/src/shard/shardkv.rs tests::early_gc_loses_the_shard_when_a_pull_reply_is_lost"
             }
         }
     }
