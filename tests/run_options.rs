@@ -44,10 +44,16 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
         (&["--groups", "3", "--db", "etcd"], "--groups"),
         (&["--nemesis", "shard-move"], "add --groups"),
         (&["--groups", "1", "--nemesis", "shard-move"], "at least 2"),
-        (&["--groups", "3", "--nemesis", "shard-move,partition"], "loopback"),
+        (
+            &["--groups", "3", "--nemesis", "shard-move,partition"],
+            "loopback",
+        ),
         (&["--bug", "early-gc"], "--groups"),
         (&["--groups", "3", "--bug", "no-dedup"], "kv/client-layer"),
-        (&["--groups", "3", "--bug", "no-such-bug"], "skip-session-transfer"),
+        (
+            &["--groups", "3", "--bug", "no-such-bug"],
+            "skip-session-transfer",
+        ),
         (&["--replicas", "0"], "--replicas"),
         (&["--db", "etcd", "--workload", "append"], "etcd"),
         (&["--etcd-serializable-reads"], "--etcd-serializable-reads"),

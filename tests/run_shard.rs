@@ -93,13 +93,21 @@ fn sharded_append_under_shard_moves_and_kills_is_valid() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let results = read_json(&run.join("results.json"));
     assert_eq!(results["verdict"], "valid");
-    assert!(results["nemesis"]["kill"].as_u64().unwrap() >= 1, "{results}");
+    assert!(
+        results["nemesis"]["kill"].as_u64().unwrap() >= 1,
+        "{results}"
+    );
     assert!(
         results["nemesis"]["shard-move"].as_u64().unwrap() >= 3,
         "{results}"
     );
     assert_eq!(results["final_reads"]["recovered"], true, "{results}");
-    assert!(results["final_reads"]["unread"].as_array().unwrap().is_empty());
+    assert!(
+        results["final_reads"]["unread"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     // Every recorded start moved shards, with its configuration numbers.
     let starts = nemesis_oks(&events, "start-shard-move");
     assert!(starts.len() >= 3, "{} shard moves recorded", starts.len());
@@ -114,10 +122,8 @@ fn sharded_append_under_shard_moves_and_kills_is_valid() {
     assert_eq!(last["value"]["op"], "join");
     assert_eq!(last["value"]["gids"], serde_json::json!([1, 2, 3]));
     // Operations were answered by shard group members, named g<gid>n<id>.
-    let served: std::collections::BTreeSet<&str> = events
-        .iter()
-        .filter_map(|e| e["node"].as_str())
-        .collect();
+    let served: std::collections::BTreeSet<&str> =
+        events.iter().filter_map(|e| e["node"].as_str()).collect();
     for gid in 1..=3 {
         assert!(
             served.iter().any(|n| n.starts_with(&format!("g{gid}n"))),

@@ -16,7 +16,14 @@ use crate::shard_move::ShardMove;
 
 /// The names of every available package.
 pub fn available() -> &'static [&'static str] {
-    &["kill", "pause", "partition", "clock", "packet", "shard-move"]
+    &[
+        "kill",
+        "pause",
+        "partition",
+        "clock",
+        "packet",
+        "shard-move",
+    ]
 }
 
 /// What `all` means: every package, less `shard-move` when not sharded.
@@ -102,7 +109,14 @@ mod tests {
             .collect();
         assert_eq!(
             sharded,
-            ["kill", "pause", "partition", "clock", "packet", "shard-move"]
+            [
+                "kill",
+                "pause",
+                "partition",
+                "clock",
+                "packet",
+                "shard-move"
+            ]
         );
         assert!(names("").is_empty());
         let err = parse_packages("kill,netsplit").err().unwrap().to_string();

@@ -260,8 +260,7 @@ impl ShardMove {
         if let Some((gid, old)) = self.crashed_leader.take() {
             if let Some(ctl) = db.shards() {
                 let until = Instant::now() + ELECTION_WAIT;
-                while Instant::now() < until
-                    && ctl.group_leader(gid).is_none_or(|(l, _)| l == old)
+                while Instant::now() < until && ctl.group_leader(gid).is_none_or(|(l, _)| l == old)
                 {
                     std::thread::sleep(Duration::from_millis(10));
                 }
@@ -485,10 +484,7 @@ mod tests {
     fn draws_leave_and_move_and_never_move_a_shard_to_its_owner() {
         let l = balanced();
         let all = draws(1, &l, 200);
-        let leaves = all
-            .iter()
-            .filter(|c| matches!(c, Change::Leave(_)))
-            .count();
+        let leaves = all.iter().filter(|c| matches!(c, Change::Leave(_))).count();
         assert!((60..=140).contains(&leaves), "{leaves} leaves of 200");
         let left: BTreeSet<u64> = all
             .iter()
@@ -604,7 +600,11 @@ mod tests {
 
     fn rebalance(l: &mut ShardLayout) {
         for (s, o) in l.owners.iter_mut().enumerate() {
-            *o = l.joined.get(s % l.joined.len().max(1)).copied().unwrap_or(0);
+            *o = l
+                .joined
+                .get(s % l.joined.len().max(1))
+                .copied()
+                .unwrap_or(0);
         }
     }
 
@@ -753,7 +753,10 @@ mod tests {
             }
             let back = p.stop(&db).unwrap();
             assert!(!p.active());
-            assert!(db.paused().is_empty(), "a stop brings back what a stall stopped");
+            assert!(
+                db.paused().is_empty(),
+                "a stop brings back what a stall stopped"
+            );
             assert!(matches!(back["op"].as_str(), Some("join" | "move")));
             let now = db.0.latest();
             assert_eq!(

@@ -240,11 +240,10 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
     if let Some(rate) = args.rate {
         RateLimiter::new(rate)?;
     }
-    let nemesis: Vec<&'static str> =
-        faultline_nemesis::parse_packages_for(&args.nemesis, sharded)?
-            .iter()
-            .map(|p| p.name())
-            .collect();
+    let nemesis: Vec<&'static str> = faultline_nemesis::parse_packages_for(&args.nemesis, sharded)?
+        .iter()
+        .map(|p| p.name())
+        .collect();
     if nemesis.contains(&"shard-move") {
         if !sharded {
             bail!(

@@ -140,11 +140,7 @@ impl ShardDb {
         opts.bugs = bugs;
         let d = ShardedDeployment::start(opts)?;
         let ctrler_addresses = d.ctrlers.addresses();
-        let servers = d
-            .groups
-            .keys()
-            .map(|&gid| (gid, d.servers(gid)))
-            .collect();
+        let servers = d.groups.keys().map(|&gid| (gid, d.servers(gid))).collect();
         let mut names = vec![
             d.ctrlers
                 .node_ids()
@@ -418,7 +414,12 @@ impl ShardControl for ShardDb {
     fn group_leader(&self, gid: u64) -> Option<(String, u64)> {
         let d = self.lock();
         let h = d.groups.get(&gid)?;
-        let known = self.leaders.lock().unwrap_or_else(|p| p.into_inner()).get(&gid).copied();
+        let known = self
+            .leaders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&gid)
+            .copied();
         let found = self.runtime.block_on(async {
             // The last leader first: one status call while it still leads
             // (the shard-move stall polls this in a tight loop).
