@@ -89,3 +89,47 @@ pub trait Harness {
     /// Stop every member (SIGTERM, then SIGKILL after a grace period).
     fn stop_all(&mut self) -> Result<(), HarnessError>;
 }
+
+/// A boxed harness is a harness (a sharded deployment boxes its groups so
+/// it stays small wherever it is held by value).
+impl<H: Harness + ?Sized> Harness for Box<H> {
+    fn node_ids(&self) -> Vec<NodeId> {
+        (**self).node_ids()
+    }
+    fn addresses(&self) -> BTreeMap<NodeId, String> {
+        (**self).addresses()
+    }
+    fn pid(&self, id: NodeId) -> Option<u32> {
+        (**self).pid(id)
+    }
+    fn is_running(&mut self, id: NodeId) -> bool {
+        (**self).is_running(id)
+    }
+    fn kill(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        (**self).kill(id)
+    }
+    fn restart(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        (**self).restart(id)
+    }
+    fn pause(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        (**self).pause(id)
+    }
+    fn resume(&mut self, id: NodeId) -> Result<(), HarnessError> {
+        (**self).resume(id)
+    }
+    async fn status(&self, id: NodeId, timeout: Duration) -> Result<NodeStatus, HarnessError> {
+        (**self).status(id, timeout).await
+    }
+    async fn wait_for_leader(&self, timeout: Duration) -> Result<NodeId, HarnessError> {
+        (**self).wait_for_leader(timeout).await
+    }
+    fn log_paths(&self) -> BTreeMap<NodeId, PathBuf> {
+        (**self).log_paths()
+    }
+    fn collect_logs(&self, dest: &Path) -> Result<Vec<PathBuf>, HarnessError> {
+        (**self).collect_logs(dest)
+    }
+    fn stop_all(&mut self) -> Result<(), HarnessError> {
+        (**self).stop_all()
+    }
+}

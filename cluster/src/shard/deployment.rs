@@ -142,10 +142,12 @@ impl FromStr for Member {
     }
 }
 
-/// A running controller group and shard groups.
+/// A running controller group and shard groups. The harnesses are boxed
+/// (a `Box<AnyHarness>` is a `Harness` too) so the deployment stays small
+/// where it is held by value.
 pub struct ShardedDeployment {
-    pub ctrlers: AnyHarness,
-    pub groups: BTreeMap<Gid, AnyHarness>,
+    pub ctrlers: Box<AnyHarness>,
+    pub groups: BTreeMap<Gid, Box<AnyHarness>>,
     nshards: usize,
     /// The network every member is on (namespaces mode only).
     network: Option<Arc<Network>>,
@@ -184,7 +186,7 @@ impl ShardedDeployment {
                            n: NodeId,
                            bugs: Vec<String>,
                            extra: Vec<String>|
-         -> Result<AnyHarness, HarnessError> {
+         -> Result<Box<AnyHarness>, HarnessError> {
             match &network {
                 None => {
                     let mut o = LoopbackOptions::new(n as usize, dir);
@@ -192,7 +194,7 @@ impl ShardedDeployment {
                     o.group = gid.unwrap_or(0);
                     o.bugs = bugs;
                     o.extra_args = extra;
-                    Ok(AnyHarness::Loopback(LoopbackHarness::start(o)?))
+                    Ok(Box::new(AnyHarness::Loopback(LoopbackHarness::start(o)?)))
                 }
                 Some(net) => {
                     let mut o = NetnsOptions::new(n as usize, dir);
@@ -207,11 +209,8 @@ impl ShardedDeployment {
                             (id, slot(m, c, r))
                         })
                         .collect();
-                    Ok(AnyHarness::Netns(NetnsHarness::start_on(
-                        net.clone(),
-                        slots,
-                        o,
-                    )?))
+                    let h = NetnsHarness::start_on(net.clone(), slots, o)?;
+                    Ok(Box::new(AnyHarness::Netns(h)))
                 }
             }
         };
@@ -297,16 +296,16 @@ impl ShardedDeployment {
     /// member in it by [`Member::id`].
     pub fn harness_of(&self, member: Member) -> Option<&AnyHarness> {
         match member.gid() {
-            None => Some(&self.ctrlers),
-            Some(gid) => self.groups.get(&gid),
+            None => Some(&*self.ctrlers),
+            Some(gid) => self.groups.get(&gid).map(|h| &**h),
         }
     }
 
     /// [`ShardedDeployment::harness_of`], mutable (kill, restart, pause, …).
     pub fn harness_of_mut(&mut self, member: Member) -> Option<&mut AnyHarness> {
         match member.gid() {
-            None => Some(&mut self.ctrlers),
-            Some(gid) => self.groups.get_mut(&gid),
+            None => Some(&mut *self.ctrlers),
+            Some(gid) => self.groups.get_mut(&gid).map(|h| &mut **h),
         }
     }
 
