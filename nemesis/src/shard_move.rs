@@ -292,7 +292,7 @@ impl Package for ShardMove {
     }
 
     fn colour(&self) -> &'static str {
-        "#17becf"
+        "#8c564b"
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {
