@@ -160,12 +160,43 @@ pub struct ModelArgs {
     /// Client ReadIndex reads per behaviour.
     #[arg(long)]
     pub reads: Option<u8>,
+    /// Election timeouts (campaigns) per behaviour (default: only
+    /// --max-term bounds them).
+    #[arg(long)]
+    pub elections: Option<u8>,
+    /// Leader heartbeat timeouts per behaviour (default 0; 2 with --lossy).
+    #[arg(long)]
+    pub heartbeats: Option<u8>,
+    /// The network may lose any message (and leaders get heartbeat
+    /// timeouts to recover, see --heartbeats).
     #[arg(long)]
     pub lossy: bool,
     #[arg(long)]
     pub duplicating: bool,
+    /// Run the cores with PreVote on, as the nodes do (--elections then
+    /// defaults to --max-term + 1).
+    #[arg(long)]
+    pub prevote: bool,
     #[arg(long)]
     pub bug: Option<String>,
+    /// Search: `bfs` (exhaustive, shortest traces), `dfs` (exhaustive,
+    /// little memory) or `simulate` (seeded random walks, not exhaustive:
+    /// for counterexamples deeper than exhaustive search reaches).
+    #[arg(long, default_value = "bfs", value_parser = ["bfs", "dfs", "simulate"])]
+    pub strategy: String,
+    /// Seed of `--strategy simulate` (default: random, printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after generating this many states (simulate: default 20000000).
+    #[arg(long)]
+    pub max_states: Option<usize>,
+    /// Do not explore beyond this many steps (depth-bounded search; the
+    /// run is then incomplete if anything lies deeper).
+    #[arg(long)]
+    pub max_depth: Option<usize>,
+    /// Turn off symmetry reduction over server ids.
+    #[arg(long)]
+    pub no_symmetry: bool,
     #[arg(long)]
     pub threads: Option<usize>,
     #[arg(long)]

@@ -14,6 +14,8 @@ fn run(opts: RaftModelOptions) -> ModelRun {
             threads: 1,
             stop: StopWhen::FirstViolation,
             strategy: Strategy::Bfs,
+            max_depth: None,
+            max_states: None,
         },
     )
     .unwrap()

@@ -113,6 +113,7 @@ fn every_field_takes_part_in_hash_and_eq() {
         ("proposals", |s| s.proposals += 1),
         ("reads", |s| s.reads += 1),
         ("heartbeats", |s| s.heartbeats += 1),
+        ("elections", |s| s.elections += 1),
     ] {
         let mut s = base.clone();
         f(&mut s);

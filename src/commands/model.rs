@@ -4,6 +4,7 @@
 //! run as one JSON object; `--explore ADDR` serves stateright's Explorer.
 
 use anyhow::Result;
+use faultline_checker::model::options::LOSSY_HEARTBEATS;
 use faultline_checker::model::{
     self, Expectation, ModelRun, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict,
 };
@@ -42,10 +43,23 @@ pub fn run(args: &ModelArgs) -> Result<u8> {
     if !args.json {
         println!("model raft: {}, {threads} thread(s)", opts.describe());
     }
+    let strategy = match args.strategy.as_str() {
+        "dfs" => Strategy::Dfs,
+        "simulate" => Strategy::Simulate {
+            seed: args.seed.unwrap_or_else(random_seed),
+        },
+        _ => Strategy::Bfs,
+    };
+    if let Strategy::Simulate { seed } = strategy {
+        // Printed before the run, so an interrupted run can be repeated.
+        eprintln!("model raft: simulation seed {seed}");
+    }
     let search = SearchOptions {
         threads,
         stop: StopWhen::FirstViolation,
-        strategy: Strategy::Bfs,
+        strategy,
+        max_depth: args.max_depth,
+        max_states: args.max_states,
     };
     let result = match model::check(opts, search) {
         Ok(r) => r,
@@ -64,6 +78,13 @@ pub fn run(args: &ModelArgs) -> Result<u8> {
         Verdict::Violated => EXIT_INVALID,
         Verdict::Unknown => EXIT_UNKNOWN,
     })
+}
+
+/// A seed for a simulation run when none is given (printed by the caller).
+fn random_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// The bounds from the flags, defaults for those not given.
@@ -90,6 +111,17 @@ fn options(args: &ModelArgs) -> Result<RaftModelOptions, String> {
     }
     opts.lossy = args.lossy;
     opts.duplicating = args.duplicating;
+    opts.heartbeats = args
+        .heartbeats
+        .unwrap_or(if args.lossy { LOSSY_HEARTBEATS } else { 0 });
+    opts.pre_vote = args.prevote;
+    opts.elections = match (args.elections, args.prevote) {
+        (Some(n), _) => Some(n),
+        // Terms do not bound PreVote campaigns: one per term, and a spare.
+        (None, true) => Some(u8::try_from(opts.max_term + 1).unwrap_or(u8::MAX)),
+        (None, false) => None,
+    };
+    opts.symmetry = !args.no_symmetry;
     let mut bugs = BugSet::new();
     if let Some(names) = &args.bug {
         for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
@@ -102,19 +134,31 @@ fn options(args: &ModelArgs) -> Result<RaftModelOptions, String> {
 }
 
 fn print_human(run: &ModelRun) {
+    let how = if run.complete {
+        ", complete".to_string()
+    } else if run.verdict() == Verdict::Violated {
+        ", stopped at the first violation".to_string()
+    } else if let Some(seed) = run.seed {
+        format!(", simulation (seed {seed}): not exhaustive")
+    } else {
+        ", incomplete (a depth or state bound cut the search)".to_string()
+    };
     println!(
-        "{} unique states ({} generated), depth {}, {:.1} s, {:.0} states/s{}",
+        "{} {} states ({} generated), depth {}, {:.1} s, {:.0} states/s{how}",
         run.unique_states,
+        if run.seed.is_some() {
+            "visited"
+        } else {
+            "unique"
+        },
         run.states,
         run.max_depth,
         run.elapsed_s,
         run.states_per_s,
-        if run.complete {
-            ", complete"
-        } else {
-            ", stopped at the first violation"
-        }
     );
+    if let Some(seed) = run.seed {
+        println!("  strategy simulate, seed {seed} (--strategy simulate --seed {seed} repeats it)");
+    }
     for p in &run.properties {
         let verdict = match (p.expectation, p.holds) {
             (Expectation::Always, Some(true)) => "holds",

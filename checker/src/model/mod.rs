@@ -20,7 +20,9 @@
 //! traces).
 //!
 //! What the model leaves out, on purpose: the cores run classic Raft
-//! (PreVote and CheckQuorum off) so the model compares with `raft.tla`;
+//! (PreVote and CheckQuorum off) so the model compares with `raft.tla`
+//! (`--prevote` turns PreVote on; CheckQuorum's lease needs followers'
+//! timers, which the model does not run);
 //! followers' tick counters never move (timeouts fire as whole actions);
 //! crashes happen between steps, never in the middle of a Ready (a crash
 //! after sending and before persisting looks like a lost message plus a

@@ -29,15 +29,32 @@ pub struct RaftModelOptions {
     /// Leader heartbeat timeouts allowed in one behaviour. Without loss a
     /// leader needs no heartbeat to make progress (appends carry the
     /// commit index, and a ReadIndex read starts its own heartbeat round),
-    /// so the default is 0 and `--lossy` raises it.
+    /// so the default is 0; with loss a heartbeat is what makes a leader
+    /// resend what was lost, so the CLI's `--lossy` defaults it to
+    /// `LOSSY_HEARTBEATS`.
     pub heartbeats: u8,
+    /// Election timeouts (campaigns) allowed in one behaviour; None: only
+    /// `max_term` bounds them. Like the crash and proposal budgets, a
+    /// budget of campaigns keeps the elections a counterexample needs and
+    /// drops the many behaviours with more, rival campaigns (the figure8
+    /// bounds).
+    pub elections: Option<u8>,
     /// The network may lose any message.
     pub lossy: bool,
     /// The network may deliver a message and keep a copy in flight.
     pub duplicating: bool,
+    /// The cores run with PreVote (a campaign first asks whether it could
+    /// win, without raising terms). A failed pre-campaign leaves the term
+    /// as it was, so terms no longer bound campaigns: runs with PreVote
+    /// need an `elections` budget (the CLI gives `max_term + 1`).
+    /// CheckQuorum stays off: its leader lease needs followers' election
+    /// timers to run, and the model fires timeouts as whole actions (a
+    /// follower's lease would never expire).
+    pub pre_vote: bool,
     /// Planted bugs the cores run with.
     pub bugs: BugSet,
-    /// Apply the sound part of symmetry reduction (see `symmetry`).
+    /// Symmetry reduction over server ids: explore one state per class of
+    /// states that differ only by server names (see `symmetry`).
     pub symmetry: bool,
     /// Remove messages that can only be ignored (see `dead_messages`).
     pub collect_dead_messages: bool,
@@ -53,8 +70,10 @@ impl Default for RaftModelOptions {
             proposals: 1,
             reads: 0,
             heartbeats: 0,
+            elections: None,
             lossy: false,
             duplicating: false,
+            pre_vote: false,
             bugs: BugSet::new(),
             symmetry: true,
             collect_dead_messages: true,
@@ -88,6 +107,12 @@ impl RaftModelOptions {
                 self.max_log
             ));
         }
+        if self.pre_vote && self.elections.is_none() {
+            return bad(
+                "--prevote needs an --elections budget (a failed pre-campaign does not raise the term, so terms do not bound campaigns)"
+                    .to_string(),
+            );
+        }
         if u16::from(self.proposals) + u16::from(self.reads) > 100 {
             return bad(format!(
                 "--proposals plus --reads must be at most 100, got {}",
@@ -102,14 +127,15 @@ impl RaftModelOptions {
         1..=self.servers as NodeId
     }
 
-    /// The core configuration of server `id` in the model: classic Raft
-    /// (no PreVote, no CheckQuorum, see the module docs), the smallest
-    /// timers the core accepts, the same seed everywhere.
+    /// The core configuration of server `id` in the model: classic Raft,
+    /// or with PreVote when `pre_vote` says so (see the module docs), the smallest timers the core accepts, and a seed under which
+    /// every server's RNG stream is the same (so renaming servers is exact,
+    /// see `symmetry`).
     pub fn core_config(&self, id: NodeId) -> Config {
-        let mut config = Config::new(id, self.ids().collect(), 0);
+        let mut config = Config::new(id, self.ids().collect(), Config::id_independent_seed(id, 0));
         config.election_tick = ELECTION_TICK;
         config.heartbeat_tick = 1;
-        config.pre_vote = false;
+        config.pre_vote = self.pre_vote;
         config.check_quorum = false;
         config.bugs = self.bugs.clone();
         config
@@ -117,27 +143,35 @@ impl RaftModelOptions {
 
     /// A one-line summary for humans.
     pub fn describe(&self) -> String {
-        let bugs: Vec<&str> = self.bugs.iter().map(|b| b.name()).collect();
-        format!(
-            "{} servers, terms <= {}, log <= {}, crashes <= {}, proposals <= {}, reads <= {}{}{}{}",
-            self.servers,
-            self.max_term,
-            self.max_log,
-            self.crashes,
-            self.proposals,
-            self.reads,
-            if self.lossy { ", lossy" } else { "" },
-            if self.duplicating {
-                ", duplicating"
-            } else {
-                ""
-            },
-            if bugs.is_empty() {
-                String::new()
-            } else {
-                format!(", bugs {}", bugs.join(","))
+        let mut parts = vec![
+            format!("{} servers", self.servers),
+            format!("terms <= {}", self.max_term),
+            format!("log <= {}", self.max_log),
+            format!("crashes <= {}", self.crashes),
+            format!("proposals <= {}", self.proposals),
+            format!("reads <= {}", self.reads),
+        ];
+        if let Some(n) = self.elections {
+            parts.push(format!("elections <= {n}"));
+        }
+        if self.heartbeats > 0 {
+            parts.push(format!("heartbeats <= {}", self.heartbeats));
+        }
+        for (on, name) in [
+            (self.lossy, "lossy"),
+            (self.duplicating, "duplicating"),
+            (self.pre_vote, "prevote"),
+            (!self.symmetry, "no symmetry"),
+        ] {
+            if on {
+                parts.push(name.to_string());
             }
-        )
+        }
+        let bugs: Vec<&str> = self.bugs.iter().map(|b| b.name()).collect();
+        if !bugs.is_empty() {
+            parts.push(format!("bugs {}", bugs.join(",")));
+        }
+        parts.join(", ")
     }
 }
 
@@ -146,6 +180,12 @@ impl RaftModelOptions {
 /// where they were (see `raft_model`), so timer counters do not multiply
 /// the state space.
 pub const ELECTION_TICK: u32 = 2;
+
+/// The heartbeat budget `--lossy` gives when `--heartbeats` is not given:
+/// enough for a leader to recover from a lost append twice (each heartbeat
+/// answer makes it resend what the follower lacks), few enough that the
+/// state space stays close to the loss-free one.
+pub const LOSSY_HEARTBEATS: u8 = 2;
 
 #[cfg(test)]
 mod tests {

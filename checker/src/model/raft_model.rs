@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use faultline_raft::{Config, NodeId, PersistedState, RawNode, Role};
+use faultline_raft::{Config, NodeId, PersistedState, RawNode, Renaming, Role};
 use stateright::{Model, Property};
 
 use crate::model::action::Action;
@@ -24,7 +24,7 @@ use crate::model::options::{ELECTION_TICK, RaftModelOptions};
 use crate::model::properties::{Goal, Invariant};
 use crate::model::render;
 use crate::model::state::{ModelState, Server, index_of};
-use crate::model::symmetry::all_servers_interchangeable;
+use crate::model::symmetry::{all_servers_interchangeable, canonicalize, relabel_action};
 
 /// The Raft model over `servers` real cores.
 #[derive(Debug, Clone)]
@@ -69,13 +69,67 @@ impl RaftModel {
             proposals: 0,
             reads: 0,
             heartbeats: 0,
+            elections: 0,
             ghost: Default::default(),
             clients: Default::default(),
         }
     }
 
     /// Apply `action` to `state`; None when the action does not apply.
+    /// With symmetry on, the result is the representative of its class
+    /// (see `symmetry`).
     fn step(&self, state: &ModelState, action: &Action) -> Option<ModelState> {
+        let next = self.step_raw(state, action)?;
+        Some(if self.opts.symmetry {
+            canonicalize(next).0
+        } else {
+            next
+        })
+    }
+
+    /// A path the checker found (through representatives of classes),
+    /// replayed with the names the initial state gave: the same history,
+    /// each state and action renamed back, so a trace reads as one run.
+    pub fn real_path(
+        &self,
+        path: &[(ModelState, Option<Action>)],
+    ) -> Vec<(ModelState, Option<Action>)> {
+        if !self.opts.symmetry || path.is_empty() {
+            return path.to_vec();
+        }
+        let ids: Vec<NodeId> = self.opts.ids().collect();
+        let mut real = Vec::with_capacity(path.len());
+        // `to_real` renames the found path's names into the real ones.
+        let mut to_real = Renaming::new([]).expect("the identity is a renaming");
+        let mut state = path[0].0.clone();
+        for (found, action) in path {
+            let Some(action) = action else {
+                real.push((state, None));
+                return real;
+            };
+            let (Some(raw), real_action) = (
+                self.step_raw(found, action),
+                relabel_action(action, &to_real),
+            ) else {
+                return path.to_vec();
+            };
+            let Some(next) = self.step_raw(&state, &real_action) else {
+                return path.to_vec();
+            };
+            // The found successor is `r` applied to `raw`; real names of
+            // the successor's ids: first undo `r`, then `to_real`.
+            let (_, r) = canonicalize(raw);
+            let back = r.inverse();
+            to_real = Renaming::new(ids.iter().map(|&i| (i, to_real.apply(back.apply(i)))))
+                .expect("a composition of renamings is a renaming");
+            real.push((state, Some(real_action)));
+            state = next;
+        }
+        real
+    }
+
+    /// `step` without the symmetry reduction.
+    pub(crate) fn step_raw(&self, state: &ModelState, action: &Action) -> Option<ModelState> {
         let mut next = state.clone();
         let id = match action {
             Action::Deliver(m) | Action::Duplicate(m) => {
@@ -102,6 +156,9 @@ impl RaftModel {
                 Arc::make_mut(&mut next.servers[index_of(*id)])
                     .core
                     .campaign();
+                if self.opts.elections.is_some() {
+                    next.elections += 1;
+                }
                 *id
             }
             Action::Heartbeat(id) => {
@@ -253,7 +310,9 @@ impl Model for RaftModel {
                 if state.reads < self.opts.reads {
                     actions.push(Action::Read(id));
                 }
-            } else if core.term() < self.opts.max_term {
+            } else if core.term() < self.opts.max_term
+                && self.opts.elections.is_none_or(|n| state.elections < n)
+            {
                 actions.push(Action::Timeout(id));
             }
             if state.crashes < self.opts.crashes {

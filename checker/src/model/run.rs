@@ -6,15 +6,17 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
 use serde::Serialize;
-use stateright::{Checker, HasDiscoveries, Model};
+use stateright::{Checker, Chooser, HasDiscoveries, Model};
 use tracing::info;
 
+use crate::model::action::Action;
 use crate::model::error::ModelError;
 use crate::model::options::RaftModelOptions;
 use crate::model::properties::{Expectation, NamedProperty};
 use crate::model::raft_model::RaftModel;
 use crate::model::render::{TraceStep, trace};
-use crate::model::shortest::{StatePath, shortest_paths};
+use crate::model::shortest::{StatePath, shortest_paths, shrink};
+use crate::model::state::ModelState;
 
 /// When the search may stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,10 +37,55 @@ pub enum Strategy {
     #[default]
     Bfs,
     /// Depth first: reaches deep counterexamples (many terms) with far less
-    /// memory; the trace is then shortened only as far as `shortest` can
-    /// afford (see `check`).
+    /// memory; the trace is kept as found (see `check`).
     Dfs,
+    /// Not exhaustive: random walks from the initial state through the
+    /// same model and properties (stateright's simulation checker), each
+    /// choice drawn from a splitmix64 stream seeded with `seed`, until a
+    /// counterexample or `SearchOptions::max_states`. For counterexamples
+    /// deeper than exhaustive search can reach (figure8: 20 steps, see
+    /// the README). With one thread the same seed gives the same run.
+    Simulate { seed: u64 },
 }
+
+impl Strategy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Bfs => "bfs",
+            Strategy::Dfs => "dfs",
+            Strategy::Simulate { .. } => "simulate",
+        }
+    }
+}
+
+/// The choices of a simulation run: uniform over the enabled actions,
+/// from a splitmix64 stream (stable across versions, unlike `StdRng`).
+#[derive(Debug, Clone, Copy)]
+pub struct SeededChooser;
+
+impl Chooser<RaftModel> for SeededChooser {
+    type State = u64;
+
+    fn new_state(&self, seed: u64) -> u64 {
+        seed
+    }
+
+    fn choose_initial_state(&self, _: &mut u64, _: &[ModelState]) -> usize {
+        0
+    }
+
+    fn choose_action(&self, rng: &mut u64, _: &ModelState, actions: &[Action]) -> usize {
+        *rng = rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z % actions.len() as u64) as usize
+    }
+}
+
+/// The state budget of a simulation run when none is given.
+pub const DEFAULT_SIMULATION_STATES: usize = 20_000_000;
 
 /// How to search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +96,13 @@ pub struct SearchOptions {
     pub threads: usize,
     pub stop: StopWhen,
     pub strategy: Strategy,
+    /// Explore no state deeper than this many steps (stateright's
+    /// `target_max_depth`); a run that cut anything off is not complete.
+    pub max_depth: Option<usize>,
+    /// Stop after generating this many states (stateright's
+    /// `target_state_count`); a run that stops so is not complete.
+    /// Simulation runs default to `DEFAULT_SIMULATION_STATES`.
+    pub max_states: Option<usize>,
 }
 
 impl Default for SearchOptions {
@@ -57,6 +111,8 @@ impl Default for SearchOptions {
             threads: 1,
             stop: StopWhen::FirstViolation,
             strategy: Strategy::Bfs,
+            max_depth: None,
+            max_states: None,
         }
     }
 }
@@ -78,6 +134,11 @@ pub struct PropertyResult {
 /// The outcome of a model-checking run; serialises to the `--json` shape.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelRun {
+    /// `bfs`, `dfs` or `simulate`.
+    pub strategy: &'static str,
+    /// The seed of a simulation run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// The whole bounded state space was explored.
     pub complete: bool,
     pub unique_states: usize,
@@ -134,18 +195,37 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
         StopWhen::Exhausted => HasDiscoveries::AllOf(all_names.clone()),
     };
     let started = Instant::now();
-    let builder = model
+    let mut builder = model
         .checker()
         .threads(search.threads)
         .finish_when(finish.clone());
+    let max_states = match search.strategy {
+        Strategy::Simulate { .. } => Some(search.max_states.unwrap_or(DEFAULT_SIMULATION_STATES)),
+        _ => search.max_states,
+    };
+    if let Some(n) = max_states {
+        builder = builder.target_state_count(n);
+    }
+    if let Some(depth) = search.max_depth {
+        // stateright counts the initial state as depth 1 and skips states
+        // at depth >= target: allow `depth` steps.
+        builder = builder.target_max_depth(depth + 2);
+    }
     let (model, discoveries, unique_states, states, max_depth) = match search.strategy {
         Strategy::Bfs => summarise(builder.spawn_bfs().join()),
         Strategy::Dfs => summarise(builder.spawn_dfs().join()),
+        Strategy::Simulate { seed } => {
+            summarise(builder.spawn_simulation(seed, SeededChooser).join())
+        }
     };
     let elapsed_s = started.elapsed().as_secs_f64();
     let found: BTreeSet<&'static str> = discoveries.keys().copied().collect();
     let stopped_early = finish.matches(&found, &model.properties());
-    let complete = !stopped_early;
+    let cut_off = search.max_depth.is_some_and(|d| max_depth >= d + 2)
+        || max_states.is_some_and(|n| states >= n);
+    // A simulation samples behaviours: it never shows that one holds.
+    let sampled = matches!(search.strategy, Strategy::Simulate { .. });
+    let complete = !stopped_early && !cut_off && !sampled;
     // stateright's paths are valid but not shortest: search again for those.
     let discovered: Vec<NamedProperty> = properties
         .iter()
@@ -157,15 +237,18 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
     // one could not afford: keep those as found.
     let shortest = match search.strategy {
         Strategy::Bfs => shortest_paths(&model, &discovered, depth),
-        Strategy::Dfs => Default::default(),
+        Strategy::Dfs | Strategy::Simulate { .. } => Default::default(),
     };
     let results = properties
         .iter()
         .map(|p| {
-            let path = shortest
-                .get(p.name())
-                .or_else(|| discoveries.get(p.name()))
-                .cloned();
+            let path = match shortest.get(p.name()) {
+                Some(found) => Some(model.real_path(found)),
+                // Depth first and simulation wander: shorten what they found.
+                None => discoveries
+                    .get(p.name())
+                    .map(|found| shrink(&model, &model.real_path(found), *p)),
+            };
             let holds = match (p.expectation(), &path, complete) {
                 (Expectation::Always, Some(_), _) => Some(false),
                 (Expectation::Sometimes, Some(_), _) => Some(true),
@@ -182,6 +265,11 @@ pub fn check(opts: RaftModelOptions, search: SearchOptions) -> Result<ModelRun, 
         })
         .collect();
     Ok(ModelRun {
+        strategy: search.strategy.name(),
+        seed: match search.strategy {
+            Strategy::Simulate { seed } => Some(seed),
+            _ => None,
+        },
         complete,
         unique_states,
         states,

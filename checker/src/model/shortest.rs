@@ -110,3 +110,70 @@ fn rebuild(model: &RaftModel, parents: &HashMap<Fp, Option<(Fp, usize)>>, target
     path.push((state, None));
     path
 }
+
+/// Shorten a counterexample found by depth-first search or simulation
+/// (`path`, in real names, see `RaftModel::real_path`): cut it at the first
+/// state that shows `property`, then drop single steps as long as the rest
+/// still replays (every action enabled, within the bounds) and still
+/// reaches a state that shows it. Greedy, so not necessarily shortest, but
+/// random walks lose most of their detours.
+pub fn shrink(
+    model: &RaftModel,
+    path: &[(ModelState, Option<Action>)],
+    property: NamedProperty,
+) -> StatePath {
+    let mut actions: Vec<Action> = path.iter().filter_map(|(_, a)| a.clone()).collect();
+    let Some(mut best) = replay(model, &actions, property) else {
+        return path.to_vec();
+    };
+    actions = best.iter().filter_map(|(_, a)| a.clone()).collect();
+    loop {
+        let mut shorter = false;
+        let mut i = 0;
+        while i < actions.len() {
+            let mut candidate = actions.clone();
+            candidate.remove(i);
+            match replay(model, &candidate, property) {
+                Some(p) => {
+                    actions = p.iter().filter_map(|(_, a)| a.clone()).collect();
+                    best = p;
+                    shorter = true;
+                }
+                None => i += 1,
+            }
+        }
+        if !shorter {
+            return best;
+        }
+    }
+}
+
+/// Replay `actions` from the initial state without symmetry reduction; the
+/// path up to the first state that shows `property`, or None if an action
+/// is not enabled, a state leaves the bounds, or no state shows it.
+fn replay(model: &RaftModel, actions: &[Action], property: NamedProperty) -> Option<StatePath> {
+    let mut state = model.init_state();
+    let mut path = Vec::with_capacity(actions.len() + 1);
+    let mut enabled = Vec::new();
+    for a in actions {
+        if shows(property, &state) {
+            break;
+        }
+        enabled.clear();
+        model.actions(&state, &mut enabled);
+        if !enabled.contains(a) {
+            return None;
+        }
+        let next = model.step_raw(&state, a)?;
+        if !model.within_boundary(&next) {
+            return None;
+        }
+        path.push((state, Some(a.clone())));
+        state = next;
+    }
+    if !shows(property, &state) {
+        return None;
+    }
+    path.push((state, None));
+    Some(path)
+}

@@ -37,6 +37,8 @@ pub struct ModelState {
     pub reads: u8,
     /// Leader heartbeat timeouts so far.
     pub heartbeats: u8,
+    /// Election timeouts so far (counted only when they are bounded).
+    pub elections: u8,
     pub ghost: Arc<Ghost>,
     pub clients: Arc<Clients>,
 }
