@@ -141,6 +141,9 @@ pub struct NightlyOptions {
     #[serde(default)]
     pub bug: Option<String>,
     pub nemesis_interval_s: f64,
+    /// Time budget of each run's check.
+    #[serde(default)]
+    pub check_timeout_s: Option<f64>,
     #[serde(default)]
     pub no_netns: bool,
     pub workloads: Vec<String>,
@@ -407,6 +410,7 @@ pub(crate) mod tests {
             seed: 7,
             bug: None,
             nemesis_interval_s: 5.0,
+            check_timeout_s: Some(60.0),
             no_netns: false,
             workloads: vec!["register".into()],
             nemesis: vec!["none".into(), "kill".into()],

@@ -79,6 +79,10 @@ pub struct NightlyArgs {
     /// Seconds between two faults of one nemesis package.
     #[arg(long, default_value_t = 5.0)]
     pub nemesis_interval: f64,
+    /// Time budget of each run's linearizability check in seconds (then:
+    /// unknown). Lower than `faultline run`'s 120 s to bound a nightly.
+    #[arg(long, default_value_t = 60.0)]
+    pub check_timeout: f64,
     /// Run every node on loopback (network configurations are skipped).
     #[arg(long)]
     pub no_netns: bool,
@@ -107,6 +111,12 @@ fn check_options(args: &NightlyArgs) -> Result<()> {
             args.nemesis_interval
         );
     }
+    if !(args.check_timeout.is_finite() && args.check_timeout > 0.0) {
+        bail!(
+            "--check-timeout must be a positive number of seconds, got {}",
+            args.check_timeout
+        );
+    }
     if let Some(bug) = &args.bug {
         faultline_cluster::bugs::NodeBugs::parse(&[bug.as_str()])?;
     }
@@ -132,6 +142,8 @@ fn run_args(args: &NightlyArgs, config: &Config, seed: u64) -> Vec<String> {
         args.time_limit.to_string(),
         "--nemesis-interval".to_string(),
         args.nemesis_interval.to_string(),
+        "--check-timeout".to_string(),
+        args.check_timeout.to_string(),
         "--seed".to_string(),
         seed.to_string(),
         "--store".to_string(),
@@ -190,6 +202,7 @@ pub fn run(args: &NightlyArgs) -> Result<u8> {
             seed: base_seed,
             bug: args.bug.clone(),
             nemesis_interval_s: args.nemesis_interval,
+            check_timeout_s: Some(args.check_timeout),
             no_netns: args.no_netns,
             workloads: args
                 .workloads
@@ -330,6 +343,7 @@ mod tests {
                 seed: 0,
                 bug: None,
                 nemesis_interval_s: 1.0,
+                check_timeout_s: None,
                 no_netns: false,
                 workloads: vec![],
                 nemesis: vec![],
@@ -414,6 +428,6 @@ mod tests {
                 Some("register-kill-no-dedup")
             )
         );
-        assert_eq!(r.nemesis_interval, 5.0);
+        assert_eq!((r.nemesis_interval, r.check_timeout), (5.0, 60.0));
     }
 }

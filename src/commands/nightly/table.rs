@@ -115,6 +115,7 @@ mod tests {
                 seed: 1,
                 bug: None,
                 nemesis_interval_s: 5.0,
+                check_timeout_s: None,
                 no_netns: true,
                 workloads: vec!["register".into()],
                 nemesis: vec!["none".into(), "kill".into(), "partition".into()],
