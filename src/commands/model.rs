@@ -188,3 +188,48 @@ fn print_human(run: &ModelRun) {
         Verdict::Unknown => println!("\nunknown: the search stopped before it could tell"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(flags: &[&str]) -> Result<RaftModelOptions, String> {
+        let argv = ["faultline", "model", "raft"].iter().chain(flags);
+        let Command::Model(args) = Cli::try_parse_from(argv).unwrap().command else {
+            panic!("not the model command");
+        };
+        options(&args)
+    }
+
+    #[test]
+    fn heartbeats_default_to_none_and_lossy_gives_a_budget() {
+        assert_eq!(parse(&[]).unwrap().heartbeats, 0);
+        let lossy = parse(&["--lossy"]).unwrap();
+        assert!(lossy.lossy);
+        assert_eq!(lossy.heartbeats, LOSSY_HEARTBEATS);
+        assert!(LOSSY_HEARTBEATS > 0);
+        assert_eq!(
+            parse(&["--lossy", "--heartbeats", "0"]).unwrap().heartbeats,
+            0
+        );
+        assert_eq!(parse(&["--heartbeats", "3"]).unwrap().heartbeats, 3);
+    }
+
+    #[test]
+    fn prevote_gets_an_elections_budget_and_symmetry_can_be_turned_off() {
+        let o = parse(&["--prevote", "--max-term", "3"]).unwrap();
+        assert!(o.pre_vote);
+        assert_eq!(o.elections, Some(4));
+        assert_eq!(
+            parse(&["--prevote", "--elections", "2"]).unwrap().elections,
+            Some(2)
+        );
+        assert_eq!(parse(&[]).unwrap().elections, None);
+        assert!(parse(&[]).unwrap().symmetry);
+        assert!(!parse(&["--no-symmetry"]).unwrap().symmetry);
+        assert!(parse(&["--bug", "no-such-bug"]).is_err());
+    }
+}

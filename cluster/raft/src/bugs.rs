@@ -77,8 +77,10 @@ impl RaftBug {
         match self {
             RaftBug::Figure8 => {
                 "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs); \
-                 the model checker needs 4 terms for it (--max-term 4 --max-log 1 --proposals 2), \
-                 beyond what it exhausts in minutes"
+                 faultline model raft --bug figure8 --max-term 4 --max-log 1 --proposals 2 \
+                 --strategy simulate --seed 1 (leader-completeness; test model_bugs): the \
+                 20-step history is beyond exhaustive search in CI, so the model is searched \
+                 by seeded random walks"
             }
             RaftBug::ForgetVote => {
                 "faultline sim raft --seeds 500 --bug NAME (tests: sim_catches_planted_bugs); \
