@@ -52,7 +52,8 @@ pub struct NightlyArgs {
     /// The store: run folders, `nightly/<stamp>.json` summaries, index.html.
     #[arg(long, default_value = "store")]
     pub store: PathBuf,
-    /// Seconds of workload per run (a run takes about this plus 10-15 s).
+    /// Seconds of workload per run (a run takes this plus startup, recovery
+    /// and the check: measured 5-35 s more, up to --check-timeout more).
     #[arg(long, default_value_t = 30)]
     pub time_limit: u64,
     /// Runs per configuration.
