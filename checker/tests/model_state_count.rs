@@ -66,7 +66,32 @@ fn default_configuration_has_a_pinned_state_count_and_holds() {
     assert!(run.complete);
     assert_eq!(run.verdict(), Verdict::Holds, "{run:?}");
     assert_eq!(run.unique_states, 133_805);
-    assert_eq!(run.max_depth, 35);
+}
+
+#[test]
+fn prevote_configuration_has_a_pinned_state_count_and_holds() {
+    // PreVote on (as the nodes run), one term, logs <= 2, one value, and
+    // the elections budget the CLI gives (--max-term + 1).
+    let run = exhaust(RaftModelOptions {
+        max_term: 1,
+        max_log: 2,
+        proposals: 1,
+        pre_vote: true,
+        elections: Some(2),
+        ..Default::default()
+    });
+    assert!(run.complete);
+    assert_eq!(run.verdict(), Verdict::Holds, "{run:?}");
+    assert_eq!(run.unique_states, 80_288);
+    let elected = run.property("a-leader-is-elected").unwrap();
+    let steps: Vec<&str> = elected
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|s| s.step.as_str())
+        .collect();
+    assert!(steps.iter().any(|s| s.contains("PreVote{")), "{steps:?}");
 }
 
 #[test]
