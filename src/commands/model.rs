@@ -210,7 +210,7 @@ mod tests {
         let lossy = parse(&["--lossy"]).unwrap();
         assert!(lossy.lossy);
         assert_eq!(lossy.heartbeats, LOSSY_HEARTBEATS);
-        assert!(LOSSY_HEARTBEATS > 0);
+        const { assert!(LOSSY_HEARTBEATS > 0) };
         assert_eq!(
             parse(&["--lossy", "--heartbeats", "0"]).unwrap().heartbeats,
             0
