@@ -164,7 +164,7 @@ pub struct ModelArgs {
     /// --max-term bounds them).
     #[arg(long)]
     pub elections: Option<u8>,
-    /// Leader heartbeat timeouts per behaviour (default 0; 2 with --lossy).
+    /// Leader heartbeat timeouts per behaviour (default 0; 1 with --lossy).
     #[arg(long)]
     pub heartbeats: Option<u8>,
     /// The network may lose any message (and leaders get heartbeat
