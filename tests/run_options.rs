@@ -45,7 +45,13 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
         (&["--nemesis", "shard-move"], "add --groups"),
         (&["--groups", "1", "--nemesis", "shard-move"], "at least 2"),
         (
-            &["--groups", "3", "--nemesis", "shard-move,partition"],
+            &[
+                "--groups",
+                "3",
+                "--no-netns",
+                "--nemesis",
+                "shard-move,partition",
+            ],
             "loopback",
         ),
         (&["--bug", "early-gc"], "--groups"),

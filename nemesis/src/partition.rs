@@ -6,6 +6,19 @@
 //! more; four nodes see three each), `bridge` (two halves that only one
 //! node joins) and `isolate-leader`. The history value names the grudge and
 //! the cut (from, to) pairs; stopping heals exactly the rules it added.
+//!
+//! In a system of several replica groups (a sharded one: `Db::groups` lists
+//! the controller group and each shard group, `Db::nodes` all of them on one
+//! network) the cuts still span every node, so groups lose each other and
+//! the controller too, with two group-aware choices: `isolate-leader` cuts
+//! off the leader of one group, itself drawn at random (as the other
+//! packages' "leader" target does), and `majorities-ring` lays each group's
+//! members next to each other on the ring (groups in random order, members
+//! shuffled within), so every node sees a majority of all nodes and, as far
+//! as the ring's window allows, of its own group, instead of a shuffle that
+//! can leave no two members of a group in touch. `isolate-one`, `halves` and
+//! `bridge` need nothing: a two-way split (or a split plus a bridge) always
+//! leaves a group of odd size a connected majority somewhere.
 
 use std::collections::BTreeSet;
 
@@ -17,6 +30,7 @@ use serde_json::{Value, json};
 
 use crate::error::NemesisError;
 use crate::package::Package;
+use crate::targets::group_leader;
 
 /// How nodes are split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +94,13 @@ fn split(nodes: &[String], side: &BTreeSet<String>) -> Vec<(String, String)> {
 }
 
 /// The (from, to) pairs to cut for `grudge` over `nodes` (`leader` for
-/// `isolate-leader`; a random node when none is known).
+/// `isolate-leader`; a random node when none is known). `groups` are the
+/// replica groups (`Db::groups`); with more than one, `majorities-ring`
+/// keeps each group's members together on the ring.
 pub fn grudge_cuts(
     grudge: Grudge,
     nodes: &[String],
+    groups: &[Vec<String>],
     leader: Option<&str>,
     rng: &mut ChaCha8Rng,
 ) -> Vec<(String, String)> {
@@ -92,6 +109,9 @@ pub fn grudge_cuts(
     let n = nodes.len();
     if n < 2 {
         return Vec::new();
+    }
+    if grudge == Grudge::MajoritiesRing && groups.len() > 1 {
+        ring = grouped_ring(nodes, groups, rng);
     }
     match grudge {
         Grudge::IsolateOne => split(nodes, &BTreeSet::from([ring[0].clone()])),
@@ -124,6 +144,42 @@ pub fn grudge_cuts(
                 d <= k || n - d <= k
             })
         }
+    }
+}
+
+/// A ring of `nodes` with each group's members side by side: the groups
+/// in random order, each group's members shuffled. Nodes of no group (none,
+/// for a `Db` whose groups cover its nodes) go at the end.
+fn grouped_ring(nodes: &[String], groups: &[Vec<String>], rng: &mut ChaCha8Rng) -> Vec<String> {
+    let mut order: Vec<&Vec<String>> = groups.iter().collect();
+    order.shuffle(rng);
+    let mut ring = Vec::with_capacity(nodes.len());
+    for g in order {
+        let mut members: Vec<String> = g
+            .iter()
+            .filter(|m| nodes.contains(m) && !ring.contains(*m))
+            .cloned()
+            .collect();
+        members.shuffle(rng);
+        ring.extend(members);
+    }
+    let rest: Vec<String> = nodes
+        .iter()
+        .filter(|x| !ring.contains(x))
+        .cloned()
+        .collect();
+    ring.extend(rest);
+    ring
+}
+
+/// The node to cut off for `isolate-leader`: the leader of one group drawn
+/// at random when there are several (a sharded system), else `Db::leader`;
+/// `None` when no member answers as leader.
+fn leader_to_isolate(db: &dyn Db, groups: &[Vec<String>], rng: &mut ChaCha8Rng) -> Option<String> {
+    if groups.len() > 1 {
+        group_leader(db, &groups[rng.random_range(0..groups.len())])
+    } else {
+        db.leader()
     }
 }
 
@@ -181,12 +237,13 @@ impl Package for Partition {
             )));
         }
         let grudge = fitting[rng.random_range(0..fitting.len())];
+        let groups = db.groups();
         let leader = if grudge == Grudge::IsolateLeader {
-            db.leader()
+            leader_to_isolate(db, &groups, rng)
         } else {
             None
         };
-        let cuts = grudge_cuts(grudge, &nodes, leader.as_deref(), rng);
+        let cuts = grudge_cuts(grudge, &nodes, &groups, leader.as_deref(), rng);
         // Whatever part of the cut lands is healed by stop.
         self.active = true;
         net.cut(&cuts)?;
@@ -321,6 +378,7 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
+    use faultline_workloads::{NodeState, WorkloadError};
     use rand::SeedableRng;
 
     use super::test_support::{FakeDb, FakeNet};
@@ -354,16 +412,22 @@ mod tests {
             for _ in 0..10 {
                 let one = talks(
                     &nodes,
-                    &grudge_cuts(Grudge::IsolateOne, &nodes, None, &mut rng),
+                    &grudge_cuts(Grudge::IsolateOne, &nodes, &[], None, &mut rng),
                 );
                 assert_eq!(one.iter().filter(|s| s.len() == 1).count(), 1, "{one:?}");
 
-                let halves = talks(&nodes, &grudge_cuts(Grudge::Halves, &nodes, None, &mut rng));
+                let halves = talks(
+                    &nodes,
+                    &grudge_cuts(Grudge::Halves, &nodes, &[], None, &mut rng),
+                );
                 let small = halves.iter().map(BTreeSet::len).min().unwrap();
                 let big = halves.iter().map(BTreeSet::len).max().unwrap();
                 assert_eq!((small, big), (n / 2, n - n / 2), "{halves:?}");
 
-                let bridge = talks(&nodes, &grudge_cuts(Grudge::Bridge, &nodes, None, &mut rng));
+                let bridge = talks(
+                    &nodes,
+                    &grudge_cuts(Grudge::Bridge, &nodes, &[], None, &mut rng),
+                );
                 assert_eq!(
                     bridge.iter().filter(|s| s.len() == n).count(),
                     1,
@@ -379,13 +443,13 @@ mod tests {
                 let partial = bridge.iter().filter(|s| s.len() < n).count();
                 assert_eq!(partial, n - 1, "{bridge:?}");
 
-                let leader = grudge_cuts(Grudge::IsolateLeader, &nodes, Some("2"), &mut rng);
+                let leader = grudge_cuts(Grudge::IsolateLeader, &nodes, &[], Some("2"), &mut rng);
                 assert_eq!(talks(&nodes, &leader)[1], BTreeSet::from(["2".to_string()]));
 
                 if n >= 4 {
                     let ring = talks(
                         &nodes,
-                        &grudge_cuts(Grudge::MajoritiesRing, &nodes, None, &mut rng),
+                        &grudge_cuts(Grudge::MajoritiesRing, &nodes, &[], None, &mut rng),
                     );
                     assert!(ring.iter().all(|s| s.len() >= majority), "{n}: {ring:?}");
                     let distinct: BTreeSet<_> = ring.iter().collect();
@@ -420,6 +484,115 @@ mod tests {
             assert!(db.net.as_ref().unwrap().cuts.lock().unwrap().is_empty());
         }
         assert_eq!(seen.len(), 5, "{seen:?}");
+    }
+
+    /// A sharded system on one network: controllers `c1..c3`, shard groups
+    /// `g1n1..g1n3` and `g2n1..g2n3`; `c2`, `g1n3` and `g2n1` lead.
+    struct Sharded(FakeNet);
+
+    impl Db for Sharded {
+        fn nodes(&self) -> Vec<String> {
+            self.groups().concat()
+        }
+        fn groups(&self) -> Vec<Vec<String>> {
+            ["c", "g1n", "g2n"]
+                .iter()
+                .map(|g| (1..=3).map(|i| format!("{g}{i}")).collect())
+                .collect()
+        }
+        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
+            Ok(())
+        }
+        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
+            let leads = ["c2", "g1n3", "g2n1"].contains(&node);
+            Ok(NodeState {
+                node: node.into(),
+                role: if leads { "leader" } else { "follower" }.into(),
+                term: 1,
+                leader: None,
+                applied: 0,
+            })
+        }
+        fn network(&self) -> Option<&dyn NetControl> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn with_several_groups_isolate_leader_cuts_off_one_groups_leader() {
+        let db = Sharded(FakeNet::new(9));
+        let nodes = db.nodes();
+        let mut p = Partition::default();
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut isolated = BTreeSet::new();
+        for _ in 0..80 {
+            let v = p.start(&db, &mut rng).unwrap();
+            if v["grudge"] == "isolate-leader" {
+                let leader = v["leader"].as_str().expect("a leader").to_string();
+                let cuts: Vec<(String, String)> =
+                    serde_json::from_value(v["cuts"].clone()).unwrap();
+                let t = talks(&nodes, &cuts);
+                let i = nodes.iter().position(|n| *n == leader).unwrap();
+                assert_eq!(t[i], BTreeSet::from([leader.clone()]), "{v}");
+                isolated.insert(leader);
+            }
+            p.stop(&db).unwrap();
+        }
+        // Not always the first leader in node order (the controller's).
+        assert_eq!(
+            isolated,
+            ["c2", "g1n3", "g2n1"].map(String::from).into(),
+            "leaders isolated"
+        );
+    }
+
+    #[test]
+    fn with_several_groups_the_majorities_ring_keeps_each_groups_majority() {
+        let db = Sharded(FakeNet::new(9));
+        let (nodes, groups) = (db.nodes(), db.groups());
+        let majority = nodes.len() / 2 + 1;
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..50 {
+            let cuts = grudge_cuts(Grudge::MajoritiesRing, &nodes, &groups, None, &mut rng);
+            let t = talks(&nodes, &cuts);
+            assert!(t.iter().any(|s| s.len() < nodes.len()), "nothing cut");
+            let distinct: BTreeSet<_> = t.iter().collect();
+            assert_eq!(distinct.len(), nodes.len(), "views repeat: {t:?}");
+            for (i, view) in t.iter().enumerate() {
+                assert!(view.len() >= majority, "{}: {view:?}", nodes[i]);
+                let own = groups.iter().find(|g| g.contains(&nodes[i])).unwrap();
+                let in_group = own.iter().filter(|m| view.contains(*m)).count();
+                assert!(
+                    in_group > own.len() / 2,
+                    "{} sees {in_group} of its group {own:?}: {view:?}",
+                    nodes[i]
+                );
+            }
+        }
+        // Without the groups, a shuffled ring of nine nodes sometimes
+        // leaves a member cut from the rest of its group of three.
+        let lonely = (0..50).any(|_| {
+            let t = talks(
+                &nodes,
+                &grudge_cuts(Grudge::MajoritiesRing, &nodes, &[], None, &mut rng),
+            );
+            groups.iter().any(|g| {
+                g.iter().any(|m| {
+                    let i = nodes.iter().position(|n| n == m).unwrap();
+                    g.iter().filter(|x| t[i].contains(*x)).count() == 1
+                })
+            })
+        });
+        assert!(lonely, "the group-blind ring never split a group");
     }
 
     #[test]

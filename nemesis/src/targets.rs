@@ -69,7 +69,7 @@ pub fn resolve(target: Target, db: &dyn Db, rng: &mut ChaCha8Rng) -> Vec<String>
 }
 
 /// The member of `nodes` that answers as leader, if any.
-fn group_leader(db: &dyn Db, nodes: &[String]) -> Option<String> {
+pub(crate) fn group_leader(db: &dyn Db, nodes: &[String]) -> Option<String> {
     nodes
         .iter()
         .find(|n| db.status(n).is_ok_and(|s| s.role == "leader"))

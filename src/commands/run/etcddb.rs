@@ -332,7 +332,8 @@ impl EtcdDb {
 }
 
 /// Start the system `plan.db` names: etcd members here (in namespaces when
-/// `plan.netns`), the sharded deployment (`--groups`, not joined yet), or
+/// `plan.netns`), the sharded deployment (`--groups`, not joined yet; in
+/// namespaces on one shared network when `plan.netns`), or
 /// the kvnode harness `start_kv` starts. Also the namespace network, when
 /// there is one.
 pub fn start_db(
@@ -356,13 +357,19 @@ pub fn start_db(
         let db = super::sharddb::ShardDb::start(
             plan.groups,
             plan.replicas,
+            plan.netns,
             plan.node_bugs.clone(),
             run_dir,
             runtime,
             marker,
         )
-        .context("starting the shard controller and shard groups")?;
-        return Ok((SutDb::Shard(db), None));
+        .context(if plan.netns {
+            "starting the shard controller and shard groups in network namespaces"
+        } else {
+            "starting the shard controller and shard groups"
+        })?;
+        let net = db.net();
+        return Ok((SutDb::Shard(db), net));
     }
     let harness = start_kv()?;
     let net = harness.network();

@@ -211,10 +211,11 @@ fn execute(
     if let Some(net) = net {
         record.netns_run = Some(net.run_id().to_string());
         record.write(run_dir)?;
+        let ids = net.node_ids();
         println!(
             "  nodes in network namespaces {} .. {}",
-            net.run_id().namespace(1),
-            net.run_id().namespace(plan.replicas as u64)
+            net.run_id().namespace(ids.first().copied().unwrap_or(1)),
+            net.run_id().namespace(ids.last().copied().unwrap_or(1))
         );
     }
     let db = Arc::new(db);

@@ -10,6 +10,8 @@
 //! member) and Raft-layer bugs (passed through to the shard group members);
 //! KV/client-layer bugs act on the single group's state machine and client
 //! only, so they are refused with `--groups`, as shardkv bugs are without.
+//! Sharded or not, nodes run in network namespaces when the host can
+//! (`network_mode`), and the network packages are refused on loopback.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -97,9 +99,10 @@ fn random_seed() -> u64 {
 }
 
 /// Whether nodes run in namespaces: yes unless `--no-netns` or the host
-/// cannot (not root, tools missing). Faults that need the real network are
-/// refused on loopback, saying why.
-fn network_mode(no_netns: bool, nemesis: &[&'static str]) -> Result<bool> {
+/// cannot (not root, tools missing), for a single group and a sharded run
+/// alike (the sharded deployment puts every group on one shared network).
+/// Faults that need the real network are refused on loopback, saying why.
+fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Result<bool> {
     let why_not = if no_netns {
         Some("--no-netns was given".to_string())
     } else {
@@ -115,8 +118,13 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str]) -> Result<bool> {
     match why_not {
         Some(why) if !needs_net.is_empty() => bail!(
             "--nemesis {} needs nodes in network namespaces, but they would run on loopback: {why}. \
-             Drop those packages (e.g. --nemesis kill,pause) or run as root without --no-netns",
-            needs_net.join(",")
+             Drop those packages (e.g. --nemesis {}) or run as root without --no-netns",
+            needs_net.join(","),
+            if sharded {
+                "shard-move,kill,pause"
+            } else {
+                "kill,pause"
+            }
         ),
         Some(_) => Ok(false),
         None => Ok(true),
@@ -132,24 +140,6 @@ const SHARDED_KEYS: usize = 10;
 
 /// Nemesis packages that act on the network or clocks of namespaces.
 const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
-
-/// Network mode of a sharded run: loopback, for now. The sharded deployment
-/// does not run in network namespaces under `faultline run` yet, so network
-/// faults are refused here (the one place to lift when it does).
-fn sharded_network_mode(nemesis: &[&'static str]) -> Result<bool> {
-    let needs_net: Vec<&str> = nemesis
-        .iter()
-        .copied()
-        .filter(|n| NETWORK_PACKAGES.contains(n))
-        .collect();
-    if !needs_net.is_empty() {
-        bail!(
-            "--nemesis {} with --groups: sharded runs put their nodes on loopback for now,              so network faults are not available; use shard-move, kill and pause              (e.g. --nemesis shard-move,kill,pause), or drop --groups",
-            needs_net.join(",")
-        );
-    }
-    Ok(false)
-}
 
 /// `--bug NAME` sorted by layer: (bugs for the nodes, the client bug
 /// `client-retry-new-seq`). Shardkv bugs need a sharded run; KV/client
@@ -256,11 +246,7 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
             );
         }
     }
-    let netns = if sharded {
-        sharded_network_mode(&nemesis)?
-    } else {
-        network_mode(args.no_netns, &nemesis)?
-    };
+    let netns = network_mode(args.no_netns, &nemesis, sharded)?;
     let (node_bugs, client_retry_new_seq) = node_bugs(args.bug.as_deref(), sharded)?;
     let workload_kind = match args.workload {
         Workload::Register => WorkloadKind::Register,

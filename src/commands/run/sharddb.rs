@@ -7,8 +7,16 @@
 //!
 //! Node names, in the history, the report and `nodes/<node>/node.log`:
 //! `c<id>` for controller members, `g<gid>n<id>` for member `id` of shard
-//! group `gid`. Each group is a replica group of its own (`Db::groups`), so
-//! the nemesis aims "a minority" or "the leader" within one group.
+//! group `gid` (`faultline_cluster::shard::Member`). Each group is a replica
+//! group of its own (`Db::groups`), so the nemesis aims "a minority" or "the
+//! leader" within one group.
+//!
+//! With `netns` (root, tools present, no `--no-netns`: the same rule as a
+//! single group) every member runs in its own network namespace on one
+//! network shared by all groups, and [`Db::network`] is that network: the
+//! partition, packet and clock packages address any member of any group by
+//! the names above. On loopback there is no network control (plan.rs refuses
+//! those packages before anything starts).
 //!
 //! The deployment lives in `<run>/cluster/` while the run goes; when the
 //! `ShardDb` is dropped every process is stopped, each member's log is
@@ -17,18 +25,21 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use faultline_cluster::client::{ClientOptions, Outcome as KvOutcome, fresh_client_id};
-use faultline_cluster::harness::{Harness, HarnessError};
+use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
 use faultline_cluster::kv::{Op as KvOp, Reply};
+use faultline_cluster::netns::Network;
 use faultline_cluster::shard::{
-    Config, CtrlerClient, CtrlerClientError, Gid, ShardClient, ShardedDeployment, ShardedOptions,
+    Config, CtrlerClient, CtrlerClientError, Gid, Member, ShardClient, ShardedDeployment,
+    ShardedOptions,
 };
 use faultline_raft::NodeId;
 use faultline_workloads::{
-    Client, ClientFactory, Db, F, NodeState, Op, Outcome, ShardControl, ShardLayout, WorkloadError,
+    Client, ClientFactory, Db, F, NetControl, NodeState, Op, Outcome, ShardControl, ShardLayout,
+    WorkloadError,
 };
 use serde_json::Value;
 
@@ -39,49 +50,22 @@ const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
 /// Members of the controller group.
 pub const CTRLER_REPLICAS: usize = 3;
 
-/// A member of the deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Member {
-    Ctrler(NodeId),
-    Shard(Gid, NodeId),
+/// The member `name` names (`c<id>` or `g<gid>n<id>`).
+fn member(name: &str) -> Result<Member, WorkloadError> {
+    name.parse::<Member>()
+        .map_err(|_| WorkloadError::Db(format!("no node named {name:?}")))
 }
 
-impl Member {
-    fn name(self) -> String {
-        match self {
-            Member::Ctrler(id) => format!("c{id}"),
-            Member::Shard(gid, id) => format!("g{gid}n{id}"),
-        }
-    }
-
-    fn parse(name: &str) -> Result<Member, WorkloadError> {
-        let bad = || WorkloadError::Db(format!("no node named {name:?}"));
-        let num = |s: &str| s.parse::<u64>().map_err(|_| bad());
-        if let Some(id) = name.strip_prefix('c') {
-            return Ok(Member::Ctrler(num(id)?));
-        }
-        let (gid, id) = name
-            .strip_prefix('g')
-            .and_then(|r| r.split_once('n'))
-            .ok_or_else(bad)?;
-        Ok(Member::Shard(num(gid)?, num(id)?))
-    }
+fn no_group(m: Member) -> WorkloadError {
+    WorkloadError::Db(format!(
+        "no node named {:?}: no such shard group",
+        m.to_string()
+    ))
 }
 
-/// The harness of `m`'s group and `m`'s id in it. Generic over the harness
-/// type so it works for whatever harness the deployment holds.
-fn pick<'a, H>(
-    ctrlers: &'a mut H,
-    groups: &'a mut BTreeMap<Gid, H>,
-    m: Member,
-) -> Result<(&'a mut H, NodeId), WorkloadError> {
-    match m {
-        Member::Ctrler(id) => Ok((ctrlers, id)),
-        Member::Shard(gid, id) => groups
-            .get_mut(&gid)
-            .map(|h| (h, id))
-            .ok_or_else(|| WorkloadError::Db(format!("no shard group {gid}"))),
-    }
+/// The harness of `m`'s group (address `m` in it by `m.id()`).
+fn harness_of(d: &mut ShardedDeployment, m: Member) -> Result<&mut AnyHarness, WorkloadError> {
+    d.harness_of_mut(m).ok_or_else(|| no_group(m))
 }
 
 fn db_err(e: HarnessError) -> WorkloadError {
@@ -105,6 +89,9 @@ fn layout(c: Config) -> ShardLayout {
 /// removes the run's marker.
 pub struct ShardDb {
     deployment: Mutex<ShardedDeployment>,
+    /// The network every member is on, in namespaces (partitions, loss,
+    /// clocks); `None` on loopback. The deployment tears it down.
+    net: Option<Arc<Network>>,
     /// The controller client of `ShardControl` (one session, so changes
     /// retried after a lost reply apply once).
     ctrler: Mutex<CtrlerClient>,
@@ -123,11 +110,13 @@ pub struct ShardDb {
 
 impl ShardDb {
     /// Start a controller group of [`CTRLER_REPLICAS`] and `groups` shard
-    /// groups of `replicas` (not joined yet; see [`ShardDb::join_all`]).
-    /// `bugs` go to every shard group member.
+    /// groups of `replicas` (not joined yet; see [`ShardDb::join_all`]), in
+    /// network namespaces on one shared network when `netns`, else on
+    /// loopback. `bugs` go to every shard group member.
     pub fn start(
         groups: usize,
         replicas: usize,
+        netns: bool,
         bugs: Vec<String>,
         run_dir: &Path,
         runtime: tokio::runtime::Handle,
@@ -138,6 +127,7 @@ impl ShardDb {
         opts.replicas = replicas;
         opts.ctrler_replicas = CTRLER_REPLICAS;
         opts.bugs = bugs;
+        opts.netns = netns;
         let d = ShardedDeployment::start(opts)?;
         let ctrler_addresses = d.ctrlers.addresses();
         let servers = d.groups.keys().map(|&gid| (gid, d.servers(gid))).collect();
@@ -145,14 +135,14 @@ impl ShardDb {
             d.ctrlers
                 .node_ids()
                 .into_iter()
-                .map(|id| Member::Ctrler(id).name())
+                .map(|id| Member::Ctrler(id).to_string())
                 .collect::<Vec<_>>(),
         ];
         for (&gid, h) in &d.groups {
             names.push(
                 h.node_ids()
                     .into_iter()
-                    .map(|id| Member::Shard(gid, id).name())
+                    .map(|id| Member::Shard(gid, id).to_string())
                     .collect(),
             );
         }
@@ -165,6 +155,7 @@ impl ShardDb {
             servers,
             names,
             leaders: Mutex::default(),
+            net: d.network(),
             deployment: Mutex::new(d),
             runtime,
             run_dir: run_dir.to_path_buf(),
@@ -188,17 +179,22 @@ impl ShardDb {
         let mut pids = Vec::new();
         for id in d.ctrlers.node_ids() {
             if let Some(p) = d.ctrlers.pid(id) {
-                pids.push((Member::Ctrler(id).name(), p));
+                pids.push((Member::Ctrler(id).to_string(), p));
             }
         }
         for (&gid, h) in &d.groups {
             for id in h.node_ids() {
                 if let Some(p) = h.pid(id) {
-                    pids.push((Member::Shard(gid, id).name(), p));
+                    pids.push((Member::Shard(gid, id).to_string(), p));
                 }
             }
         }
         self.marker.write_pids(&pids);
+    }
+
+    /// The network shared by every member (namespaces), `None` on loopback.
+    pub fn net(&self) -> Option<Arc<Network>> {
+        self.net.clone()
     }
 
     /// The shard group ids, ascending.
@@ -256,13 +252,13 @@ impl ShardDb {
             .ctrlers
             .log_paths()
             .into_iter()
-            .map(|(id, p)| (Member::Ctrler(id).name(), p))
+            .map(|(id, p)| (Member::Ctrler(id).to_string(), p))
             .collect();
         for (&gid, h) in &d.groups {
             logs.extend(
                 h.log_paths()
                     .into_iter()
-                    .map(|(id, p)| (Member::Shard(gid, id).name(), p)),
+                    .map(|(id, p)| (Member::Shard(gid, id).to_string(), p)),
             );
         }
         for (name, src) in logs {
@@ -299,43 +295,35 @@ impl Db for ShardDb {
     }
 
     fn kill(&self, node: &str) -> Result<(), WorkloadError> {
-        let m = Member::parse(node)?;
+        let m = member(node)?;
         let r = {
             let mut d = self.lock();
-            let d = &mut *d;
-            let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
-            h.kill(id).map_err(db_err)
+            harness_of(&mut d, m)?.kill(m.id()).map_err(db_err)
         };
         self.update_marker();
         r
     }
 
     fn restart(&self, node: &str) -> Result<(), WorkloadError> {
-        let m = Member::parse(node)?;
+        let m = member(node)?;
         let r = {
             let mut d = self.lock();
-            let d = &mut *d;
-            let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
-            h.restart(id).map_err(db_err)
+            harness_of(&mut d, m)?.restart(m.id()).map_err(db_err)
         };
         self.update_marker();
         r
     }
 
     fn pause(&self, node: &str) -> Result<(), WorkloadError> {
-        let m = Member::parse(node)?;
+        let m = member(node)?;
         let mut d = self.lock();
-        let d = &mut *d;
-        let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
-        h.pause(id).map_err(db_err)
+        harness_of(&mut d, m)?.pause(m.id()).map_err(db_err)
     }
 
     fn resume(&self, node: &str) -> Result<(), WorkloadError> {
-        let m = Member::parse(node)?;
+        let m = member(node)?;
         let mut d = self.lock();
-        let d = &mut *d;
-        let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
-        match h.resume(id) {
+        match harness_of(&mut d, m)?.resume(m.id()) {
             // Killed by another fault while paused: nothing is paused any more.
             Err(HarnessError::NotRunning(_)) => Ok(()),
             other => other.map_err(db_err),
@@ -343,17 +331,16 @@ impl Db for ShardDb {
     }
 
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
-        let m = Member::parse(node)?;
-        let mut d = self.lock();
-        let d = &mut *d;
-        let (h, id) = pick(&mut d.ctrlers, &mut d.groups, m)?;
+        let m = member(node)?;
+        let d = self.lock();
+        let h = d.harness_of(m).ok_or_else(|| no_group(m))?;
         let s = self
             .runtime
-            .block_on(h.status(id, STATUS_TIMEOUT))
+            .block_on(h.status(m.id(), STATUS_TIMEOUT))
             .map_err(db_err)?;
         let leader = s.leader.map(|l| match m {
-            Member::Ctrler(_) => Member::Ctrler(l).name(),
-            Member::Shard(gid, _) => Member::Shard(gid, l).name(),
+            Member::Ctrler(_) => Member::Ctrler(l).to_string(),
+            Member::Shard(gid, _) => Member::Shard(gid, l).to_string(),
         });
         Ok(NodeState {
             node: node.to_string(),
@@ -362,6 +349,10 @@ impl Db for ShardDb {
             leader,
             applied: s.applied,
         })
+    }
+
+    fn network(&self) -> Option<&dyn NetControl> {
+        self.net.as_deref().map(|n| n as _)
     }
 
     fn shards(&self) -> Option<&dyn ShardControl> {
@@ -406,7 +397,7 @@ impl ShardControl for ShardDb {
         d.groups.get(&gid).map_or_else(Vec::new, |h| {
             h.node_ids()
                 .into_iter()
-                .map(|id| Member::Shard(gid, id).name())
+                .map(|id| Member::Shard(gid, id).to_string())
                 .collect()
         })
     }
@@ -444,7 +435,7 @@ impl ShardControl for ShardDb {
         match found {
             Some((id, num)) => {
                 leaders.insert(gid, id);
-                Some((Member::Shard(gid, id).name(), num))
+                Some((Member::Shard(gid, id).to_string(), num))
             }
             None => {
                 leaders.remove(&gid);
@@ -532,7 +523,7 @@ fn kv_op(op: &Op) -> KvOp {
 /// `ShardClient` names the member that answered `gid * 100 + position`
 /// (1-based in the group's server list, which is in member id order).
 fn node_name(node: u64) -> String {
-    Member::Shard(node / 100, node % 100).name()
+    Member::Shard(node / 100, node % 100).to_string()
 }
 
 impl Client for ShardProcessClient {
@@ -573,10 +564,11 @@ mod tests {
     #[test]
     fn member_names_round_trip() {
         for m in [Member::Ctrler(2), Member::Shard(3, 1), Member::Shard(12, 5)] {
-            assert_eq!(Member::parse(&m.name()).unwrap(), m);
+            assert_eq!(member(&m.to_string()).unwrap(), m);
         }
         for bad in ["", "x1", "g1", "g1n", "gxn1", "c", "1"] {
-            assert!(Member::parse(bad).is_err(), "{bad}");
+            let e = member(bad).unwrap_err().to_string();
+            assert!(e.contains("no node named"), "{bad}: {e}");
         }
         assert_eq!(node_name(203), "g2n3");
     }
