@@ -2,7 +2,10 @@
 //! operations, 1-2 keys, ok / info / fail mixed) are checked both by the
 //! checker (partitioned and joint) and by an independent brute-force oracle
 //! that tries every order of the operations respecting real time (and every
-//! subset of the unknown-outcome ones). They must never disagree.
+//! subset of the unknown-outcome ones). They must never disagree. A second
+//! generator makes append-heavy `kv` histories with more concurrency, whose
+//! gets read some order of the values appended so far (so gets often fit),
+//! to exercise the lazy (unordered) concurrent appends of the `kv` model.
 
 mod support;
 
@@ -247,4 +250,97 @@ fn checker_agrees_with_brute_force_on_thousands_of_small_histories() {
     }
     // The generator must produce both kinds in bulk, or the test proves little.
     assert!(counts[&true] > 1000 && counts[&false] > 1000, "{counts:?}");
+}
+
+/// Append-heavy kv histories: 3-5 processes, up to 8 ops, 1-2 keys; a get
+/// returns a random order of a random subset of the values appended so far
+/// (on any key), so valid and invalid histories both come in bulk and the
+/// checker has to untangle orders of concurrent appends.
+fn append_heavy_history(rng: &mut ChaCha8Rng) -> History {
+    const TOKENS: [&str; 5] = ["a", "b", "ab", "ba", ""];
+    let procs = rng.random_range(3..=5u64);
+    let total = rng.random_range(2..=8);
+    let keys = rng.random_range(1..=2);
+    let mut ids: Vec<u64> = (0..procs).collect();
+    let mut pending: Vec<Option<(Func, Option<String>, Value)>> = vec![None; procs as usize];
+    let mut appended: Vec<String> = Vec::new();
+    let mut invoked = 0;
+    let mut events = Vec::new();
+    while invoked < total || pending.iter().any(Option::is_some) {
+        let p = rng.random_range(0..procs as usize);
+        match pending[p].take() {
+            None if invoked < total => {
+                let key = (keys > 1).then(|| format!("k{}", rng.random_range(0..keys)));
+                let (f, v) = match rng.random_range(0..20) {
+                    0..=5 => (Func::Get, Value::Null),
+                    6 => (Func::Put, Value::Str(TOKENS[rng.random_range(0..4)].into())),
+                    _ => {
+                        let t = TOKENS[rng.random_range(0..TOKENS.len())];
+                        appended.push(t.to_string());
+                        (Func::Append, Value::Str(t.into()))
+                    }
+                };
+                events.push(ev(
+                    ids[p],
+                    EventType::Invoke,
+                    f.clone(),
+                    key.as_deref(),
+                    v.clone(),
+                ));
+                pending[p] = Some((f, key, v));
+                invoked += 1;
+            }
+            None => {}
+            Some((f, key, v)) => {
+                let kind = match rng.random_range(0..16) {
+                    0 => EventType::Info,
+                    1 => EventType::Fail,
+                    _ => EventType::Ok,
+                };
+                let value = if f == Func::Get && kind == EventType::Ok {
+                    let mut pool = appended.clone();
+                    let mut read = String::new();
+                    for _ in 0..rng.random_range(0..=pool.len()) {
+                        read += &pool.swap_remove(rng.random_range(0..pool.len()));
+                    }
+                    Value::Str(read.into())
+                } else {
+                    v
+                };
+                events.push(ev(ids[p], kind, f, key.as_deref(), value));
+                if kind == EventType::Info {
+                    ids[p] += procs;
+                }
+            }
+        }
+    }
+    history(events)
+}
+
+#[test]
+fn kv_checker_agrees_with_brute_force_on_append_heavy_histories() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xa99e4d);
+    let mut counts = HashMap::new();
+    for case in 0..3000 {
+        let h = append_heavy_history(&mut rng);
+        let want = oracle(ModelKind::Kv, &oracle_ops(&h));
+        for no_partition in [false, true] {
+            let opts = CheckOptions {
+                no_partition,
+                all: true,
+                ..Default::default()
+            };
+            let got = check(&h, ModelKind::Kv, &opts).unwrap();
+            assert_ne!(got.verdict, Verdict::Unknown);
+            assert_eq!(
+                got.verdict == Verdict::Valid,
+                want,
+                "case {case}, no_partition {no_partition}: checker {:?}, oracle valid={want}\n{:#?}",
+                got.verdict,
+                h.events
+            );
+        }
+        *counts.entry(want).or_insert(0) += 1;
+    }
+    assert!(counts[&true] > 500 && counts[&false] > 500, "{counts:?}");
 }

@@ -34,8 +34,10 @@ pub trait Model: Sized + Send {
     /// Applies `op` in `state`: the next state, or `None` if the observed
     /// result is impossible there.
     fn step(&mut self, state: u32, op: Self::Op) -> Option<u32>;
-    /// True when `op` never changes the state (a read): the search may then
-    /// linearize it as soon as it is enabled and consistent.
+    /// True when `op` is a read: it never changes what later ops observe.
+    /// The search linearizes an enabled read without branching only when
+    /// `step` returns the same state (a read may still map a state standing
+    /// for several values to the one it observed, as `kv` gets do).
     fn read_only(op: Self::Op) -> bool;
     /// The independent object (key) `op` acts on: operations on different
     /// keys commute. Single-object models use one key.

@@ -1,9 +1,12 @@
 //! The linearizability search for one partition: Wing & Gong's algorithm with
 //! Lowe's just-in-time linearization and a memo of visited (linearized set,
 //! state) nodes, as in Porcupine, plus:
-//! - reads first: an enabled read-only operation consistent with the current
-//!   state is linearized at once without branching (moving it earlier is
-//!   always safe: it changes nothing and nothing pending returned before it);
+//! - reads first: an enabled read-only operation that leaves the current
+//!   state unchanged is linearized at once without branching (moving it
+//!   earlier is always safe: it changes nothing and nothing pending returned
+//!   before it). A read that is consistent but changes the state (a `kv` get
+//!   fixing the order of a lazy state's concurrent appends) picks one of
+//!   several strings, so it is an ordinary branch;
 //! - unknown outcomes (`info`) are optional: they have no return event, never
 //!   block the search, and may stay unlinearized (they never took effect);
 //! - one key at a time (a partial-order reduction for multi-key states):
@@ -179,7 +182,7 @@ impl<M: Model> Search<M> {
         while c != NIL && self.events.is_call(c) {
             let op = self.events.op(c);
             let o = self.ops[op as usize].op;
-            if M::read_only(o) && self.model.step(self.state, o).is_some() {
+            if M::read_only(o) && self.model.step(self.state, o) == Some(self.state) {
                 // A forced move: if its successor was already explored (and
                 // failed), this node fails too.
                 return self.linearize(op, self.state, true);
