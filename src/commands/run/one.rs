@@ -233,7 +233,7 @@ fn execute(
     if let SutDb::Shard(s) = &*db
         && !interrupt.interrupted()
     {
-        let num = s.join_all(STARTUP_SHARDS).map_err(|e| {
+        let num = s.join_all(STARTUP_SHARDS, &startup).map_err(|e| {
             anyhow!(
                 "joining the shard groups: {e}; see {}/nodes/*/node.log",
                 run_dir.display()
@@ -317,7 +317,11 @@ fn execute(
         {
             // Every group at the latest configuration, every shard served.
             ready = match s.latest_config() {
-                Ok(num) => s.wait_settled(num, until.saturating_duration_since(Instant::now())),
+                Ok(num) => s.wait_settled(
+                    num,
+                    until.saturating_duration_since(Instant::now()),
+                    &recovery,
+                ),
                 Err(e) => {
                     tracing::warn!(error = %e, "querying the shard controller after the heal");
                     false

@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use faultline_cluster::client::{ClientOptions, Outcome as KvOutcome, fresh_client_id};
 use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
@@ -36,6 +36,7 @@ use faultline_cluster::shard::{
     Config, CtrlerClient, CtrlerClientError, Gid, Member, ShardClient, ShardedDeployment,
     ShardedOptions,
 };
+use faultline_nemesis::StopFlag;
 use faultline_raft::NodeId;
 use faultline_workloads::{
     Client, ClientFactory, Db, F, NetControl, NodeState, Op, Outcome, ShardControl, ShardLayout,
@@ -47,6 +48,9 @@ use super::markers::Marker;
 
 /// Status requests wait at most this long (a paused node never answers).
 const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long one wait for a settled configuration runs before the stop
+/// flag is looked at again.
+const SETTLE_SLICE: Duration = Duration::from_millis(500);
 /// Members of the controller group.
 pub const CTRLER_REPLICAS: usize = 3;
 
@@ -214,10 +218,13 @@ impl ShardDb {
     /// Join every shard group (one configuration), then wait until every
     /// member has reached it and every shard is served. The configuration
     /// number, or why not.
-    pub fn join_all(&self, timeout: Duration) -> Result<u64, String> {
+    /// Returns early (with an error) once `stop` is set (Ctrl-C).
+    pub fn join_all(&self, timeout: Duration, stop: &StopFlag) -> Result<u64, String> {
         let num = ShardControl::join(self, &self.gids()).map_err(|e| e.to_string())?;
-        if self.wait_settled(num, timeout) {
+        if self.wait_settled(num, timeout, stop) {
             Ok(num)
+        } else if stop.is_stopped() {
+            Err("interrupted".to_string())
         } else {
             Err(format!(
                 "the shard groups did not all reach configuration {num} serving every shard within {timeout:?}"
@@ -226,11 +233,29 @@ impl ShardDb {
     }
 
     /// Wait until every member of every shard group is at configuration
-    /// `num` and the groups' leaders together serve every shard.
-    pub fn wait_settled(&self, num: u64, timeout: Duration) -> bool {
+    /// `num` and the groups' leaders together serve every shard; false
+    /// after `timeout` or as soon as `stop` is set (it is looked at every
+    /// [`SETTLE_SLICE`]).
+    pub fn wait_settled(&self, num: u64, timeout: Duration, stop: &StopFlag) -> bool {
         let gids = self.gids();
-        let d = self.lock();
-        self.runtime.block_on(d.wait_config(&gids, num, timeout))
+        let until = Instant::now() + timeout;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if stop.is_stopped() {
+                return false;
+            }
+            let settled = {
+                let d = self.lock();
+                self.runtime
+                    .block_on(d.wait_config(&gids, num, left.min(SETTLE_SLICE)))
+            };
+            if settled {
+                return true;
+            }
+            if left <= SETTLE_SLICE {
+                return false;
+            }
+        }
     }
 
     /// The latest configuration number.
