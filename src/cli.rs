@@ -67,8 +67,9 @@ pub struct RunArgs {
     pub concurrency: usize,
     /// Shard groups: given (1 or more), the run is sharded: a shard
     /// controller group of 3 plus N shard groups of --replicas members each,
-    /// joined before the workload starts. Absent or 0: one KV group.
-    #[arg(long)]
+    /// joined before the workload starts. `--groups` alone: 2 shard groups.
+    /// Absent or 0: one KV group.
+    #[arg(long, num_args = 0..=1, default_missing_value = "2")]
     pub groups: Option<usize>,
     #[arg(long, default_value_t = 3)]
     pub replicas: usize,

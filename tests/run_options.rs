@@ -44,6 +44,18 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
         (&["--groups", "3", "--db", "etcd"], "--groups"),
         (&["--nemesis", "shard-move"], "add --groups"),
         (&["--groups", "1", "--nemesis", "shard-move"], "at least 2"),
+        // `--groups` alone means 2 shard groups: enough for shard-move, so
+        // the refusal is about the network faults on loopback.
+        (
+            &[
+                "--groups",
+                "--no-netns",
+                "--nemesis",
+                "shard-move,partition",
+            ],
+            "loopback",
+        ),
+        (&["--groups", "--db", "etcd"], "--groups"),
         (
             &[
                 "--groups",
@@ -71,5 +83,7 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
         let (code, err) = run_with(args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
+        // One sentence, not a source line's indentation.
+        assert!(!err.contains("     "), "{args:?}: {err:?}");
     }
 }

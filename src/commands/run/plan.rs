@@ -151,7 +151,7 @@ fn node_bugs(bug: Option<&str>, sharded: bool) -> Result<(Vec<String>, bool)> {
     if name.parse::<ShardBug>().is_ok() {
         if !sharded {
             bail!(
-                "--bug {name} is a shardkv-layer bug: it needs a sharded run; add --groups N                  (e.g. --groups 3 --nemesis shard-move,kill)"
+                "--bug {name} is a shardkv-layer bug: it needs a sharded run; add --groups N (e.g. --groups 3 --nemesis shard-move,kill)"
             );
         }
         return Ok((vec![name.to_string()], false));
@@ -164,7 +164,7 @@ fn node_bugs(bug: Option<&str>, sharded: bool) -> Result<(Vec<String>, bool)> {
     })?;
     if sharded && !parsed.kv.is_empty() {
         bail!(
-            "--bug {name} is a kv/client-layer bug of the single KV group; shard groups run              their own state machine and client, so it would have no effect with --groups.              Drop --groups, or plant a shardkv bug ({}) or a raft bug",
+            "--bug {name} is a kv/client-layer bug of the single KV group; shard groups run their own state machine and client, so it would have no effect with --groups. Drop --groups, or plant a shardkv bug ({}) or a raft bug",
             ShardBug::ALL.map(ShardBug::name).join(", ")
         );
     }
@@ -237,12 +237,12 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
     if nemesis.contains(&"shard-move") {
         if !sharded {
             bail!(
-                "--nemesis shard-move moves shards between shard groups: add --groups N                  (2 or more), e.g. --groups 3"
+                "--nemesis shard-move moves shards between shard groups: add --groups N (2 or more), e.g. --groups 3"
             );
         }
         if groups < 2 {
             bail!(
-                "--nemesis shard-move needs at least 2 shard groups to move shards between;                  use --groups 2 or more"
+                "--nemesis shard-move needs at least 2 shard groups to move shards between; use --groups 2 or more"
             );
         }
     }
