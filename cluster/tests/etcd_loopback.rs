@@ -3,25 +3,16 @@
 //! its leader killed, takes the member back on its data, and leaves no
 //! process behind. Skipped (with a note) when etcd is not installed.
 
-use std::time::{Duration, Instant};
+mod etcd_common;
 
-use faultline_cluster::etcd::{CallError, EtcdClient, EtcdCluster, EtcdOptions, find_etcd};
+use std::time::Duration;
+
+use etcd_common::{clients, eventually};
+use faultline_cluster::etcd::{CallError, EtcdCluster, EtcdOptions, find_etcd};
 
 fn alive(pid: u32) -> bool {
     // Zombies are reaped by the cluster; a live pid has a /proc entry.
     std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// Retry `f` until it succeeds or `timeout` passes (a new leader takes a moment).
-fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Result<T, CallError>) -> T {
-    let until = Instant::now() + timeout;
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(e) if Instant::now() >= until => panic!("still failing after {timeout:?}: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
 }
 
 #[test]
@@ -33,12 +24,8 @@ fn three_members_serve_survive_a_killed_leader_and_stop() {
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = EtcdCluster::start(EtcdOptions::new(3, dir.path())).unwrap();
     let leader = cluster.wait_for_leader(Duration::from_secs(20)).unwrap();
-    let urls = cluster.client_urls();
-    assert_eq!(urls.len(), 3);
-    let clients: Vec<EtcdClient> = urls
-        .values()
-        .map(|u| EtcdClient::new(u, Duration::from_secs(3)))
-        .collect();
+    let clients = clients(&cluster, Duration::from_secs(3));
+    assert_eq!(clients.len(), 3);
 
     // put / get / cas through different members.
     eventually(Duration::from_secs(10), || clients[0].put("k", "1"));

@@ -4,22 +4,14 @@
 //! there does not succeed; after the heal member 1 catches up. Skipped
 //! (with a note) without root or etcd. Removes its namespaces.
 
-use std::time::{Duration, Instant};
+mod etcd_common;
 
-use faultline_cluster::etcd::{CallError, EtcdClient, EtcdCluster, EtcdOptions, find_etcd};
+use std::time::Duration;
+
+use etcd_common::{clients, eventually};
+use faultline_cluster::etcd::{CallError, EtcdCluster, EtcdOptions, find_etcd};
 use faultline_cluster::netns::cmd::{euid, namespaces};
 use faultline_workloads::NetControl;
-
-fn eventually<T>(timeout: Duration, mut f: impl FnMut() -> Result<T, CallError>) -> T {
-    let until = Instant::now() + timeout;
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(e) if Instant::now() >= until => panic!("still failing after {timeout:?}: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    }
-}
 
 #[test]
 fn isolated_member_serves_stale_serializable_reads_only() {
@@ -35,11 +27,7 @@ fn isolated_member_serves_stale_serializable_reads_only() {
     let ns1 = net.node(1).unwrap().namespace.clone();
     assert!(namespaces().unwrap().contains(&ns1));
     cluster.wait_for_leader(Duration::from_secs(20)).unwrap();
-    let urls: Vec<String> = cluster.client_urls().into_values().collect();
-    let c: Vec<EtcdClient> = urls
-        .iter()
-        .map(|u| EtcdClient::new(u, Duration::from_secs(2)))
-        .collect();
+    let c = clients(&cluster, Duration::from_secs(2));
     eventually(Duration::from_secs(10), || c[0].put("r", "old"));
     eventually(Duration::from_secs(10), || {
         match c[0].get("r", true)?.as_deref() {

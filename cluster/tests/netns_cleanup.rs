@@ -5,13 +5,14 @@
 
 mod netns_common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use faultline_cluster::harness::Harness;
-use faultline_cluster::netns::{RunId, cleanup_leftovers};
+use faultline_cluster::netns::cleanup_leftovers;
 use faultline_workloads::NetControl;
-use netns_common::{NEEDS, harness, traces};
+use netns_common::{
+    assert_a_drop_removes_everything, assert_a_panic_removes_everything, harness, traces,
+};
 
 /// Start a 2-node run with a cut, a loss rule and a clock offset in force.
 fn busy_run(dir: &std::path::Path) -> faultline_cluster::harness::NetnsHarness {
@@ -30,14 +31,6 @@ fn busy_run(dir: &std::path::Path) -> faultline_cluster::harness::NetnsHarness {
     h
 }
 
-fn assert_present(run: &RunId) {
-    let t = traces(run);
-    assert!(t.iter().any(|x| x.starts_with("namespace")), "{t:?}");
-    assert!(t.iter().any(|x| x.starts_with("device")), "{t:?}");
-    assert!(t.iter().any(|x| x.starts_with("record")), "{t:?}");
-    assert!(t.iter().any(|x| x.starts_with("process")), "{t:?}");
-}
-
 #[test]
 fn drop_removes_everything() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,24 +38,17 @@ fn drop_removes_everything() {
     let run = h.network().run_id().clone();
     let ns = h.network().node(1).unwrap().namespace.clone();
     assert!(netns_common::rules_in(&ns).contains(&format!("fl-{run}-loss")));
-    assert_present(&run);
-    drop(h);
-    assert_eq!(traces(&run), Vec::<String>::new());
+    assert_a_drop_removes_everything(h, &run);
 }
 
 #[test]
 fn panic_inside_a_run_removes_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    assert_a_panic_removes_everything(|| {
         let h = busy_run(dir.path());
-        tx.send(h.network().run_id().clone()).unwrap();
-        assert_present(h.network().run_id());
-        panic!("planted panic with a run in force");
-    }));
-    assert!(result.is_err());
-    let run = rx.recv().unwrap();
-    assert_eq!(traces(&run), Vec::<String>::new());
+        let run = h.network().run_id().clone();
+        (h, run)
+    });
 }
 
 /// Run by [`sigkilled_owner_is_cleaned_by_cleanup_leftovers`] in a child
@@ -70,53 +56,15 @@ fn panic_inside_a_run_removes_everything() {
 #[test]
 #[ignore = "helper: started as a child process by another test"]
 fn child_run_until_killed() {
-    let Some(dir) = std::env::var_os("FL_NETNS_CHILD_DIR") else {
-        panic!("only run as a child of sigkilled_owner_is_cleaned_by_cleanup_leftovers");
-    };
-    let dir = std::path::PathBuf::from(dir);
+    let dir = netns_common::owner_dir();
     let h = busy_run(&dir.join("run"));
-    std::fs::write(dir.join("run-id"), h.network().run_id().as_str()).unwrap();
-    std::thread::sleep(Duration::from_secs(120));
+    netns_common::publish_run_and_wait(&dir, h.network().run_id());
     drop(h);
 }
 
 #[test]
 fn sigkilled_owner_is_cleaned_by_cleanup_leftovers() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_run_until_killed",
-            "--test-threads=1",
-        ])
-        .env("FL_NETNS_CHILD_DIR", dir.path())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{NEEDS}: cannot start the child: {e}"));
-    let id_file = dir.path().join("run-id");
-    let mut run = None;
-    let until = Instant::now() + Duration::from_secs(30);
-    while run.is_none() && Instant::now() < until && child.try_wait().unwrap().is_none() {
-        run = std::fs::read_to_string(&id_file)
-            .ok()
-            .and_then(|s| RunId::parse(s.trim()));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let Some(run) = run else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the child did not set up a run within 30 s (see its stderr above)");
-    };
-    assert_present(&run);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    // The owner is dead, its leftovers are not.
-    assert_present(&run);
-    let report = cleanup_leftovers();
-    assert!(report.cleaned.contains(&run.to_string()), "{report:?}");
-    assert!(report.problems.is_empty(), "{report:?}");
-    assert_eq!(traces(&run), Vec::<String>::new());
+    netns_common::assert_cleanup_after_sigkilled_owner("child_run_until_killed");
 }
 
 #[test]

@@ -12,15 +12,17 @@
 mod netns_common;
 
 use std::collections::BTreeSet;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use faultline_cluster::harness::Harness;
 use faultline_cluster::netns::faketime::find_libfaketime;
-use faultline_cluster::netns::{RunId, cleanup_leftovers, preflight};
+use faultline_cluster::netns::preflight;
 use faultline_cluster::shard::{Member, ShardedDeployment, ShardedOptions};
 use faultline_workloads::NetControl;
-use netns_common::{NEEDS, rules_in, tcp_connects, traces};
+use netns_common::{
+    NEEDS, assert_a_drop_removes_everything, assert_a_panic_removes_everything, rules_in,
+    tcp_connects,
+};
 
 fn can_run() -> bool {
     match preflight().and_then(|_| find_libfaketime().map(drop)) {
@@ -185,13 +187,6 @@ fn busy_run(dir: &std::path::Path) -> ShardedDeployment {
     d
 }
 
-fn assert_present(run: &RunId) {
-    let t = traces(run);
-    for kind in ["namespace", "device", "record", "process"] {
-        assert!(t.iter().any(|x| x.starts_with(kind)), "no {kind}: {t:?}");
-    }
-}
-
 #[test]
 fn drop_and_panic_remove_everything() {
     if !can_run() {
@@ -200,21 +195,12 @@ fn drop_and_panic_remove_everything() {
     let dir = tempfile::tempdir().unwrap();
     let d = busy_run(&dir.path().join("drop"));
     let run = d.network().unwrap().run_id().clone();
-    assert_present(&run);
-    drop(d);
-    assert_eq!(traces(&run), Vec::<String>::new());
-
-    let (tx, rx) = std::sync::mpsc::channel();
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    assert_a_drop_removes_everything(d, &run);
+    assert_a_panic_removes_everything(|| {
         let d = busy_run(&dir.path().join("panic"));
         let run = d.network().unwrap().run_id().clone();
-        tx.send(run.clone()).unwrap();
-        assert_present(&run);
-        panic!("planted panic with a sharded run in force");
-    }));
-    assert!(result.is_err());
-    let run = rx.recv().unwrap();
-    assert_eq!(traces(&run), Vec::<String>::new());
+        (d, run)
+    });
 }
 
 /// Run by [`sigkilled_owner_is_cleaned_by_cleanup_leftovers`] in a child
@@ -222,13 +208,9 @@ fn drop_and_panic_remove_everything() {
 #[test]
 #[ignore = "helper: started as a child process by another test"]
 fn child_deployment_until_killed() {
-    let Some(dir) = std::env::var_os("FL_SHARD_CHILD_DIR") else {
-        panic!("only run as a child of sigkilled_owner_is_cleaned_by_cleanup_leftovers");
-    };
-    let dir = std::path::PathBuf::from(dir);
+    let dir = netns_common::owner_dir();
     let d = busy_run(&dir.join("run"));
-    std::fs::write(dir.join("run-id"), d.network().unwrap().run_id().as_str()).unwrap();
-    std::thread::sleep(Duration::from_secs(120));
+    netns_common::publish_run_and_wait(&dir, d.network().unwrap().run_id());
     drop(d);
 }
 
@@ -237,38 +219,5 @@ fn sigkilled_owner_is_cleaned_by_cleanup_leftovers() {
     if !can_run() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_deployment_until_killed",
-            "--test-threads=1",
-        ])
-        .env("FL_SHARD_CHILD_DIR", dir.path())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{NEEDS}: cannot start the child: {e}"));
-    let id_file = dir.path().join("run-id");
-    let mut run = None;
-    let until = Instant::now() + Duration::from_secs(30);
-    while run.is_none() && Instant::now() < until && child.try_wait().unwrap().is_none() {
-        run = std::fs::read_to_string(&id_file)
-            .ok()
-            .and_then(|s| RunId::parse(s.trim()));
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let Some(run) = run else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the child did not start a deployment within 30 s (see its stderr above)");
-    };
-    assert_present(&run);
-    child.kill().unwrap();
-    child.wait().unwrap();
-    assert_present(&run);
-    let report = cleanup_leftovers();
-    assert!(report.cleaned.contains(&run.to_string()), "{report:?}");
-    assert!(report.problems.is_empty(), "{report:?}");
-    assert_eq!(traces(&run), Vec::<String>::new());
+    netns_common::assert_cleanup_after_sigkilled_owner("child_deployment_until_killed");
 }

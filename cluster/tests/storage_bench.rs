@@ -2,43 +2,23 @@
 //! Run with:
 //! `cargo test -p faultline-cluster --release --test storage_bench -- --ignored --nocapture`
 
+mod storage_common;
+
 use std::time::{Duration, Instant};
 
-use faultline_cluster::storage::{Storage, StorageOptions};
-use faultline_raft::{Entry, EntryKind, HardState};
+use storage_common::{entries, hs, open_voted};
 
 fn measure(batch: u64, duration: Duration) {
     let dir = tempfile::tempdir().unwrap();
-    let (mut s, _) = Storage::open(dir.path(), StorageOptions::default()).unwrap();
-    s.persist(
-        Some(&HardState {
-            term: 1,
-            vote: Some(1),
-            commit: 0,
-        }),
-        &[],
-        None,
-    )
-    .unwrap();
+    let mut s = open_voted(dir.path());
     let fsyncs_before = s.stats().fsync_count;
     let start = Instant::now();
     let mut next = 1u64;
     while start.elapsed() < duration {
-        let entries: Vec<Entry> = (next..next + batch)
-            .map(|index| Entry {
-                term: 1,
-                index,
-                kind: EntryKind::Normal,
-                data: vec![7u8; 100],
-            })
-            .collect();
+        let batch_entries = entries(next..next + batch, 1, |_| vec![7u8; 100]);
         // Commit trails by one batch, as on a leader.
-        let hs = HardState {
-            term: 1,
-            vote: Some(1),
-            commit: next - 1,
-        };
-        s.persist(Some(&hs), &entries, None).unwrap();
+        s.persist(Some(&hs(1, Some(1), next - 1)), &batch_entries, None)
+            .unwrap();
         next += batch;
     }
     let secs = start.elapsed().as_secs_f64();

@@ -1,20 +1,16 @@
 //! Crash and corruption handling: a torn tail is cut back to the last whole
 //! record, damage before the tail refuses to open with the file and offset.
 
+mod storage_common;
+
 use faultline_cluster::storage::{Storage, StorageError, StorageOptions};
-use faultline_raft::{Entry, EntryKind, HardState};
+use faultline_raft::Entry;
 use std::fs;
 use std::path::{Path, PathBuf};
+use storage_common::{entries, hs, open_voted};
 
 fn ents(range: std::ops::RangeInclusive<u64>, term: u64) -> Vec<Entry> {
-    range
-        .map(|index| Entry {
-            term,
-            index,
-            kind: EntryKind::Normal,
-            data: vec![index as u8; 40],
-        })
-        .collect()
+    entries(range, term, |index| vec![index as u8; 40])
 }
 
 fn segment(dir: &Path, seq: u64) -> PathBuf {
@@ -38,17 +34,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Five single-record batches; returns the byte offset each record starts at
 /// and the final file length.
 fn five_batches(dir: &Path) -> (Vec<u64>, u64) {
-    let (mut s, _) = Storage::open(dir, StorageOptions::default()).unwrap();
-    s.persist(
-        Some(&HardState {
-            term: 1,
-            vote: Some(1),
-            commit: 0,
-        }),
-        &[],
-        None,
-    )
-    .unwrap();
+    let mut s = open_voted(dir);
     let mut offsets = Vec::new();
     for i in 0..5u64 {
         offsets.push(fs::metadata(segment(dir, 1)).unwrap().len());
@@ -199,16 +185,7 @@ fn corrupt_hardstate_refuses() {
     let dir = tempfile::tempdir().unwrap();
     {
         let (mut s, _) = Storage::open(dir.path(), StorageOptions::default()).unwrap();
-        s.persist(
-            Some(&HardState {
-                term: 4,
-                vote: Some(2),
-                commit: 0,
-            }),
-            &[],
-            None,
-        )
-        .unwrap();
+        s.persist(Some(&hs(4, Some(2), 0)), &[], None).unwrap();
     }
     let path = dir.path().join("hardstate");
     let mut bytes = fs::read(&path).unwrap();

@@ -1,23 +1,17 @@
 //! Storage round trips: what `persist` writes, `open` gives back, across
 //! restarts, overwrites, snapshots and compaction.
 
+mod storage_common;
+
 use faultline_cluster::storage::{Storage, StorageError, StorageOptions};
-use faultline_raft::{Entry, EntryKind, HardState, PersistedState, Snapshot, SnapshotMeta};
+use faultline_raft::{Entry, PersistedState, Snapshot, SnapshotMeta};
 use std::path::Path;
+use storage_common::{entries, hs};
 
 fn ents(range: std::ops::RangeInclusive<u64>, term: u64) -> Vec<Entry> {
-    range
-        .map(|index| Entry {
-            term,
-            index,
-            kind: EntryKind::Normal,
-            data: format!("entry {index} term {term}").into_bytes(),
-        })
-        .collect()
-}
-
-fn hs(term: u64, vote: Option<u64>, commit: u64) -> HardState {
-    HardState { term, vote, commit }
+    entries(range, term, |index| {
+        format!("entry {index} term {term}").into_bytes()
+    })
 }
 
 fn snap(index: u64, term: u64, data: &[u8]) -> Snapshot {

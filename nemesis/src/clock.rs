@@ -100,14 +100,11 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::partition::test_support::{FakeDb, FakeNet};
+    use crate::test_support::FakeDb;
 
     #[test]
     fn bumps_and_strobes_are_recorded_and_reset() {
-        let db = FakeDb {
-            net: Some(FakeNet::new(3)),
-            n: 3,
-        };
+        let db = FakeDb::single(3, true);
         let net = db.net.as_ref().unwrap();
         let mut c = Clock::default();
         let mut rng = ChaCha8Rng::seed_from_u64(5);

@@ -32,6 +32,8 @@ pub mod schedule;
 pub mod shard_move;
 pub mod stop;
 pub mod targets;
+#[cfg(test)]
+mod test_support;
 
 pub use error::NemesisError;
 pub use package::Package;

@@ -56,14 +56,11 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
-    use crate::partition::test_support::{FakeDb, FakeNet};
+    use crate::test_support::FakeDb;
 
     #[test]
     fn loss_rate_is_recorded_and_healed() {
-        let db = FakeDb {
-            net: Some(FakeNet::new(3)),
-            n: 3,
-        };
+        let db = FakeDb::single(3, true);
         let mut p = Packet::default();
         let mut rng = ChaCha8Rng::seed_from_u64(9);
         let v = p.start(&db, &mut rng).unwrap();
@@ -74,7 +71,7 @@ mod tests {
         assert_eq!(p.stop(&db).unwrap()["rules"], 6);
         assert_eq!(*db.net.as_ref().unwrap().loss.lock().unwrap(), None);
         assert!(!p.active());
-        let err = p.start(&FakeDb { net: None, n: 3 }, &mut rng).unwrap_err();
+        let err = p.start(&FakeDb::single(3, false), &mut rng).unwrap_err();
         assert!(err.to_string().contains("--no-netns"), "{err}");
     }
 }

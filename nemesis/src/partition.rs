@@ -269,120 +269,11 @@ impl Package for Partition {
 }
 
 #[cfg(test)]
-pub(crate) mod test_support {
-    //! A fake three-or-more-node system with network controls.
-
-    use std::sync::Mutex;
-    use std::time::Duration;
-
-    use faultline_workloads::{Db, NetControl, NodeState, WorkloadError};
-
-    #[derive(Default)]
-    pub struct FakeNet {
-        pub nodes: usize,
-        pub cuts: Mutex<Vec<(String, String)>>,
-        pub loss: Mutex<Option<f64>>,
-        pub clocks: Mutex<std::collections::BTreeMap<String, i64>>,
-        pub strobes: Mutex<Vec<String>>,
-    }
-
-    impl FakeNet {
-        pub fn new(nodes: usize) -> FakeNet {
-            FakeNet {
-                nodes,
-                ..FakeNet::default()
-            }
-        }
-    }
-
-    impl NetControl for FakeNet {
-        fn cut(&self, pairs: &[(String, String)]) -> Result<usize, WorkloadError> {
-            self.cuts.lock().unwrap().extend(pairs.iter().cloned());
-            Ok(pairs.len())
-        }
-        fn heal_cuts(&self) -> Result<usize, WorkloadError> {
-            Ok(std::mem::take(&mut *self.cuts.lock().unwrap()).len())
-        }
-        fn set_loss(&self, p: f64) -> Result<usize, WorkloadError> {
-            *self.loss.lock().unwrap() = Some(p);
-            Ok(self.nodes * (self.nodes - 1))
-        }
-        fn heal_loss(&self) -> Result<usize, WorkloadError> {
-            let had = self.loss.lock().unwrap().take().is_some();
-            Ok(if had {
-                self.nodes * (self.nodes - 1)
-            } else {
-                0
-            })
-        }
-        fn set_clock(&self, node: &str, ms: i64) -> Result<(), WorkloadError> {
-            self.clocks.lock().unwrap().insert(node.into(), ms);
-            Ok(())
-        }
-        fn clock(&self, node: &str) -> Result<i64, WorkloadError> {
-            Ok(self.clocks.lock().unwrap().get(node).copied().unwrap_or(0))
-        }
-        fn strobe_clock(
-            &self,
-            node: &str,
-            (a, _): (i64, i64),
-            _period: Duration,
-            _duration: Duration,
-        ) -> Result<(), WorkloadError> {
-            self.strobes.lock().unwrap().push(node.into());
-            self.set_clock(node, a)
-        }
-        fn reset_clocks(&self) -> Result<(), WorkloadError> {
-            self.clocks.lock().unwrap().clear();
-            self.strobes.lock().unwrap().clear();
-            Ok(())
-        }
-    }
-
-    /// Nodes "1".."n", node "2" the leader; `net: None` is a loopback system.
-    pub struct FakeDb {
-        pub net: Option<FakeNet>,
-        pub n: usize,
-    }
-
-    impl Db for FakeDb {
-        fn nodes(&self) -> Vec<String> {
-            (1..=self.n).map(|i| i.to_string()).collect()
-        }
-        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
-            Ok(NodeState {
-                node: node.into(),
-                role: if node == "2" { "leader" } else { "follower" }.into(),
-                term: 1,
-                leader: Some("2".into()),
-                applied: 0,
-            })
-        }
-        fn network(&self) -> Option<&dyn NetControl> {
-            self.net.as_ref().map(|n| n as &dyn NetControl)
-        }
-    }
-}
-
-#[cfg(test)]
 mod tests {
-    use faultline_workloads::{NodeState, WorkloadError};
     use rand::SeedableRng;
 
-    use super::test_support::{FakeDb, FakeNet};
     use super::*;
+    use crate::test_support::FakeDb;
 
     fn names(n: usize) -> Vec<String> {
         (1..=n).map(|i| i.to_string()).collect()
@@ -462,10 +353,7 @@ mod tests {
 
     #[test]
     fn start_cuts_and_stop_heals_exactly_those() {
-        let db = FakeDb {
-            net: Some(FakeNet::new(5)),
-            n: 5,
-        };
+        let db = FakeDb::single(5, true);
         let mut p = Partition::default();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let mut seen = BTreeSet::new();
@@ -488,48 +376,13 @@ mod tests {
 
     /// A sharded system on one network: controllers `c1..c3`, shard groups
     /// `g1n1..g1n3` and `g2n1..g2n3`; `c2`, `g1n3` and `g2n1` lead.
-    struct Sharded(FakeNet);
-
-    impl Db for Sharded {
-        fn nodes(&self) -> Vec<String> {
-            self.groups().concat()
-        }
-        fn groups(&self) -> Vec<Vec<String>> {
-            ["c", "g1n", "g2n"]
-                .iter()
-                .map(|g| (1..=3).map(|i| format!("{g}{i}")).collect())
-                .collect()
-        }
-        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
-            let leads = ["c2", "g1n3", "g2n1"].contains(&node);
-            Ok(NodeState {
-                node: node.into(),
-                role: if leads { "leader" } else { "follower" }.into(),
-                term: 1,
-                leader: None,
-                applied: 0,
-            })
-        }
-        fn network(&self) -> Option<&dyn NetControl> {
-            Some(&self.0)
-        }
+    fn sharded() -> FakeDb {
+        FakeDb::grouped(&["c", "g1n", "g2n"], &["c2", "g1n3", "g2n1"], true)
     }
 
     #[test]
     fn with_several_groups_isolate_leader_cuts_off_one_groups_leader() {
-        let db = Sharded(FakeNet::new(9));
+        let db = sharded();
         let nodes = db.nodes();
         let mut p = Partition::default();
         let mut rng = ChaCha8Rng::seed_from_u64(11);
@@ -557,7 +410,7 @@ mod tests {
 
     #[test]
     fn with_several_groups_the_majorities_ring_keeps_each_groups_majority() {
-        let db = Sharded(FakeNet::new(9));
+        let db = sharded();
         let (nodes, groups) = (db.nodes(), db.groups());
         let majority = nodes.len() / 2 + 1;
         let mut rng = ChaCha8Rng::seed_from_u64(5);
@@ -597,7 +450,7 @@ mod tests {
 
     #[test]
     fn without_namespaces_it_says_what_to_do() {
-        let db = FakeDb { net: None, n: 3 };
+        let db = FakeDb::single(3, false);
         let err = Partition::default()
             .start(&db, &mut ChaCha8Rng::seed_from_u64(1))
             .unwrap_err()

@@ -165,6 +165,7 @@ mod tests {
     use super::*;
     use crate::registry::parse_packages;
     use crate::schedule::ScheduleOptions;
+    use crate::test_support::node_state;
 
     /// Three fake nodes; records every call.
     #[derive(Default)]
@@ -199,13 +200,7 @@ mod tests {
             Ok(())
         }
         fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
-            Ok(NodeState {
-                node: node.into(),
-                role: if node == "2" { "leader" } else { "follower" }.into(),
-                term: 1,
-                leader: Some("2".into()),
-                applied: 0,
-            })
+            Ok(node_state(node, "2"))
         }
     }
 

@@ -794,29 +794,9 @@ mod tests {
 
     #[test]
     fn an_unsharded_db_is_refused_with_the_reason() {
-        struct Plain;
-        impl Db for Plain {
-            fn nodes(&self) -> Vec<String> {
-                vec![]
-            }
-            fn kill(&self, _: &str) -> Result<(), WorkloadError> {
-                Ok(())
-            }
-            fn restart(&self, _: &str) -> Result<(), WorkloadError> {
-                Ok(())
-            }
-            fn pause(&self, _: &str) -> Result<(), WorkloadError> {
-                Ok(())
-            }
-            fn resume(&self, _: &str) -> Result<(), WorkloadError> {
-                Ok(())
-            }
-            fn status(&self, n: &str) -> Result<NodeState, WorkloadError> {
-                Err(WorkloadError::Db(n.into()))
-            }
-        }
+        let plain = crate::test_support::FakeDb::single(3, false);
         let err = ShardMove::default()
-            .start(&Plain, &mut ChaCha8Rng::seed_from_u64(1))
+            .start(&plain, &mut ChaCha8Rng::seed_from_u64(1))
             .unwrap_err()
             .to_string();
         assert!(err.contains("--groups"), "{err}");

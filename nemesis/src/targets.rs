@@ -78,57 +78,26 @@ pub(crate) fn group_leader(db: &dyn Db, nodes: &[String]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use faultline_workloads::{NodeState, WorkloadError};
     use rand::SeedableRng;
 
     use super::*;
+    use crate::test_support::FakeDb;
 
     /// Two groups of three (`a1..a3`, `b1..b3`); `a2` and `b3` lead.
-    struct TwoGroups;
-
-    impl Db for TwoGroups {
-        fn nodes(&self) -> Vec<String> {
-            self.groups().concat()
-        }
-        fn groups(&self) -> Vec<Vec<String>> {
-            ["a", "b"]
-                .iter()
-                .map(|g| (1..=3).map(|i| format!("{g}{i}")).collect())
-                .collect()
-        }
-        fn kill(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn restart(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn pause(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn resume(&self, _: &str) -> Result<(), WorkloadError> {
-            Ok(())
-        }
-        fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
-            let leader = node == "a2" || node == "b3";
-            Ok(NodeState {
-                node: node.into(),
-                role: if leader { "leader" } else { "follower" }.into(),
-                term: 1,
-                leader: None,
-                applied: 0,
-            })
-        }
+    fn two_groups() -> FakeDb {
+        FakeDb::grouped(&["a", "b"], &["a2", "b3"], false)
     }
 
     #[test]
     fn with_several_groups_targets_stay_inside_one_group() {
         let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let db = two_groups();
         let mut leaders = std::collections::BTreeSet::new();
         for _ in 0..40 {
-            let m = resolve(Target::Minority, &TwoGroups, &mut rng);
+            let m = resolve(Target::Minority, &db, &mut rng);
             // A minority of one group of three is one node.
             assert_eq!(m.len(), 1, "{m:?}");
-            let l = resolve(Target::Leader, &TwoGroups, &mut rng);
+            let l = resolve(Target::Leader, &db, &mut rng);
             assert_eq!(l.len(), 1);
             leaders.insert(l[0].clone());
         }

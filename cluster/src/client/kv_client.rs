@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use faultline_raft::NodeId;
 
+use super::attempt::Attempt;
 use super::options::ClientOptions;
 use super::outcome::Outcome;
 use crate::kv::Op;
@@ -36,18 +37,6 @@ pub struct KvClient {
     nodes: BTreeMap<NodeId, rpc::Client>,
     leader: Option<NodeId>,
     opts: ClientOptions,
-}
-
-/// What one attempt on one node said.
-enum Attempt {
-    Done(Outcome),
-    /// Not served here; try `hint` or the next node. `maybe_proposed`: the
-    /// write may have entered a log.
-    Retry {
-        hint: Option<NodeId>,
-        maybe_proposed: bool,
-        why: String,
-    },
 }
 
 impl KvClient {
@@ -105,15 +94,11 @@ impl KvClient {
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                let why = format!(
-                    "deadline of {:?} passed; last error: {last_error}",
-                    self.opts.op_deadline
+                return Outcome::deadline_passed(
+                    self.opts.op_deadline,
+                    &last_error,
+                    is_write && maybe_proposed,
                 );
-                return if is_write && maybe_proposed {
-                    Outcome::Indeterminate(why)
-                } else {
-                    Outcome::Fail(why)
-                };
             }
             if !first && self.opts.retry_new_seq {
                 self.seq += 1;
@@ -183,46 +168,8 @@ impl KvClient {
                 why: "unknown node".into(),
             };
         };
-        match conn.call_typed::<_, ClientResponse>(request, timeout).await {
-            Ok(ClientResponse::Ok(reply)) => Attempt::Done(Outcome::Ok { reply, node }),
-            Ok(ClientResponse::NotLeader { leader }) => Attempt::Retry {
-                hint: leader,
-                maybe_proposed: false,
-                why: "not the leader".into(),
-            },
-            Ok(ClientResponse::LostLeadership { leader }) => Attempt::Retry {
-                hint: leader,
-                maybe_proposed: true,
-                why: "lost leadership before the write was decided".into(),
-            },
-            Ok(ClientResponse::StaleSequence { last_seq }) => {
-                Attempt::Done(Outcome::Indeterminate(format!(
-                    "node says sequence {} is older than the last applied {last_seq}",
-                    request.seq
-                )))
-            }
-            Ok(ClientResponse::Unavailable(why)) => Attempt::Retry {
-                hint: None,
-                maybe_proposed: false,
-                why,
-            },
-            // Encoding failed or the frame is too large: nothing was sent.
-            Err(e @ RpcError::FrameTooLarge { .. }) => Attempt::Done(Outcome::Fail(e.to_string())),
-            // Connecting or the handshake failed: nothing was sent.
-            Err(e @ (RpcError::Io { .. } | RpcError::Handshake(_))) => Attempt::Retry {
-                hint: None,
-                maybe_proposed: false,
-                why: e.to_string(),
-            },
-            Err(e) => {
-                conn.disconnect().await;
-                Attempt::Retry {
-                    hint: None,
-                    maybe_proposed: true,
-                    why: e.to_string(),
-                }
-            }
-        }
+        let answer = conn.call_typed::<_, ClientResponse>(request, timeout).await;
+        Attempt::classify(conn, node, request, answer).await
     }
 
     /// Ask one node for its status.

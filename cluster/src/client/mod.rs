@@ -4,10 +4,12 @@
 //! per-operation deadline after which a write's outcome is
 //! [`Outcome::Indeterminate`] (a workload records it as `info`).
 
+mod attempt;
 mod kv_client;
 mod options;
 mod outcome;
 
+pub(crate) use attempt::Attempt;
 pub use kv_client::{KvClient, fresh_client_id};
 pub use options::ClientOptions;
 pub use outcome::Outcome;

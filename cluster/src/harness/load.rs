@@ -63,9 +63,13 @@ fn total_cpu(pids: &[u32]) -> Duration {
 }
 
 /// A small deterministic generator (SplitMix64) per client.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(u64);
 
 impl SplitMix {
+    pub(crate) fn new(seed: u64) -> SplitMix {
+        SplitMix(seed)
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -73,6 +77,26 @@ impl SplitMix {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
+
+    /// The next operation of a client: a key among `opts.keys`, and a Get
+    /// (`None`) or a Put of a `opts.value_len`-byte value, half each.
+    pub(crate) fn draw(&mut self, opts: &LoadOptions) -> (String, Option<String>) {
+        let key = format!("k{}", self.next() % opts.keys.max(1) as u64);
+        if self.next().is_multiple_of(2) {
+            (key, None)
+        } else {
+            let value = format!("{:0width$x}", self.next(), width = opts.value_len);
+            (
+                key,
+                Some(value[..opts.value_len.min(value.len())].to_string()),
+            )
+        }
+    }
+}
+
+/// Microseconds since `started`, as a latency sample.
+pub(crate) fn micros_since(started: Instant) -> u32 {
+    started.elapsed().as_micros().min(u32::MAX as u128) as u32
 }
 
 async fn client_loop(
@@ -81,25 +105,17 @@ async fn client_loop(
     opts: LoadOptions,
     until: Instant,
 ) -> (Vec<u32>, u64) {
-    let mut rng = SplitMix(seed);
+    let mut rng = SplitMix::new(seed);
     let mut latencies_us = Vec::new();
     let mut errors = 0;
     while Instant::now() < until {
-        let key = format!("k{}", rng.next() % opts.keys.max(1) as u64);
-        let op = if rng.next().is_multiple_of(2) {
-            Op::Get { key }
-        } else {
-            let value = format!("{:0width$x}", rng.next(), width = opts.value_len);
-            Op::Put {
-                key,
-                value: value[..opts.value_len.min(value.len())].to_string(),
-            }
+        let op = match rng.draw(&opts) {
+            (key, None) => Op::Get { key },
+            (key, Some(value)) => Op::Put { key, value },
         };
         let started = Instant::now();
         match client.execute(op).await {
-            Outcome::Ok { .. } => {
-                latencies_us.push(started.elapsed().as_micros().min(u32::MAX as u128) as u32)
-            }
+            Outcome::Ok { .. } => latencies_us.push(micros_since(started)),
             _ => errors += 1,
         }
     }
@@ -114,6 +130,60 @@ fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
     f64::from(sorted_us[i.min(sorted_us.len() - 1)]) / 1000.0
 }
 
+/// A load run under way: when it started, and the CPU time its processes
+/// had used by then.
+pub(crate) struct LoadRun<'a> {
+    pids: &'a [u32],
+    started: Instant,
+    cpu_before: Duration,
+}
+
+impl<'a> LoadRun<'a> {
+    /// Starts the clock on the processes `pids`.
+    pub(crate) fn start(pids: &'a [u32]) -> LoadRun<'a> {
+        let cpu_before = total_cpu(pids);
+        LoadRun {
+            pids,
+            started: Instant::now(),
+            cpu_before,
+        }
+    }
+
+    /// When the clients stop issuing operations.
+    pub(crate) fn until(&self, opts: &LoadOptions) -> Instant {
+        self.started + opts.duration
+    }
+
+    /// The report of a run against `nodes` nodes whose clients completed
+    /// operations in `latencies_us` and failed `errors`.
+    pub(crate) fn report(
+        &self,
+        mut latencies_us: Vec<u32>,
+        errors: u64,
+        nodes: usize,
+        opts: &LoadOptions,
+    ) -> LoadReport {
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
+        let cpu = total_cpu(self.pids).saturating_sub(self.cpu_before);
+        latencies_us.sort_unstable();
+        let ops = latencies_us.len() as u64;
+        LoadReport {
+            ops_per_s: ops as f64 / elapsed,
+            p50_ms: quantile_ms(&latencies_us, 0.50),
+            p99_ms: quantile_ms(&latencies_us, 0.99),
+            cpu_ms_per_op: if ops == 0 {
+                0.0
+            } else {
+                cpu.as_secs_f64() * 1000.0 / ops as f64
+            },
+            nodes,
+            clients: opts.clients,
+            ops,
+            errors,
+        }
+    }
+}
+
 /// Run the load against the nodes at `addrs` (whose processes are `pids`).
 pub async fn run_load(
     addrs: &BTreeMap<NodeId, String>,
@@ -124,9 +194,8 @@ pub async fn run_load(
         op_deadline: Duration::from_secs(5),
         ..ClientOptions::default()
     };
-    let cpu_before = total_cpu(pids);
-    let started = Instant::now();
-    let until = started + opts.duration;
+    let run = LoadRun::start(pids);
+    let until = run.until(opts);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..opts.clients {
         let client = KvClient::new(fresh_client_id(), addrs, client_opts.clone());
@@ -140,24 +209,7 @@ pub async fn run_load(
             errors += e;
         }
     }
-    let elapsed = started.elapsed().as_secs_f64().max(1e-9);
-    let cpu = total_cpu(pids).saturating_sub(cpu_before);
-    latencies.sort_unstable();
-    let ops = latencies.len() as u64;
-    LoadReport {
-        ops_per_s: ops as f64 / elapsed,
-        p50_ms: quantile_ms(&latencies, 0.50),
-        p99_ms: quantile_ms(&latencies, 0.99),
-        cpu_ms_per_op: if ops == 0 {
-            0.0
-        } else {
-            cpu.as_secs_f64() * 1000.0 / ops as f64
-        },
-        nodes: addrs.len(),
-        clients: opts.clients,
-        ops,
-        errors,
-    }
+    run.report(latencies, errors, addrs.len(), opts)
 }
 
 /// Start a loopback group of `nodes` under `run_dir`, wait for a leader, run

@@ -22,6 +22,7 @@ use faultline_raft::NodeId;
 
 pub use error::HarnessError;
 pub use load::{LoadOptions, LoadReport, bench_loopback, process_cpu_time, run_load};
+pub(crate) use load::{LoadRun, SplitMix, micros_since};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
 pub use netns::{AnyHarness, NODE_PORT, NetnsHarness, NetnsOptions};

@@ -19,10 +19,10 @@ use super::config::{Config, Gid};
 use super::ctrler_client::CtrlerClient;
 use super::group_protocol::WRONG_GROUP;
 use super::hash::key_to_shard;
-use crate::client::{ClientOptions, Outcome};
+use crate::client::{Attempt, ClientOptions, Outcome};
 use crate::kv::Op;
 use crate::node::{ClientRequest, ClientResponse};
-use crate::rpc::{self, Identity, RpcConfig, RpcError};
+use crate::rpc::{self, Identity, RpcConfig};
 
 /// One logical client of the sharded store.
 pub struct ShardClient {
@@ -36,10 +36,11 @@ pub struct ShardClient {
     opts: ClientOptions,
 }
 
-enum Attempt {
-    Done(Outcome),
+/// What one attempt on one group member said: the group does not serve
+/// the shard, or what any node's answer says.
+enum GroupAttempt {
     WrongGroup,
-    Next { maybe_proposed: bool, why: String },
+    Answered(Attempt),
 }
 
 impl ShardClient {
@@ -92,15 +93,11 @@ impl ShardClient {
         };
         loop {
             if Instant::now() >= deadline {
-                let why = format!(
-                    "deadline of {:?} passed; last error: {last_error}",
-                    self.opts.op_deadline
+                return Outcome::deadline_passed(
+                    self.opts.op_deadline,
+                    &last_error,
+                    is_write && maybe_proposed,
                 );
-                return if is_write && maybe_proposed {
-                    Outcome::Indeterminate(why)
-                } else {
-                    Outcome::Fail(why)
-                };
             }
             let shard = key_to_shard(request.op.key(), self.config.nshards());
             let gid = self.config.owner(shard);
@@ -121,7 +118,7 @@ impl ShardClient {
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 let timeout = remaining.min(self.opts.attempt_timeout);
                 match self.attempt(&servers[at], &request, timeout).await {
-                    Attempt::Done(outcome) => {
+                    GroupAttempt::Answered(Attempt::Done(outcome)) => {
                         self.leaders.insert(gid, at);
                         return match outcome {
                             Outcome::Ok { reply, .. } => Outcome::Ok {
@@ -131,15 +128,16 @@ impl ShardClient {
                             other => other,
                         };
                     }
-                    Attempt::WrongGroup => {
+                    GroupAttempt::WrongGroup => {
                         last_error = format!("group {gid}: {WRONG_GROUP} for shard {shard}");
                         wrong_group = true;
                         break;
                     }
-                    Attempt::Next {
+                    GroupAttempt::Answered(Attempt::Retry {
                         maybe_proposed: m,
                         why,
-                    } => {
+                        ..
+                    }) => {
                         maybe_proposed |= m;
                         last_error = format!("{}: {why}", servers[at]);
                     }
@@ -161,7 +159,7 @@ impl ShardClient {
         addr: &str,
         request: &ClientRequest,
         timeout: std::time::Duration,
-    ) -> Attempt {
+    ) -> GroupAttempt {
         let client_id = self.client_id;
         let connect_timeout = self.opts.attempt_timeout;
         let conn = self.conns.entry(addr.to_string()).or_insert_with(|| {
@@ -171,41 +169,13 @@ impl ShardClient {
             };
             rpc::Client::new(addr.to_string(), Identity::Client(client_id), cfg)
         });
-        match conn.call_typed::<_, ClientResponse>(request, timeout).await {
-            Ok(ClientResponse::Ok(reply)) => Attempt::Done(Outcome::Ok { reply, node: 0 }),
-            Ok(ClientResponse::Unavailable(why)) if why.starts_with(WRONG_GROUP) => {
-                Attempt::WrongGroup
-            }
-            Ok(ClientResponse::NotLeader { .. }) => Attempt::Next {
-                maybe_proposed: false,
-                why: "not the leader".into(),
-            },
-            Ok(ClientResponse::LostLeadership { .. }) => Attempt::Next {
-                maybe_proposed: true,
-                why: "lost leadership before the write was decided".into(),
-            },
-            Ok(ClientResponse::StaleSequence { last_seq }) => {
-                Attempt::Done(Outcome::Indeterminate(format!(
-                    "sequence {} is older than the last applied {last_seq}",
-                    request.seq
-                )))
-            }
-            Ok(ClientResponse::Unavailable(why)) => Attempt::Next {
-                maybe_proposed: false,
-                why,
-            },
-            Err(e @ RpcError::FrameTooLarge { .. }) => Attempt::Done(Outcome::Fail(e.to_string())),
-            Err(e @ (RpcError::Io { .. } | RpcError::Handshake(_))) => Attempt::Next {
-                maybe_proposed: false,
-                why: e.to_string(),
-            },
-            Err(e) => {
-                conn.disconnect().await;
-                Attempt::Next {
-                    maybe_proposed: true,
-                    why: e.to_string(),
-                }
-            }
+        let answer = conn.call_typed::<_, ClientResponse>(request, timeout).await;
+        if let Ok(ClientResponse::Unavailable(why)) = &answer
+            && why.starts_with(WRONG_GROUP)
+        {
+            return GroupAttempt::WrongGroup;
         }
+        // The node is reported by `execute`, which knows its place in the group.
+        GroupAttempt::Answered(Attempt::classify(conn, 0, request, answer).await)
     }
 }

@@ -1,13 +1,15 @@
 //! Helpers of the network-namespace tests: starting a harness, probing TCP
-//! between namespaces, and checking that nothing of a run is left.
+//! between namespaces, and checking that nothing of a run is left (after a
+//! drop, a panic, or a SIGKILLed owner and `cleanup_leftovers`).
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use faultline_cluster::harness::{NetnsHarness, NetnsOptions};
-use faultline_cluster::netns::{RunId, process_in_run, runs_dir};
+use faultline_cluster::netns::{RunId, cleanup_leftovers, process_in_run, runs_dir};
 
 pub const NEEDS: &str = "the netns tests need root, iproute2 (`ip`), iptables, bash, coreutils `timeout` and libfaketime";
 
@@ -91,4 +93,94 @@ pub fn traces(run: &RunId) -> Vec<String> {
 /// The iptables rules inside namespace `ns`.
 pub fn rules_in(ns: &str) -> String {
     stdout("ip", &["netns", "exec", ns, "iptables", "-S", "INPUT"])
+}
+
+/// Asserts that run `run` is in force: it has a namespace, a host device, a
+/// record folder and a process.
+pub fn assert_present(run: &RunId) {
+    let t = traces(run);
+    for kind in ["namespace", "device", "record", "process"] {
+        assert!(t.iter().any(|x| x.starts_with(kind)), "no {kind}: {t:?}");
+    }
+}
+
+/// Asserts that run `run` is present, drops its `owner`, and asserts that
+/// nothing of the run is left.
+pub fn assert_a_drop_removes_everything<T>(owner: T, run: &RunId) {
+    assert_present(run);
+    drop(owner);
+    assert_eq!(traces(run), Vec::<String>::new());
+}
+
+/// Starts a run with `start` (which returns what owns the run and its id)
+/// and panics while it is in force: asserts that the run was present and
+/// that nothing of it is left after the unwind.
+pub fn assert_a_panic_removes_everything<T>(start: impl FnOnce() -> (T, RunId)) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (_owner, run) = start();
+        tx.send(run.clone()).unwrap();
+        assert_present(&run);
+        panic!("planted panic with a run in force");
+    }));
+    assert!(result.is_err());
+    let run = rx.recv().unwrap();
+    assert_eq!(traces(&run), Vec::<String>::new());
+}
+
+/// The environment variable naming the folder of a run owner started by
+/// [`assert_cleanup_after_sigkilled_owner`].
+const OWNER_DIR: &str = "FL_NETNS_CHILD_DIR";
+
+/// In the ignored helper test run by
+/// [`assert_cleanup_after_sigkilled_owner`]: the folder it was given.
+pub fn owner_dir() -> PathBuf {
+    match std::env::var_os(OWNER_DIR) {
+        Some(dir) => PathBuf::from(dir),
+        None => panic!("only run as a child of a sigkilled-owner test"),
+    }
+}
+
+/// In that helper, once its run is in force: writes the run id to
+/// `dir/run-id` and waits (two minutes at most) to be killed.
+pub fn publish_run_and_wait(dir: &Path, run: &RunId) {
+    std::fs::write(dir.join("run-id"), run.as_str()).unwrap();
+    std::thread::sleep(Duration::from_secs(120));
+}
+
+/// Starts this test binary again running only the ignored test `helper`
+/// (which sets up a run and calls [`publish_run_and_wait`]), SIGKILLs it
+/// once its run is in force, and asserts that the run outlives its owner
+/// until `cleanup_leftovers` removes all of it without a problem.
+pub fn assert_cleanup_after_sigkilled_owner(helper: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", helper, "--test-threads=1"])
+        .env(OWNER_DIR, dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{NEEDS}: cannot start the child: {e}"));
+    let id_file = dir.path().join("run-id");
+    let mut run = None;
+    let until = Instant::now() + Duration::from_secs(30);
+    while run.is_none() && Instant::now() < until && child.try_wait().unwrap().is_none() {
+        run = std::fs::read_to_string(&id_file)
+            .ok()
+            .and_then(|s| RunId::parse(s.trim()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Some(run) = run else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the child did not set up a run within 30 s (see its stderr above)");
+    };
+    assert_present(&run);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The owner is dead, its leftovers are not.
+    assert_present(&run);
+    let report = cleanup_leftovers();
+    assert!(report.cleaned.contains(&run.to_string()), "{report:?}");
+    assert!(report.problems.is_empty(), "{report:?}");
+    assert_eq!(traces(&run), Vec::<String>::new());
 }
