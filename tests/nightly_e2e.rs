@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use run_support::{command, kvnodes_under, read_json, reap_kvnodes, wait_for};
+use run_support::{
+    command_in, describe, kvnodes_under, output_in, read_json, reap_kvnodes, wait_for,
+};
 use serde_json::Value;
 
 /// The only summary in `store/nightly` (the corrupt one planted by a test
@@ -46,22 +48,14 @@ fn a_short_nightly_is_valid_and_feeds_the_trend_table() {
         "{\"format\": tru",
     )
     .unwrap();
-    let out = command(&dir.path().join("runs"))
-        .args(["nightly", "--workloads", "register"])
-        .args(["--nemesis", "none,kill,partition", "--time-limit", "5"])
-        .args(["--test-count", "1", "--nemesis-interval", "2"])
-        .args(["--seed", "11", "--no-netns"])
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_in(
+        dir.path(),
+        "nightly --workloads register --nemesis none,kill,partition --time-limit 5 \
+         --test-count 1 --nemesis-interval 2 --seed 11 --no-netns",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let leftover = reap_kvnodes(&store);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(leftover, 0, "kvnode processes outlived the nightly");
 
     let s = summary(&store);
@@ -120,21 +114,13 @@ fn a_short_nightly_is_valid_and_feeds_the_trend_table() {
 fn a_nightly_with_a_planted_bug_exits_1() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let out = command(&dir.path().join("runs"))
-        .args(["nightly", "--workloads", "append", "--nemesis", "kill"])
-        .args(["--bug", "no-dedup", "--time-limit", "10"])
-        .args(["--nemesis-interval", "2", "--seed", "1", "--no-netns"])
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let leftover = reap_kvnodes(&store);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = output_in(
+        dir.path(),
+        "nightly --workloads append --nemesis kill --bug no-dedup --time-limit 10 \
+         --nemesis-interval 2 --seed 1 --no-netns",
     );
+    let leftover = reap_kvnodes(&store);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert_eq!(leftover, 0);
     let s = summary(&store);
     assert_eq!(s["exit_code"], 1);
@@ -157,26 +143,15 @@ fn a_nightly_with_a_planted_bug_exits_1() {
 fn sigint_stops_the_current_run_and_leaves_a_partial_summary() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let mut child = command(&dir.path().join("runs"))
-        .args([
-            "nightly",
-            "--workloads",
-            "register",
-            "--nemesis",
-            "kill,none",
-        ])
-        .args([
-            "--time-limit",
-            "120",
-            "--nemesis-interval",
-            "2",
-            "--no-netns",
-        ])
-        .args(["--store", store.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = command_in(
+        dir.path(),
+        "nightly --workloads register --nemesis kill,none --time-limit 120 \
+         --nemesis-interval 2 --no-netns",
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
     let history = store.join("register-kill");
     let started = wait_for(Duration::from_secs(60), || {
         std::fs::read_dir(&history)

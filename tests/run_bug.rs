@@ -4,42 +4,21 @@
 
 mod run_support;
 
-use run_support::{command, only_run_dir, read_json, reap_kvnodes};
+use run_support::{describe, only_run_dir, output_in, read_json, reap_kvnodes};
 
 #[test]
 fn no_dedup_under_kill_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let out = command(&dir.path().join("runs"))
-        .args([
-            "run",
-            "--workload",
-            "append",
-            "--bug",
-            "no-dedup",
-            "--nemesis",
-            "kill",
-        ])
-        .args([
-            "--time-limit",
-            "10",
-            "--nemesis-interval",
-            "2",
-            "--seed",
-            "1",
-        ])
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_in(
+        dir.path(),
+        "run --workload append --bug no-dedup --nemesis kill \
+         --time-limit 10 --nemesis-interval 2 --seed 1",
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let run = only_run_dir(&store);
     assert_eq!(reap_kvnodes(&run), 0, "kvnode processes outlived the run");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout:\n{stdout}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(stdout.contains("INVALID"), "{stdout}");
     let results = read_json(&run.join("results.json"));
     assert_eq!(results["verdict"], "invalid");

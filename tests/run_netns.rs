@@ -7,38 +7,22 @@
 
 mod run_support;
 
-use std::process::Command;
-
-use run_support::{command, only_run_dir, read_json, reap_kvnodes};
-
-fn is_root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn stdout_of(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running {program}: {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use run_support::{
+    assert_no_netns_left, describe, is_root, only_run_dir, output_in, read_json, reap_kvnodes,
+};
 
 #[test]
 fn every_fault_kind_in_namespaces_then_nothing_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let out = command(&dir.path().join("runs"))
-        .args(["run", "--nemesis", "partition,clock,packet,kill,pause"])
-        .args(["--nemesis-interval", "2", "--time-limit", "12"])
-        .args(["--concurrency", "5", "--seed", "7"])
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = output_in(
+        dir.path(),
+        "run --nemesis partition,clock,packet,kill,pause \
+         --nemesis-interval 2 --time-limit 12 --concurrency 5 --seed 7",
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !is_root() {
-        assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+        assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
         assert!(
             stderr.contains("needs nodes in network namespaces"),
             "{stderr}"
@@ -48,11 +32,7 @@ fn every_fault_kind_in_namespaces_then_nothing_is_left() {
     }
     let run = only_run_dir(&store);
     assert_eq!(reap_kvnodes(&run), 0, "kvnode processes outlived the run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let results = read_json(&run.join("results.json"));
     assert_eq!(results["verdict"], "valid", "{results}");
     for kind in ["partition", "clock", "packet", "kill", "pause"] {
@@ -64,42 +44,20 @@ fn every_fault_kind_in_namespaces_then_nothing_is_left() {
     let test = read_json(&run.join("test.json"));
     assert_eq!(test["mode"], "netns");
     let id = test["netns_run"].as_str().expect("netns_run in test.json");
-    let ns = format!("fl-{id}-");
-    assert!(
-        !stdout_of("ip", &["netns", "list"]).contains(&ns),
-        "namespaces of run {id} remain"
-    );
-    assert!(
-        !stdout_of("ip", &["-o", "link", "show"]).contains(id),
-        "devices of run {id} remain"
-    );
-    assert!(
-        !stdout_of("iptables-save", &[]).contains(&ns),
-        "host iptables rules of run {id} remain"
-    );
+    assert_no_netns_left(id);
 }
 
 #[test]
 fn no_netns_runs_on_loopback_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let out = command(&dir.path().join("runs"))
-        .args([
-            "run",
-            "--no-netns",
-            "--nemesis",
-            "none",
-            "--time-limit",
-            "3",
-        ])
-        .args(["--concurrency", "3", "--seed", "3"])
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = output_in(
+        dir.path(),
+        "run --no-netns --nemesis none --time-limit 3 --concurrency 3 --seed 3",
+    );
     let run = only_run_dir(&store);
     assert_eq!(reap_kvnodes(&run), 0, "kvnode processes outlived the run");
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let test = read_json(&run.join("test.json"));
     assert_eq!(test["mode"], "loopback");
     assert_eq!(test["options"]["no_netns"], true);
@@ -110,11 +68,7 @@ fn no_netns_runs_on_loopback_and_says_so() {
 fn network_faults_on_loopback_are_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    let out = command(&dir.path().join("runs"))
-        .args(["run", "--no-netns", "--nemesis", "kill,partition"])
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_in(dir.path(), "run --no-netns --nemesis kill,partition");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(

@@ -12,58 +12,34 @@
 mod run_support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 
 use faultline_cluster::shard::Member;
-use run_support::{command, only_run_dir, read_json, reap_kvnodes};
+use run_support::{
+    assert_no_netns_left, describe, netns_unavailable, only_run_dir, output_in, read_json,
+    reap_kvnodes,
+};
 
 /// One sharded run at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// A finished run: the output, its folder (inside `_dir`) and the events
-/// of its history.
-struct Run {
-    out: Output,
-    path: PathBuf,
-    events: Vec<serde_json::Value>,
-    _dir: tempfile::TempDir,
-}
-
-/// Run `faultline run ARGS` into a fresh store. Fails if a kvnode outlived
+/// Run `faultline run LINE` (see `output_in`) into a fresh store: the
+/// output, the run folder, the events of its history, and the temporary
+/// folder holding it all (removed when dropped). Fails if a kvnode outlived
 /// the run.
-fn sharded_run(args: &[&str]) -> Run {
+fn sharded_run(line: &str) -> (Output, PathBuf, Vec<serde_json::Value>, tempfile::TempDir) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("store");
-    let out = command(&dir.path().join("runs"))
-        .arg("run")
-        .args(args)
-        .args(["--store", store.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let path = only_run_dir(&store);
+    let out = output_in(dir.path(), &format!("run {line}"));
+    let path = only_run_dir(&dir.path().join("store"));
     assert_eq!(reap_kvnodes(&path), 0, "kvnode processes outlived the run");
     let events = std::fs::read_to_string(path.join("history.jsonl"))
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    Run {
-        out,
-        path,
-        events,
-        _dir: dir,
-    }
-}
-
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    (out, path, events, dir)
 }
 
 /// The `ok` completions of nemesis action `f`.
@@ -76,25 +52,10 @@ fn nemesis_oks<'a>(events: &'a [serde_json::Value], f: &str) -> Vec<&'a serde_js
 
 #[test]
 fn sharded_append_under_shard_moves_and_kills_is_valid() {
-    let Run {
-        out,
-        path: run,
-        events,
-        _dir: _keep,
-    } = sharded_run(&[
-        "--workload",
-        "append",
-        "--groups",
-        "3",
-        "--replicas",
-        "3",
-        "--nemesis",
-        "shard-move,kill",
-        "--time-limit",
-        "40",
-        "--seed",
-        "8",
-    ]);
+    let (out, run, events, _dir) = sharded_run(
+        "--workload append --groups 3 --replicas 3 --nemesis shard-move,kill \
+         --time-limit 40 --seed 8",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let results = read_json(&run.join("results.json"));
     assert_eq!(results["verdict"], "valid");
@@ -151,27 +112,10 @@ fn sharded_append_under_shard_moves_and_kills_is_valid() {
 /// `faultline run` with shard moves every second and bug `bug` planted
 /// finds a violation.
 fn caught(bug: &str, seed: &str) {
-    let Run {
-        out,
-        path: run,
-        events,
-        _dir: _keep,
-    } = sharded_run(&[
-        "--workload",
-        "append",
-        "--groups",
-        "3",
-        "--nemesis",
-        "shard-move",
-        "--nemesis-interval",
-        "1",
-        "--time-limit",
-        "15",
-        "--bug",
-        bug,
-        "--seed",
-        seed,
-    ]);
+    let (out, run, events, _dir) = sharded_run(&format!(
+        "--workload append --groups 3 --nemesis shard-move --nemesis-interval 1 \
+         --time-limit 15 --bug {bug} --seed {seed}"
+    ));
     assert_eq!(out.status.code(), Some(1), "{bug}: {}", describe(&out));
     let results = read_json(&run.join("results.json"));
     assert_eq!(results["verdict"], "invalid");
@@ -197,61 +141,15 @@ fn early_gc_is_caught() {
     caught("early-gc", "23");
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// Why nodes cannot run in network namespaces here (not root, `ip` or
-/// `iptables` missing: what `faultline run` checks), or `None`.
-fn netns_unavailable() -> Option<String> {
-    if !is_root() {
-        return Some("not root".into());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
-        .chain(["/sbin", "/usr/sbin", "/usr/local/sbin"].map(PathBuf::from))
-        .collect();
-    ["ip", "iptables"]
-        .into_iter()
-        .find(|tool| !dirs.iter().any(|d| d.join(tool).is_file()))
-        .map(|tool| format!("`{tool}` is missing"))
-}
-
-fn stdout_of(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("running {program}: {e}"));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn sharded_run_in_namespaces_takes_network_faults_and_leaves_nothing() {
-    let args = [
-        "--workload",
-        "append",
-        "--groups",
-        "2",
-        "--replicas",
-        "3",
-        "--nemesis",
-        "partition,packet,clock,shard-move",
-        "--time-limit",
-        "20",
-        "--seed",
-        "31",
-    ];
+    let line = "--workload append --groups 2 --replicas 3 \
+                --nemesis partition,packet,clock,shard-move --time-limit 20 --seed 31";
     if let Some(why) = netns_unavailable() {
         // Refused up front, saying why and what to use instead.
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("store");
-        let out = command(&dir.path().join("runs"))
-            .arg("run")
-            .args(args)
-            .args(["--store", store.to_str().unwrap()])
-            .output()
-            .unwrap();
+        let out = output_in(dir.path(), &format!("run {line}"));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
         assert!(
@@ -266,12 +164,7 @@ fn sharded_run_in_namespaces_takes_network_faults_and_leaves_nothing() {
         );
         return;
     }
-    let Run {
-        out,
-        path: run,
-        events,
-        _dir: _keep,
-    } = sharded_run(&args);
+    let (out, run, events, _dir) = sharded_run(line);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if stderr.contains("libfaketime.so.1 not found") {
         eprintln!("SKIPPED: libfaketime is missing (the clock package needs it): {stderr}");
@@ -307,19 +200,7 @@ fn sharded_run_in_namespaces_takes_network_faults_and_leaves_nothing() {
     let test = read_json(&run.join("test.json"));
     assert_eq!(test["mode"], "netns", "{test}");
     let id = test["netns_run"].as_str().expect("netns_run in test.json");
-    let ns = format!("fl-{id}-");
-    assert!(
-        !stdout_of("ip", &["netns", "list"]).contains(&ns),
-        "namespaces of run {id} remain"
-    );
-    assert!(
-        !stdout_of("ip", &["-o", "link", "show"]).contains(id),
-        "devices of run {id} remain"
-    );
-    assert!(
-        !stdout_of("iptables-save", &[]).contains(&ns),
-        "iptables rules of run {id} remain"
-    );
+    assert_no_netns_left(id);
     if std::env::var_os("FAULTLINE_NETNS_DIR").is_none() {
         let record = Path::new("/run/faultline/netns").join(id);
         assert!(!record.exists(), "{} remains", record.display());

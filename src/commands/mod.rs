@@ -1,11 +1,13 @@
 //! One module per subcommand; `dispatch` routes to them and returns the exit
 //! code of DESIGN.md (0 valid, 1 violation, 2 unknown / usage / environment).
+//! Shared by `run` and `nightly`: [`interrupt`], the signal handler.
 
 mod bench;
 mod bench_kv;
 mod bugs;
 mod check;
 mod clean;
+mod interrupt;
 mod model;
 pub(crate) mod nightly;
 mod report;

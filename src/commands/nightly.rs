@@ -26,13 +26,14 @@ mod table;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use chrono::Utc;
 use clap::Args;
 use faultline_reports::nightly::{
     NightlyConfig, NightlyOptions, NightlySummary, RunOutcome, create_summary, write_summary,
 };
 
+use super::run::check_limits;
 use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 use crate::cli::Workload;
 use child::{ChildSpec, Interrupt, run_child};
@@ -100,24 +101,12 @@ fn loopback_reason(no_netns: bool) -> Option<String> {
 }
 
 fn check_options(args: &NightlyArgs) -> Result<()> {
-    if args.time_limit == 0 {
-        bail!("--time-limit must be at least 1 second");
-    }
-    if args.test_count == 0 {
-        bail!("--test-count must be at least 1");
-    }
-    if !(args.nemesis_interval.is_finite() && args.nemesis_interval >= 0.1) {
-        bail!(
-            "--nemesis-interval must be at least 0.1 seconds, got {}",
-            args.nemesis_interval
-        );
-    }
-    if !(args.check_timeout.is_finite() && args.check_timeout > 0.0) {
-        bail!(
-            "--check-timeout must be a positive number of seconds, got {}",
-            args.check_timeout
-        );
-    }
+    check_limits(
+        args.time_limit,
+        args.test_count,
+        args.nemesis_interval,
+        args.check_timeout,
+    )?;
     if let Some(bug) = &args.bug {
         faultline_cluster::bugs::NodeBugs::parse(&[bug.as_str()])?;
     }

@@ -5,11 +5,15 @@
 //!
 //! The pieces: [`kvdb`] (the kvnode cluster behind the workloads' Db and
 //! Client protocols), [`sharddb`] (the sharded stack, `--groups N`, behind
-//! the same protocols plus shard control), [`markers`] (per-run pid files for `faultline clean`),
-//! [`progress`], [`signals`] (Ctrl-C / SIGTERM), [`store`] (run folder and
-//! test.json), [`results`] (check and results.json).
+//! the same protocols plus shard control), [`kv_ops`] (workload operations
+//! as KV requests and stored strings, and answers as outcomes), [`markers`]
+//! (per-run pid files for `faultline clean`), [`progress`], [`signals`]
+//! (what Ctrl-C / SIGTERM stops), [`store`] (run folder and test.json),
+//! [`results`] (check and results.json). [`check_limits`] (the option checks
+//! `faultline nightly` shares) is from [`plan`].
 
 mod etcddb;
+mod kv_ops;
 mod kvdb;
 pub mod markers;
 mod one;
@@ -26,6 +30,7 @@ use faultline_checker::Verdict;
 use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 use crate::cli::RunArgs;
 use one::TestOutcome;
+pub(super) use plan::check_limits;
 
 fn exit_code(outcome: &TestOutcome) -> u8 {
     if outcome.interrupted {

@@ -1,12 +1,16 @@
-//! Shared by the `run_*` end-to-end tests: the built `faultline` binary, a
-//! `kvnode` binary for it to start (built once into its own target folder
-//! when it is not next to `faultline`, and put on the child's PATH), and
-//! process accounting (which kvnode processes of a run folder are alive).
+//! Shared by the `run_*` and `nightly_e2e` end-to-end tests: the built
+//! `faultline` binary, a `kvnode` binary for it to start (built once into its
+//! own target folder when it is not next to `faultline`, and put on the
+//! child's PATH), commands whose store and run markers stay in a test's
+//! temporary folder, process accounting (which kvnode processes of a run
+//! folder are alive), and the network namespace checks (can this host run
+//! nodes in namespaces; did a run leave any of its namespaces, devices or
+//! iptables rules behind).
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -62,6 +66,32 @@ pub fn command(runs: &Path) -> Command {
     cmd.env("PATH", std::env::join_paths(paths).expect("PATH"))
         .env("FAULTLINE_RUNS_DIR", runs);
     cmd
+}
+
+/// `faultline` with the arguments of `line` (split at white space: no
+/// argument holds any) and `--store <dir>/store`, its run markers in
+/// `<dir>/runs`, so everything a test's runs write stays in `dir`.
+pub fn command_in(dir: &Path, line: &str) -> Command {
+    let mut cmd = command(&dir.join("runs"));
+    cmd.args(line.split_whitespace())
+        .arg("--store")
+        .arg(dir.join("store"));
+    cmd
+}
+
+/// [`command_in`] run to its end.
+pub fn output_in(dir: &Path, line: &str) -> Output {
+    command_in(dir, line).output().expect("running faultline")
+}
+
+/// A finished command's exit code and output, for an assertion's message.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Pids of live kvnode processes whose command line mentions `dir`.
@@ -134,4 +164,51 @@ pub fn reap_kvnodes(dir: &Path) -> usize {
         unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
     }
     pids.len()
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Why nodes cannot run in network namespaces here (not root, `ip` or
+/// `iptables` missing: what `faultline run` checks), or `None`.
+pub fn netns_unavailable() -> Option<String> {
+    if !is_root() {
+        return Some("not root".into());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .chain(["/sbin", "/usr/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .collect();
+    ["ip", "iptables"]
+        .into_iter()
+        .find(|tool| !dirs.iter().any(|d| d.join(tool).is_file()))
+        .map(|tool| format!("`{tool}` is missing"))
+}
+
+pub fn stdout_of(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {program}: {e}"));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Fails if any network namespace, device or host iptables rule of the
+/// namespace run `id` (test.json's `netns_run`) is left.
+pub fn assert_no_netns_left(id: &str) {
+    let ns = format!("fl-{id}-");
+    assert!(
+        !stdout_of("ip", &["netns", "list"]).contains(&ns),
+        "namespaces of run {id} remain"
+    );
+    assert!(
+        !stdout_of("ip", &["-o", "link", "show"]).contains(id),
+        "devices of run {id} remain"
+    );
+    assert!(
+        !stdout_of("iptables-save", &[]).contains(&ns),
+        "host iptables rules of run {id} remain"
+    );
 }

@@ -1,16 +1,17 @@
 //! One run of the nightly: `faultline run ...` as a child process of the
 //! same binary, its stdout passed through and its stderr passed through and
 //! remembered; the run folder it created (found by its seed); its outcome
-//! read from the folder's results.json and test.json. Also the nightly's
-//! signal handling: Ctrl-C / SIGTERM / SIGHUP set a flag and are forwarded
-//! (as SIGINT) to the run in progress, which stops cleanly by itself.
+//! read from the folder's results.json and test.json. Also what the
+//! nightly's signal handler (the shared [`crate::commands::interrupt`])
+//! stops: Ctrl-C / SIGTERM / SIGHUP are forwarded (as SIGINT) to the run in
+//! progress, which stops cleanly by itself.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -18,62 +19,40 @@ use faultline_reports::nightly::{NightlyRun, OpCounts, RunOutcome};
 use faultline_reports::results::{Verdict, results_from};
 use serde_json::Value;
 
+use crate::commands::interrupt::{self, OnSignal};
+
 /// Lines of the child's stderr kept for the summary's error message.
 const STDERR_TAIL: usize = 20;
 
-/// The nightly's signal state: whether a signal came, and the child to
-/// forward it to.
+/// The nightly's signal state: whether a signal came, and the child run it
+/// is forwarded to.
+pub type Interrupt = interrupt::Interrupt<ChildRun>;
+
+/// The pid of the run in progress (0: none).
 #[derive(Default)]
-pub struct Interrupt {
-    interrupted: AtomicBool,
-    child: AtomicU32,
-}
+pub struct ChildRun(AtomicU32);
 
-static INTERRUPT: OnceLock<Arc<Interrupt>> = OnceLock::new();
-
-impl Interrupt {
-    /// The process-wide handler (installed on first use).
-    pub fn install() -> Result<Arc<Interrupt>> {
-        if let Some(i) = INTERRUPT.get() {
-            return Ok(i.clone());
-        }
-        let i = Arc::new(Interrupt::default());
-        let handler = i.clone();
-        ctrlc::set_handler(move || handler.fire())
-            .context("installing the Ctrl-C / SIGTERM handler")?;
-        let _ = INTERRUPT.set(i.clone());
-        Ok(i)
-    }
-
-    fn fire(&self) {
-        if !self.interrupted.swap(true, Ordering::SeqCst) {
-            eprintln!(
-                "\nfaultline nightly: interrupted: stopping the current run, then writing the partial summary..."
-            );
-        }
-        self.forward();
-    }
+impl OnSignal for ChildRun {
+    const MESSAGE: &'static str = "faultline nightly: interrupted: stopping the current run, then writing the partial summary...";
 
     /// SIGINT to the running child, if any (it heals, stops its nodes and
     /// writes its partial run folder). A child that got the terminal's
     /// Ctrl-C itself gets a second SIGINT, which it takes the same way.
-    fn forward(&self) {
-        let pid = self.child.load(Ordering::SeqCst);
+    fn stop(&self) {
+        let pid = self.0.load(Ordering::SeqCst);
         if pid != 0 {
             // SAFETY: a signal to the child process this nightly started and
             // has not reaped yet (the pid is cleared before it is reaped).
             unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
         }
     }
+}
 
-    pub fn interrupted(&self) -> bool {
-        self.interrupted.load(Ordering::SeqCst)
-    }
-
+impl Interrupt {
     fn set_child(&self, pid: u32) {
-        self.child.store(pid, Ordering::SeqCst);
+        self.stops().0.store(pid, Ordering::SeqCst);
         if pid != 0 && self.interrupted() {
-            self.forward();
+            self.stops().stop();
         }
     }
 }

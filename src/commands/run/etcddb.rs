@@ -19,6 +19,7 @@ use faultline_workloads::{
 };
 use serde_json::Value;
 
+use super::kv_ops::{text, value};
 use super::markers::Marker;
 
 /// A client call ends within this; then a write is `info`.
@@ -148,29 +149,11 @@ impl ClientFactory for EtcdClients {
     }
 }
 
-/// A history value as the string etcd keeps.
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// What one call returned, before it becomes an outcome.
 enum Reply {
     Read(Option<String>),
     Written,
     Cas(bool),
-}
-
-impl EtcdProcessClient {
-    fn value(&self, s: Option<String>) -> Value {
-        match s {
-            None => Value::Null,
-            Some(s) if self.int_values => s.parse::<i64>().map_or(Value::String(s), Value::from),
-            Some(s) => Value::String(s),
-        }
-    }
 }
 
 impl Client for EtcdProcessClient {
@@ -197,7 +180,7 @@ impl Client for EtcdProcessClient {
         .await;
         match call {
             Ok(Ok(Reply::Read(v))) => Outcome::Ok {
-                value: self.value(v),
+                value: value(v, self.int_values),
                 node,
             },
             Ok(Ok(Reply::Written | Reply::Cas(true))) => Outcome::Ok {

@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 
 use faultline_cluster::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
 use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
-use faultline_cluster::kv::{Op as KvOp, Reply};
+use faultline_cluster::kv::Op as KvOp;
 use faultline_cluster::netns::Network;
 use faultline_workloads::{
-    Client, ClientFactory, Db, F, NetControl, NodeState, Op, Outcome, WorkloadError,
+    Client, ClientFactory, Db, NetControl, NodeState, Op, Outcome, WorkloadError,
 };
-use serde_json::Value;
 
+use super::kv_ops::{kv_op, outcome};
 use super::markers::Marker;
 
 /// Status requests wait at most this long (a paused node never answers).
@@ -189,48 +189,6 @@ impl ClientFactory for KvClients {
     }
 }
 
-/// A history value as the string the store keeps.
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl KvProcessClient {
-    /// A stored string as a history value.
-    fn value(&self, s: Option<String>) -> Value {
-        match s {
-            None => Value::Null,
-            Some(s) if self.int_values => s.parse::<i64>().map_or(Value::String(s), Value::from),
-            Some(s) => Value::String(s),
-        }
-    }
-
-    fn kv_op(op: &Op) -> KvOp {
-        let key = op.key.clone();
-        match op.f {
-            F::Get => KvOp::Get { key },
-            F::Put => KvOp::Put {
-                key,
-                value: text(&op.value),
-            },
-            F::Append => KvOp::Append {
-                key,
-                value: text(&op.value),
-            },
-            F::Cas => {
-                let (expected, new) = op.cas_pair().unwrap_or((&Value::Null, &Value::Null));
-                KvOp::Cas {
-                    key,
-                    expected: (!expected.is_null()).then(|| text(expected)),
-                    new: text(new),
-                }
-            }
-        }
-    }
-}
-
 impl KvProcessClient {
     /// A Get on the process's own node, if it is due and the node answers.
     async fn local_get(&mut self, op: &KvOp) -> Option<KvOutcome> {
@@ -250,38 +208,11 @@ impl KvProcessClient {
 
 impl Client for KvProcessClient {
     async fn invoke(&mut self, op: &Op) -> Outcome {
-        let kv_op = Self::kv_op(op);
-        let outcome = match self.local_get(&kv_op).await {
-            Some(outcome) => outcome,
+        let kv_op = kv_op(op);
+        let answer = match self.local_get(&kv_op).await {
+            Some(answer) => answer,
             None => self.client.execute(kv_op).await,
         };
-        match outcome {
-            KvOutcome::Ok { reply, node } => {
-                let node = Some(node.to_string());
-                match reply {
-                    Reply::Value(v) => Outcome::Ok {
-                        value: self.value(v),
-                        node,
-                    },
-                    Reply::Done => Outcome::Ok {
-                        value: op.value.clone(),
-                        node,
-                    },
-                    Reply::Cas { applied: true, .. } => Outcome::Ok {
-                        value: op.value.clone(),
-                        node,
-                    },
-                    Reply::Cas {
-                        applied: false,
-                        current,
-                    } => Outcome::Fail {
-                        error: format!("cas: the value was {}", self.value(current)),
-                        node,
-                    },
-                }
-            }
-            KvOutcome::Fail(error) => Outcome::Fail { error, node: None },
-            KvOutcome::Indeterminate(error) => Outcome::Info { error, node: None },
-        }
+        outcome(answer, op, self.int_values, |node| node.to_string())
     }
 }

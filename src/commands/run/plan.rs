@@ -1,7 +1,8 @@
 //! `faultline run` options checked and resolved into a [`Plan`]: defaults
 //! filled in, names parsed, the seed drawn (and printed) when not given.
 //! Anything wrong is an error with a message saying what to use instead
-//! (the binary exits 2 on it).
+//! (the binary exits 2 on it). [`check_limits`] is the check
+//! `faultline nightly` makes of the same options.
 //!
 //! A run is **sharded** when `--groups N` is given with N >= 1: a shard
 //! controller group of 3 plus N shard groups of `--replicas`; `--groups`
@@ -175,6 +176,31 @@ fn node_bugs(bug: Option<&str>, sharded: bool) -> Result<(Vec<String>, bool)> {
     }
 }
 
+/// An error saying which of the options `faultline run` and `faultline
+/// nightly` share (the nightly passes them on to each run) is out of range,
+/// if one is: `--time-limit` (seconds), `--test-count`, `--nemesis-interval`
+/// and `--check-timeout` (seconds).
+pub fn check_limits(
+    time_limit: u64,
+    test_count: usize,
+    nemesis_interval: f64,
+    check_timeout: f64,
+) -> Result<()> {
+    if time_limit == 0 {
+        bail!("--time-limit must be at least 1 second");
+    }
+    if test_count == 0 {
+        bail!("--test-count must be at least 1");
+    }
+    if !(nemesis_interval.is_finite() && nemesis_interval >= 0.1) {
+        bail!("--nemesis-interval must be at least 0.1 seconds, got {nemesis_interval}");
+    }
+    if !(check_timeout.is_finite() && check_timeout > 0.0) {
+        bail!("--check-timeout must be a positive number of seconds, got {check_timeout}");
+    }
+    Ok(())
+}
+
 pub fn plan(args: &RunArgs) -> Result<Plan> {
     if matches!(args.db, Db::Etcd)
         && (!matches!(args.workload, Workload::Register) || args.bug.is_some())
@@ -203,24 +229,12 @@ pub fn plan(args: &RunArgs) -> Result<Plan> {
             args.concurrency
         );
     }
-    if args.time_limit == 0 {
-        bail!("--time-limit must be at least 1 second");
-    }
-    if args.test_count == 0 {
-        bail!("--test-count must be at least 1");
-    }
-    if !(args.nemesis_interval.is_finite() && args.nemesis_interval >= 0.1) {
-        bail!(
-            "--nemesis-interval must be at least 0.1 seconds, got {}",
-            args.nemesis_interval
-        );
-    }
-    if !(args.check_timeout.is_finite() && args.check_timeout > 0.0) {
-        bail!(
-            "--check-timeout must be a positive number of seconds, got {}",
-            args.check_timeout
-        );
-    }
+    check_limits(
+        args.time_limit,
+        args.test_count,
+        args.nemesis_interval,
+        args.check_timeout,
+    )?;
     if !(10..=5000).contains(&args.attempt_timeout_ms) {
         bail!(
             "--attempt-timeout-ms must be between 10 and 5000, got {}",

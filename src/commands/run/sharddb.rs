@@ -28,9 +28,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use faultline_cluster::client::{ClientOptions, Outcome as KvOutcome, fresh_client_id};
+use faultline_cluster::client::{ClientOptions, fresh_client_id};
 use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
-use faultline_cluster::kv::{Op as KvOp, Reply};
 use faultline_cluster::netns::Network;
 use faultline_cluster::shard::{
     Config, CtrlerClient, CtrlerClientError, Gid, Member, ShardClient, ShardedDeployment,
@@ -39,11 +38,11 @@ use faultline_cluster::shard::{
 use faultline_nemesis::StopFlag;
 use faultline_raft::NodeId;
 use faultline_workloads::{
-    Client, ClientFactory, Db, F, NetControl, NodeState, Op, Outcome, ShardControl, ShardLayout,
+    Client, ClientFactory, Db, NetControl, NodeState, Op, Outcome, ShardControl, ShardLayout,
     WorkloadError,
 };
-use serde_json::Value;
 
+use super::kv_ops::{kv_op, outcome};
 use super::markers::Marker;
 
 /// Status requests wait at most this long (a paused node never answers).
@@ -503,48 +502,6 @@ impl ClientFactory for ShardClients {
     }
 }
 
-/// A history value as the string the store keeps.
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl ShardProcessClient {
-    /// A stored string as a history value.
-    fn value(&self, s: Option<String>) -> Value {
-        match s {
-            None => Value::Null,
-            Some(s) if self.int_values => s.parse::<i64>().map_or(Value::String(s), Value::from),
-            Some(s) => Value::String(s),
-        }
-    }
-}
-
-fn kv_op(op: &Op) -> KvOp {
-    let key = op.key.clone();
-    match op.f {
-        F::Get => KvOp::Get { key },
-        F::Put => KvOp::Put {
-            key,
-            value: text(&op.value),
-        },
-        F::Append => KvOp::Append {
-            key,
-            value: text(&op.value),
-        },
-        F::Cas => {
-            let (expected, new) = op.cas_pair().unwrap_or((&Value::Null, &Value::Null));
-            KvOp::Cas {
-                key,
-                expected: (!expected.is_null()).then(|| text(expected)),
-                new: text(new),
-            }
-        }
-    }
-}
-
 /// `ShardClient` names the member that answered `gid * 100 + position`
 /// (1-based in the group's server list, which is in member id order).
 fn node_name(node: u64) -> String {
@@ -553,32 +510,8 @@ fn node_name(node: u64) -> String {
 
 impl Client for ShardProcessClient {
     async fn invoke(&mut self, op: &Op) -> Outcome {
-        match self.client.execute(kv_op(op)).await {
-            KvOutcome::Ok { reply, node } => {
-                let node = Some(node_name(node));
-                match reply {
-                    Reply::Value(v) => Outcome::Ok {
-                        value: self.value(v),
-                        node,
-                    },
-                    Reply::Done | Reply::Cas { applied: true, .. } => Outcome::Ok {
-                        value: op.value.clone(),
-                        node,
-                    },
-                    Reply::Cas {
-                        applied: false,
-                        current,
-                    } => Outcome::Fail {
-                        error: format!("cas: the value was {}", self.value(current)),
-                        node,
-                    },
-                }
-            }
-            // Certainly not applied (refused before any log, or a read).
-            KvOutcome::Fail(error) => Outcome::Fail { error, node: None },
-            // Sent and maybe applied (e.g. a timeout after sending): unknown.
-            KvOutcome::Indeterminate(error) => Outcome::Info { error, node: None },
-        }
+        let answer = self.client.execute(kv_op(op)).await;
+        outcome(answer, op, self.int_values, node_name)
     }
 }
 
