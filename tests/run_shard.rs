@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::Mutex;
 
-use faultline_cluster::shard::Member;
+use faultline_harness::deployment::Member;
 use run_support::{
     assert_no_netns_left, describe, netns_unavailable, only_run_dir, output_in, read_json,
     reap_kvnodes,

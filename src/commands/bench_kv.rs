@@ -8,8 +8,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
-use faultline_cluster::etcd::bench_etcd;
-use faultline_cluster::harness::{LoadOptions, bench_loopback};
+use faultline_harness::etcd::bench_etcd;
+use faultline_harness::{LoadOptions, bench_loopback};
 
 use super::EXIT_VALID;
 use crate::cli::{BenchKvArgs, Db};

@@ -9,7 +9,7 @@ use super::EXIT_VALID;
 
 pub fn run(args: &BugsArgs) -> Result<u8> {
     let mut bugs = faultline_raft::bugs::catalogue();
-    bugs.extend(faultline_cluster::bugs::catalogue());
+    bugs.extend(faultline_kvnode::bugs::catalogue());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&bugs)?);
     } else {

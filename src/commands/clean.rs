@@ -6,7 +6,7 @@
 //!
 //! Then the namespace side: every network namespace, veth/bridge device,
 //! iptables rule, faketime file and kvnode process recorded by a run whose
-//! owner is dead is removed (`faultline_cluster::netns::cleanup_leftovers`).
+//! owner is dead is removed (`faultline_harness::netns::cleanup_leftovers`).
 
 use anyhow::Result;
 
@@ -67,7 +67,7 @@ pub fn run() -> Result<u8> {
         "faultline clean: {cleaned} leftover run(s) cleaned, {killed} process(es) killed ({})",
         runs_dir().display()
     );
-    let net = faultline_cluster::netns::cleanup_leftovers();
+    let net = faultline_harness::netns::cleanup_leftovers();
     for run in &net.cleaned {
         println!("  removed the namespaces, devices, rules and clock files of run {run}");
     }
@@ -81,7 +81,7 @@ pub fn run() -> Result<u8> {
         "faultline clean: {} namespace run(s) cleaned, {} problem(s) ({})",
         net.cleaned.len(),
         net.problems.len(),
-        faultline_cluster::netns::runs_dir().display()
+        faultline_harness::netns::runs_dir().display()
     );
     if !net.problems.is_empty() {
         return Ok(super::EXIT_UNKNOWN);

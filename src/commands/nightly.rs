@@ -95,7 +95,7 @@ fn loopback_reason(no_netns: bool) -> Option<String> {
     if no_netns {
         return Some("--no-netns was given".to_string());
     }
-    faultline_cluster::netns::preflight()
+    faultline_harness::netns::preflight()
         .err()
         .map(|e| e.to_string())
 }
@@ -108,7 +108,7 @@ fn check_options(args: &NightlyArgs) -> Result<()> {
         args.check_timeout,
     )?;
     if let Some(bug) = &args.bug {
-        faultline_cluster::bugs::NodeBugs::parse(&[bug.as_str()])?;
+        faultline_kvnode::bugs::NodeBugs::parse(&[bug.as_str()])?;
     }
     Ok(())
 }

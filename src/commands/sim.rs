@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use faultline_cluster::sim::{SimOptions, run_seeds};
 use faultline_raft::{BugSet, RaftBug};
+use faultline_sim::{SimOptions, run_seeds};
 use serde_json::json;
 
 use crate::cli::SimArgs;

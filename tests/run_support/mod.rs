@@ -20,7 +20,7 @@ pub fn faultline() -> PathBuf {
 
 /// A folder holding a `kvnode` binary: next to `faultline` when the
 /// workspace was built (`cargo test --workspace`, `cargo build --bins`);
-/// otherwise built now with `cargo build -p faultline-cluster --bin kvnode`
+/// otherwise built now with `cargo build -p faultline-kvnode --bin kvnode`
 /// into `<target>/run-tests-kvnode` (a target folder of its own, so the build
 /// never waits on the lock of the cargo that runs these tests).
 pub fn kvnode_dir() -> PathBuf {
@@ -38,7 +38,7 @@ pub fn kvnode_dir() -> PathBuf {
             .join("run-tests-kvnode");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "faultline-cluster", "--bin", "kvnode"])
+        cmd.args(["build", "-p", "faultline-kvnode", "--bin", "kvnode"])
             .env("CARGO_TARGET_DIR", &target)
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         if release {

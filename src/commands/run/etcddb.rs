@@ -12,8 +12,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use faultline_cluster::etcd::{CallError, EtcdClient, EtcdCluster, EtcdError};
-use faultline_cluster::netns::Network;
+use faultline_harness::etcd::{CallError, EtcdClient, EtcdCluster, EtcdError};
+use faultline_harness::netns::Network;
 use faultline_workloads::{
     Client, ClientFactory, Db, F, NetControl, NodeState, Op, Outcome, WorkloadError,
 };
@@ -323,14 +323,14 @@ pub fn start_db(
     plan: &super::plan::Plan,
     run_dir: &std::path::Path,
     marker: Marker,
-    start_kv: impl FnOnce() -> anyhow::Result<faultline_cluster::harness::AnyHarness>,
+    start_kv: impl FnOnce() -> anyhow::Result<faultline_harness::AnyHarness>,
     runtime: tokio::runtime::Handle,
 ) -> anyhow::Result<(SutDb, Option<Arc<Network>>)> {
     use anyhow::Context;
     if plan.db == "etcd" {
-        let cluster = EtcdCluster::start(faultline_cluster::etcd::EtcdOptions {
+        let cluster = EtcdCluster::start(faultline_harness::etcd::EtcdOptions {
             netns: plan.netns,
-            ..faultline_cluster::etcd::EtcdOptions::new(plan.replicas, run_dir)
+            ..faultline_harness::etcd::EtcdOptions::new(plan.replicas, run_dir)
         })
         .context("starting the etcd members")?;
         let net = cluster.network();

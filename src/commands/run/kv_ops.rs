@@ -6,8 +6,8 @@
 //! as a KV request ([`kv_op`]) and the client's answer as the history's
 //! outcome ([`outcome`]).
 
-use faultline_cluster::client::Outcome as KvOutcome;
-use faultline_cluster::kv::{Op as KvOp, Reply};
+use faultline_kvnode::client::Outcome as KvOutcome;
+use faultline_kvnode::kv::{Op as KvOp, Reply};
 use faultline_workloads::{F, Op, Outcome};
 use serde_json::Value;
 

@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use faultline_cluster::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
-use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
-use faultline_cluster::kv::Op as KvOp;
-use faultline_cluster::netns::Network;
+use faultline_harness::netns::Network;
+use faultline_harness::{AnyHarness, Harness, HarnessError};
+use faultline_kvnode::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
+use faultline_kvnode::kv::Op as KvOp;
 use faultline_workloads::{
     Client, ClientFactory, Db, NetControl, NodeState, Op, Outcome, WorkloadError,
 };

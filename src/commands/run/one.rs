@@ -13,10 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use chrono::Utc;
 use faultline_checker::{CheckResult, Verdict};
-use faultline_cluster::client::ClientOptions;
-use faultline_cluster::harness::{
-    AnyHarness, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
-};
+use faultline_harness::{AnyHarness, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions};
+use faultline_kvnode::client::ClientOptions;
 use faultline_nemesis::recovery::wait_for_leader;
 use faultline_nemesis::{Nemesis, Schedule, ScheduleOptions, StopFlag, parse_packages_for};
 use faultline_workloads::rate::RateLimiter;

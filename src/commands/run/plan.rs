@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use faultline_cluster::bugs::{KvBug, NodeBugs};
-use faultline_cluster::shard::ShardBug;
+use faultline_kvnode::bugs::{KvBug, NodeBugs};
+use faultline_kvnode::shard::ShardBug;
 use faultline_workloads::{WorkloadKind, WorkloadOptions, rate::RateLimiter};
 use serde::Serialize;
 
@@ -107,7 +107,7 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Resu
     let why_not = if no_netns {
         Some("--no-netns was given".to_string())
     } else {
-        faultline_cluster::netns::preflight()
+        faultline_harness::netns::preflight()
             .err()
             .map(|e| e.to_string())
     };

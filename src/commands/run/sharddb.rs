@@ -7,7 +7,7 @@
 //!
 //! Node names, in the history, the report and `nodes/<node>/node.log`:
 //! `c<id>` for controller members, `g<gid>n<id>` for member `id` of shard
-//! group `gid` (`faultline_cluster::shard::Member`). Each group is a replica
+//! group `gid` (`faultline_harness::deployment::Member`). Each group is a replica
 //! group of its own (`Db::groups`), so the nemesis aims "a minority" or "the
 //! leader" within one group.
 //!
@@ -28,13 +28,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use faultline_cluster::client::{ClientOptions, fresh_client_id};
-use faultline_cluster::harness::{AnyHarness, Harness, HarnessError};
-use faultline_cluster::netns::Network;
-use faultline_cluster::shard::{
-    Config, CtrlerClient, CtrlerClientError, Gid, Member, ShardClient, ShardedDeployment,
-    ShardedOptions,
-};
+use faultline_harness::deployment::{Member, ShardedDeployment, ShardedOptions};
+use faultline_harness::netns::Network;
+use faultline_harness::{AnyHarness, Harness, HarnessError};
+use faultline_kvnode::client::{ClientOptions, fresh_client_id};
+use faultline_kvnode::shard::{Config, CtrlerClient, CtrlerClientError, Gid, ShardClient};
 use faultline_nemesis::StopFlag;
 use faultline_raft::NodeId;
 use faultline_workloads::{

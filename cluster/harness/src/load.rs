@@ -1,0 +1,241 @@
+//! A closed-loop load generator against a running group, for `faultline
+//! bench kv`: `clients` logical clients, each with one operation outstanding,
+//! half Gets and half Puts over `keys` keys with 16-byte values, for a fixed
+//! duration. It reports throughput, latency quantiles and the CPU time the
+//! node processes used (`/proc/<pid>/stat` utime + stime) per operation.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use faultline_raft::NodeId;
+use serde::Serialize;
+
+use super::error::HarnessError;
+use faultline_kvnode::client::{ClientOptions, KvClient, Outcome, fresh_client_id};
+use faultline_kvnode::kv::Op;
+
+/// The shape of the load.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub clients: usize,
+    pub duration: Duration,
+    pub keys: usize,
+    pub value_len: usize,
+}
+
+/// What a load run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadReport {
+    pub ops_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub cpu_ms_per_op: f64,
+    pub nodes: usize,
+    pub clients: usize,
+    /// Operations completed with `ok`.
+    pub ops: u64,
+    /// Operations that ended `fail` or `info`.
+    pub errors: u64,
+}
+
+/// CPU time (user + system) of a process so far, from `/proc/<pid>/stat`.
+pub fn process_cpu_time(pid: u32) -> Result<Duration, HarnessError> {
+    let path = std::path::PathBuf::from(format!("/proc/{pid}/stat"));
+    let stat = std::fs::read_to_string(&path).map_err(HarnessError::io("read", &path))?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after ')'.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let total = ticks(11) + ticks(12);
+    Ok(Duration::from_micros(total * 1_000_000 / hz))
+}
+
+fn total_cpu(pids: &[u32]) -> Duration {
+    pids.iter().filter_map(|&p| process_cpu_time(p).ok()).sum()
+}
+
+/// A small deterministic generator (SplitMix64) per client.
+pub(crate) struct SplitMix(u64);
+
+impl SplitMix {
+    pub(crate) fn new(seed: u64) -> SplitMix {
+        SplitMix(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// The next operation of a client: a key among `opts.keys`, and a Get
+    /// (`None`) or a Put of a `opts.value_len`-byte value, half each.
+    pub(crate) fn draw(&mut self, opts: &LoadOptions) -> (String, Option<String>) {
+        let key = format!("k{}", self.next() % opts.keys.max(1) as u64);
+        if self.next().is_multiple_of(2) {
+            (key, None)
+        } else {
+            let value = format!("{:0width$x}", self.next(), width = opts.value_len);
+            (
+                key,
+                Some(value[..opts.value_len.min(value.len())].to_string()),
+            )
+        }
+    }
+}
+
+/// Microseconds since `started`, as a latency sample.
+pub(crate) fn micros_since(started: Instant) -> u32 {
+    started.elapsed().as_micros().min(u32::MAX as u128) as u32
+}
+
+async fn client_loop(
+    mut client: KvClient,
+    seed: u64,
+    opts: LoadOptions,
+    until: Instant,
+) -> (Vec<u32>, u64) {
+    let mut rng = SplitMix::new(seed);
+    let mut latencies_us = Vec::new();
+    let mut errors = 0;
+    while Instant::now() < until {
+        let op = match rng.draw(&opts) {
+            (key, None) => Op::Get { key },
+            (key, Some(value)) => Op::Put { key, value },
+        };
+        let started = Instant::now();
+        match client.execute(op).await {
+            Outcome::Ok { .. } => latencies_us.push(micros_since(started)),
+            _ => errors += 1,
+        }
+    }
+    (latencies_us, errors)
+}
+
+fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted_us.len() as f64 - 1.0) * q).round() as usize;
+    f64::from(sorted_us[i.min(sorted_us.len() - 1)]) / 1000.0
+}
+
+/// A load run under way: when it started, and the CPU time its processes
+/// had used by then.
+pub(crate) struct LoadRun<'a> {
+    pids: &'a [u32],
+    started: Instant,
+    cpu_before: Duration,
+}
+
+impl<'a> LoadRun<'a> {
+    /// Starts the clock on the processes `pids`.
+    pub(crate) fn start(pids: &'a [u32]) -> LoadRun<'a> {
+        let cpu_before = total_cpu(pids);
+        LoadRun {
+            pids,
+            started: Instant::now(),
+            cpu_before,
+        }
+    }
+
+    /// When the clients stop issuing operations.
+    pub(crate) fn until(&self, opts: &LoadOptions) -> Instant {
+        self.started + opts.duration
+    }
+
+    /// The report of a run against `nodes` nodes whose clients completed
+    /// operations in `latencies_us` and failed `errors`.
+    pub(crate) fn report(
+        &self,
+        mut latencies_us: Vec<u32>,
+        errors: u64,
+        nodes: usize,
+        opts: &LoadOptions,
+    ) -> LoadReport {
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
+        let cpu = total_cpu(self.pids).saturating_sub(self.cpu_before);
+        latencies_us.sort_unstable();
+        let ops = latencies_us.len() as u64;
+        LoadReport {
+            ops_per_s: ops as f64 / elapsed,
+            p50_ms: quantile_ms(&latencies_us, 0.50),
+            p99_ms: quantile_ms(&latencies_us, 0.99),
+            cpu_ms_per_op: if ops == 0 {
+                0.0
+            } else {
+                cpu.as_secs_f64() * 1000.0 / ops as f64
+            },
+            nodes,
+            clients: opts.clients,
+            ops,
+            errors,
+        }
+    }
+}
+
+/// Run the load against the nodes at `addrs` (whose processes are `pids`).
+pub async fn run_load(
+    addrs: &BTreeMap<NodeId, String>,
+    pids: &[u32],
+    opts: &LoadOptions,
+) -> LoadReport {
+    let client_opts = ClientOptions {
+        op_deadline: Duration::from_secs(5),
+        ..ClientOptions::default()
+    };
+    let run = LoadRun::start(pids);
+    let until = run.until(opts);
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..opts.clients {
+        let client = KvClient::new(fresh_client_id(), addrs, client_opts.clone());
+        tasks.spawn(client_loop(client, i as u64 + 1, opts.clone(), until));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((l, e)) = done {
+            latencies.extend(l);
+            errors += e;
+        }
+    }
+    run.report(latencies, errors, addrs.len(), opts)
+}
+
+/// Start a loopback group of `nodes` under `run_dir`, wait for a leader, run
+/// the load, stop every process and return the report. Builds its own tokio
+/// runtime (call it from synchronous code).
+pub fn bench_loopback(
+    nodes: usize,
+    run_dir: &std::path::Path,
+    load: &LoadOptions,
+) -> Result<LoadReport, HarnessError> {
+    use super::{Harness, LoopbackHarness, LoopbackOptions};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(HarnessError::io("start a tokio runtime for", run_dir))?;
+    let mut harness = LoopbackHarness::start(LoopbackOptions::new(nodes, run_dir))?;
+    let result = runtime.block_on(async {
+        harness.wait_for_leader(Duration::from_secs(10)).await?;
+        let pids: Vec<u32> = harness
+            .node_ids()
+            .into_iter()
+            .filter_map(|id| harness.pid(id))
+            .collect();
+        Ok(run_load(&harness.addresses(), &pids, load).await)
+    });
+    harness.stop_all()?;
+    result
+}

@@ -1,0 +1,163 @@
+//! Planted bugs of the KV and client layers (`kvnode --bug NAME`, client
+//! options), and the rows they add to `faultline bugs`.
+//!
+//! kvnode's `--bug` takes these names and the Raft core's (`figure8`, ...);
+//! [`NodeBugs::parse`] splits them: Raft names go to the core's `Config.bugs`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use faultline_raft::{BugInfo, BugSet, RaftBug};
+use serde::{Deserialize, Serialize};
+
+/// A planted defect of the KV state machine, the node or the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KvBug {
+    /// The leader answers Get from its local state without ReadIndex.
+    StaleRead,
+    /// The session table is ignored: a retried write applies twice.
+    NoDedup,
+    /// A Put is acknowledged when proposed, not when applied.
+    AckBeforeCommit,
+    /// The client retries with a fresh sequence number (client layer).
+    ClientRetryNewSeq,
+}
+
+impl KvBug {
+    pub const ALL: [KvBug; 4] = [
+        KvBug::StaleRead,
+        KvBug::NoDedup,
+        KvBug::AckBeforeCommit,
+        KvBug::ClientRetryNewSeq,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KvBug::StaleRead => "stale-read",
+            KvBug::NoDedup => "no-dedup",
+            KvBug::AckBeforeCommit => "ack-before-commit",
+            KvBug::ClientRetryNewSeq => "client-retry-new-seq",
+        }
+    }
+
+    pub fn layer(self) -> &'static str {
+        match self {
+            KvBug::ClientRetryNewSeq => "client",
+            _ => "kv",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            KvBug::StaleRead => {
+                "the leader answers Get from its local state without a ReadIndex round"
+            }
+            KvBug::NoDedup => "the session table is ignored, so a retried Append applies twice",
+            KvBug::AckBeforeCommit => "a Put is acknowledged when proposed, not when applied",
+            KvBug::ClientRetryNewSeq => {
+                "the client retries with a fresh sequence number, defeating exactly-once"
+            }
+        }
+    }
+
+    pub fn caught_by(self) -> &'static str {
+        match self {
+            KvBug::StaleRead => {
+                "faultline run --workload register --nemesis partition --nemesis-interval 3 --time-limit 60 --bug stale-read (nodes in namespaces, as root): the isolated old leader answers the Gets of the processes bound to it until CheckQuorum deposes it; caught in 6/8 runs of 30 s"
+            }
+            KvBug::NoDedup => {
+                "tests/run_bug.rs no_dedup_under_kill_is_caught; faultline run --workload append --nemesis kill --nemesis-interval 2 --bug no-dedup (2/2 runs of 20 s); cluster/harness/tests/kv_bugs.rs"
+            }
+            KvBug::AckBeforeCommit => {
+                "faultline run --workload register --nemesis partition --nemesis-interval 2 --bug ack-before-commit (2/2 runs of 20 s); cluster/harness/tests/kv_bugs.rs ack_before_commit_acknowledges_a_put_that_cannot_commit"
+            }
+            KvBug::ClientRetryNewSeq => {
+                "faultline run --workload append --nemesis kill,partition --nemesis-interval 2 --bug client-retry-new-seq (2/2 runs of 20 s)"
+            }
+        }
+    }
+}
+
+impl fmt::Display for KvBug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An unknown bug name.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown bug {0:?}; known: stale-read, no-dedup, ack-before-commit, client-retry-new-seq, \
+     figure8, forget-vote, no-log-check, stale-read-index"
+)]
+pub struct UnknownBugName(pub String);
+
+impl FromStr for KvBug {
+    type Err = UnknownBugName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        KvBug::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| UnknownBugName(s.to_string()))
+    }
+}
+
+/// The bugs one kvnode runs with, split by layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeBugs {
+    pub kv: BTreeSet<KvBug>,
+    pub raft: BugSet,
+}
+
+impl NodeBugs {
+    /// Sort bug names into the KV and Raft sets; unknown names are an error.
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<NodeBugs, UnknownBugName> {
+        let mut bugs = NodeBugs::default();
+        for name in names {
+            let name = name.as_ref();
+            if let Ok(b) = name.parse::<KvBug>() {
+                bugs.kv.insert(b);
+            } else if let Ok(b) = name.parse::<RaftBug>() {
+                bugs.raft.insert(b);
+            } else {
+                return Err(UnknownBugName(name.to_string()));
+            }
+        }
+        Ok(bugs)
+    }
+
+    pub fn has(&self, bug: KvBug) -> bool {
+        self.kv.contains(&bug)
+    }
+}
+
+/// The KV, client and shardkv layers' rows for `faultline bugs`.
+pub fn catalogue() -> Vec<BugInfo> {
+    KvBug::ALL
+        .into_iter()
+        .map(|b| BugInfo {
+            name: b.name().to_string(),
+            layer: b.layer().to_string(),
+            description: b.description().to_string(),
+            caught_by: b.caught_by().to_string(),
+        })
+        .chain(crate::shard::catalogue())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_split_by_layer_and_unknown_names_refused() {
+        let bugs = NodeBugs::parse(&["no-dedup", "figure8"]).unwrap();
+        assert!(bugs.has(KvBug::NoDedup));
+        assert!(bugs.raft.contains(&RaftBug::Figure8));
+        assert!(NodeBugs::parse(&["nope"]).is_err());
+        assert_eq!(catalogue().len(), 7);
+        assert_eq!(catalogue()[6].layer, "shardkv");
+        assert_eq!(catalogue()[3].layer, "client");
+    }
+}
