@@ -33,15 +33,16 @@ pub enum Command {
     /// Serve the store for browsing.
     Serve(ServeArgs),
     /// Run the matrix of workloads x nemesis configurations; summary and trend table in the store.
-    Nightly(crate::commands::nightly::NightlyArgs),
+    Nightly(NightlyArgs),
     /// List planted bugs and which layer and test catches each.
     Bugs(BugsArgs),
     /// Remove what killed runs left behind (processes, namespaces, rules, files).
     Clean,
 }
 
+/// `faultline bench kv --db`: the stores the closed-loop benchmark can load.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Db {
+pub enum BenchDb {
     Faultline,
     Etcd,
 }
@@ -52,10 +53,21 @@ pub enum Workload {
     Append,
 }
 
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Register => "register",
+            Workload::Append => "append",
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    #[arg(long, value_enum, default_value = "faultline")]
-    pub db: Db,
+    /// The system under test (the registry of `faultline-runner`).
+    #[arg(long, default_value = "faultline",
+          value_parser = clap::builder::PossibleValuesParser::new(faultline_runner::systems::names()))]
+    pub db: String,
     #[arg(long, value_enum, default_value = "register")]
     pub workload: Workload,
     /// Comma-separated nemesis packages, `all` or `none`.
@@ -248,7 +260,7 @@ pub enum BenchWhat {
 #[derive(Debug, Args)]
 pub struct BenchKvArgs {
     #[arg(long, value_enum, default_value = "faultline")]
-    pub db: Db,
+    pub db: BenchDb,
     #[arg(long, default_value_t = 3)]
     pub nodes: usize,
     #[arg(long, default_value_t = 32)]
@@ -296,4 +308,55 @@ pub struct ServeArgs {
 pub struct BugsArgs {
     #[arg(long)]
     pub json: bool,
+}
+
+/// `faultline nightly` options.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Each run is `faultline run` (a child process) with a seed derived from --seed and the
+configuration's name, printed and recorded. Network faults (partition, clock, packet, all)
+need nodes in network namespaces (root, ip, iptables); on loopback (or with --no-netns)
+those configurations are skipped and the summary says why.
+
+Exit codes: 0 every run valid, 1 some run invalid, 2 none invalid but some unknown or
+failed, nothing could run, interrupted, or bad options.")]
+pub struct NightlyArgs {
+    /// The store: run folders, `nightly/<stamp>.json` summaries, index.html.
+    #[arg(long, default_value = "store")]
+    pub store: PathBuf,
+    /// Seconds of workload per run (a run takes this plus startup, recovery
+    /// and the check: measured 5-35 s more, up to --check-timeout more).
+    #[arg(long, default_value_t = 30)]
+    pub time_limit: u64,
+    /// Runs per configuration.
+    #[arg(long, default_value_t = 1)]
+    pub test_count: usize,
+    /// Workloads of the matrix, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "register,append"
+    )]
+    pub workloads: Vec<Workload>,
+    /// Nemesis configurations, comma-separated: `none`, `all`, a package, or
+    /// packages joined by `+` (`kill+pause`).
+    #[arg(long, value_delimiter = ',', default_value = crate::commands::nightly::DEFAULT_NEMESIS)]
+    pub nemesis: Vec<String>,
+    /// Base seed (default: random, printed); each run's seed is derived from it.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Plant a bug in every run (see `faultline bugs`).
+    #[arg(long)]
+    pub bug: Option<String>,
+    /// Seconds between two faults of one nemesis package.
+    #[arg(long, default_value_t = 5.0)]
+    pub nemesis_interval: f64,
+    /// Time budget of each run's linearizability check in seconds (then:
+    /// unknown). Lower than `faultline run`'s 120 s to bound a nightly.
+    #[arg(long, default_value_t = 60.0)]
+    pub check_timeout: f64,
+    /// Run every node on loopback (network configurations are skipped).
+    #[arg(long)]
+    pub no_netns: bool,
 }

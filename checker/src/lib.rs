@@ -1,5 +1,5 @@
 //! faultline-checker: history types and parsers, linearizability checking,
-//! models, and the stateright Raft model.
+//! models, checkers that compose (`compose`), and the stateright Raft model.
 //!
 //! ```no_run
 //! use faultline_checker::{check, parse_file, CheckOptions, ModelKind};
@@ -10,6 +10,7 @@
 
 mod budget;
 mod check;
+pub mod compose;
 pub mod counterexample;
 mod error;
 mod fasthash;
@@ -22,6 +23,7 @@ pub mod parse;
 mod schedule;
 mod search;
 
+pub use compose::{Checker, CheckerOutcome, Composed, Linearizable, OpStats, compose};
 pub use check::{CheckOptions, CheckResult, PartitionResult, PartitionVerdict, Verdict, check};
 pub use counterexample::{Counterexample, OpView, Step};
 pub use error::{CheckError, ParseError};

@@ -15,8 +15,9 @@
 //! - [`registry`]: `--nemesis kill,pause | all | none` to packages.
 //! - [`schedule`]: the seeded, staggered fault/heal timetable.
 //! - [`runner`]: applies a schedule, records every action in the history,
-//!   heals everything at the end; [`recovery`] waits for a leader after.
-//! - [`stop`]: the flag that ends a run early (Ctrl-C) or at its time limit.
+//!   heals everything at the end.
+//! - `StopFlag` (from faultline-workloads): the flag that ends a run early
+//!   (Ctrl-C) or at its time limit.
 
 pub mod clock;
 pub mod error;
@@ -25,12 +26,10 @@ pub mod package;
 pub mod packet;
 pub mod partition;
 pub mod pause;
-pub mod recovery;
 pub mod registry;
 pub mod runner;
 pub mod schedule;
 pub mod shard_move;
-pub mod stop;
 pub mod targets;
 #[cfg(test)]
 mod test_support;
@@ -40,4 +39,4 @@ pub use package::Package;
 pub use registry::{available, parse_packages, parse_packages_for};
 pub use runner::{Nemesis, NemesisReport};
 pub use schedule::{Action, ActionKind, Schedule, ScheduleOptions};
-pub use stop::StopFlag;
+pub use faultline_workloads::StopFlag;

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::package::Package;
 use crate::schedule::{ActionKind, Schedule};
-use crate::stop::StopFlag;
+use faultline_workloads::StopFlag;
 
 /// What the nemesis did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -175,6 +175,7 @@ mod tests {
     }
 
     impl Db for FakeDb {
+        crate::test_support::fake_lifecycle!();
         fn nodes(&self) -> Vec<String> {
             vec!["1".into(), "2".into(), "3".into()]
         }

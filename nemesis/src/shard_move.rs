@@ -687,6 +687,7 @@ mod tests {
     }
 
     impl Db for FakeDb {
+        crate::test_support::fake_lifecycle!();
         fn nodes(&self) -> Vec<String> {
             vec!["g1n1".into()]
         }

@@ -120,7 +120,30 @@ impl FakeDb {
     }
 }
 
+/// The lifecycle methods of a fake `Db` (nothing to start or stop).
+macro_rules! fake_lifecycle {
+    () => {
+        fn setup(&self) -> Result<(), faultline_workloads::WorkloadError> {
+            Ok(())
+        }
+        fn teardown(&self) -> Result<(), faultline_workloads::WorkloadError> {
+            Ok(())
+        }
+        fn log_files(&self) -> Vec<(String, std::path::PathBuf)> {
+            Vec::new()
+        }
+        fn processes(&self) -> Vec<faultline_workloads::NodeProcess> {
+            Vec::new()
+        }
+        fn describe(&self) -> String {
+            "a fake".to_string()
+        }
+    };
+}
+pub(crate) use fake_lifecycle;
+
 impl Db for FakeDb {
+    fake_lifecycle!();
     fn nodes(&self) -> Vec<String> {
         self.groups.concat()
     }

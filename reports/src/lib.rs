@@ -22,6 +22,7 @@ pub mod report_page;
 pub mod results;
 pub mod run_data;
 pub mod run_report;
+pub mod schema;
 pub mod static_files;
 pub mod stats;
 pub mod store_index;

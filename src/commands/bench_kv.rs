@@ -12,7 +12,7 @@ use faultline_harness::etcd::bench_etcd;
 use faultline_harness::{LoadOptions, bench_loopback};
 
 use super::EXIT_VALID;
-use crate::cli::{BenchKvArgs, Db};
+use crate::cli::{BenchDb, BenchKvArgs};
 
 pub fn run(args: &BenchKvArgs) -> Result<u8> {
     if args.nodes == 0 || args.clients == 0 || args.duration == 0 {
@@ -30,8 +30,8 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
         value_len: 16,
     };
     let result = match args.db {
-        Db::Faultline => bench_loopback(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
-        Db::Etcd => bench_etcd(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
+        BenchDb::Faultline => bench_loopback(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
+        BenchDb::Etcd => bench_etcd(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
     };
     let _ = std::fs::remove_dir_all(&run_dir);
     let report = result.context("bench kv")?;

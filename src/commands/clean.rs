@@ -1,23 +1,24 @@
 //! `faultline clean`: removes what killed runs left behind. Every run keeps a
-//! marker folder (see `run::markers`) listing its node pids; for each marker
-//! whose runner is gone, clean SIGKILLs the listed pids that are still
-//! `kvnode` processes (a reused pid of another program is left alone) and
-//! removes the marker. Markers of live runs are kept.
+//! marker folder (`faultline_runner::markers`) listing its node processes
+//! as (node, pid, command); for each marker whose runner is gone, clean
+//! SIGKILLs the listed pids that still run that command (kvnode, etcd,
+//! whatever the system under test runs; a reused pid of another program is
+//! left alone) and removes the marker. Markers of live runs are kept.
 //!
 //! Then the namespace side: every network namespace, veth/bridge device,
-//! iptables rule, faketime file and kvnode process recorded by a run whose
+//! iptables rule, faketime file and node process recorded by a run whose
 //! owner is dead is removed (`faultline_harness::netns::cleanup_leftovers`).
 
 use anyhow::Result;
+use faultline_runner::markers::{Leftover, leftovers, process_name, runs_dir};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 use super::EXIT_VALID;
-use super::run::markers::{Leftover, leftovers, process_name, runs_dir};
 
+/// Whether a process exists (signal 0 checks without sending).
 fn alive(pid: i32) -> bool {
-    // SAFETY: kill(2) with signal 0 only checks that the process exists.
-    pid > 0
-        && (unsafe { libc::kill(pid, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+    pid > 0 && !matches!(kill(Pid::from_raw(pid), None), Err(nix::errno::Errno::ESRCH))
 }
 
 fn runner_alive(l: &Leftover) -> bool {
@@ -31,14 +32,13 @@ fn runner_alive(l: &Leftover) -> bool {
 /// Stop a dead run's processes and remove its marker; returns the pids killed.
 fn clean_marker(l: &Leftover) -> Vec<i32> {
     let mut killed = Vec::new();
-    for (node, pid) in &l.pids {
-        if process_name(*pid).as_deref() == Some("kvnode") {
-            // SAFETY: SIGKILL to a pid just checked to be a kvnode process.
-            let rc = unsafe { libc::kill(*pid, libc::SIGKILL) };
-            if rc == 0 {
-                println!("  killed kvnode {node} (pid {pid}) of run {}", l.run_id);
-                killed.push(*pid);
-            }
+    for (node, pid, command) in &l.processes {
+        if *pid > 0
+            && process_name(*pid).as_deref() == Some(command.as_str())
+            && kill(Pid::from_raw(*pid), Signal::SIGKILL).is_ok()
+        {
+            println!("  killed {command} {node} (pid {pid}) of run {}", l.run_id);
+            killed.push(*pid);
         }
     }
     if let Err(e) = std::fs::remove_dir_all(&l.dir) {

@@ -23,72 +23,20 @@ mod child;
 mod matrix;
 mod table;
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
 use chrono::Utc;
-use clap::Args;
 use faultline_reports::nightly::{
     NightlyConfig, NightlyOptions, NightlySummary, RunOutcome, create_summary, write_summary,
 };
 
-use super::run::check_limits;
+use faultline_runner::check_limits;
 use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
-use crate::cli::Workload;
+use crate::cli::NightlyArgs;
+pub use matrix::DEFAULT_NEMESIS;
 use child::{ChildSpec, Interrupt, run_child};
 use matrix::Config;
-
-/// `faultline nightly` options.
-#[derive(Debug, Args)]
-#[command(after_help = "\
-Each run is `faultline run` (a child process) with a seed derived from --seed and the
-configuration's name, printed and recorded. Network faults (partition, clock, packet, all)
-need nodes in network namespaces (root, ip, iptables); on loopback (or with --no-netns)
-those configurations are skipped and the summary says why.
-
-Exit codes: 0 every run valid, 1 some run invalid, 2 none invalid but some unknown or
-failed, nothing could run, interrupted, or bad options.")]
-pub struct NightlyArgs {
-    /// The store: run folders, `nightly/<stamp>.json` summaries, index.html.
-    #[arg(long, default_value = "store")]
-    pub store: PathBuf,
-    /// Seconds of workload per run (a run takes this plus startup, recovery
-    /// and the check: measured 5-35 s more, up to --check-timeout more).
-    #[arg(long, default_value_t = 30)]
-    pub time_limit: u64,
-    /// Runs per configuration.
-    #[arg(long, default_value_t = 1)]
-    pub test_count: usize,
-    /// Workloads of the matrix, comma-separated.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "register,append"
-    )]
-    pub workloads: Vec<Workload>,
-    /// Nemesis configurations, comma-separated: `none`, `all`, a package, or
-    /// packages joined by `+` (`kill+pause`).
-    #[arg(long, value_delimiter = ',', default_value = matrix::DEFAULT_NEMESIS)]
-    pub nemesis: Vec<String>,
-    /// Base seed (default: random, printed); each run's seed is derived from it.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Plant a bug in every run (see `faultline bugs`).
-    #[arg(long)]
-    pub bug: Option<String>,
-    /// Seconds between two faults of one nemesis package.
-    #[arg(long, default_value_t = 5.0)]
-    pub nemesis_interval: f64,
-    /// Time budget of each run's linearizability check in seconds (then:
-    /// unknown). Lower than `faultline run`'s 120 s to bound a nightly.
-    #[arg(long, default_value_t = 60.0)]
-    pub check_timeout: f64,
-    /// Run every node on loopback (network configurations are skipped).
-    #[arg(long)]
-    pub no_netns: bool,
-}
 
 /// Why the nodes would run on loopback here (`None`: in namespaces).
 fn loopback_reason(no_netns: bool) -> Option<String> {

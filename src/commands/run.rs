@@ -1,36 +1,18 @@
-//! `faultline run`: the Jepsen-style test of DESIGN.md. Resolves the options
-//! ([`plan`]), runs `--test-count` tests one after the other ([`one`]), prints
-//! a one-screen summary of each and, for several, a summary line; the exit
-//! code is the worst: 0 valid, 1 invalid, 2 unknown, interrupted or error.
-//!
-//! The pieces: [`kvdb`] (the kvnode cluster behind the workloads' Db and
-//! Client protocols), [`sharddb`] (the sharded stack, `--groups N`, behind
-//! the same protocols plus shard control), [`kv_ops`] (workload operations
-//! as KV requests and stored strings, and answers as outcomes), [`markers`]
-//! (per-run pid files for `faultline clean`), [`progress`], [`signals`]
-//! (what Ctrl-C / SIGTERM stops), [`store`] (run folder and test.json),
-//! [`results`] (check and results.json). [`check_limits`] (the option checks
-//! `faultline nightly` shares) is from [`plan`].
+//! `faultline run`: the Jepsen-style test of DESIGN.md, wired to the runner
+//! library: the flags become `RunOptions`, the runner resolves them into a
+//! plan and runs `--test-count` tests one after the other; this module
+//! prints a one-screen summary of each and, for several, a summary line.
+//! The exit code is the worst: 0 valid, 1 invalid, 2 unknown, interrupted
+//! or error. [`signals`] says what Ctrl-C / SIGTERM stops.
 
-mod etcddb;
-mod kv_ops;
-mod kvdb;
-pub mod markers;
-mod one;
-mod plan;
-mod progress;
-mod results;
-mod sharddb;
 mod signals;
-mod store;
 
 use anyhow::Result;
 use faultline_checker::Verdict;
+use faultline_runner::{RunOptions, TestOutcome, plan::plan, run_test};
 
 use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 use crate::cli::RunArgs;
-use one::TestOutcome;
-pub(super) use plan::check_limits;
 
 fn exit_code(outcome: &TestOutcome) -> u8 {
     if outcome.interrupted {
@@ -43,9 +25,30 @@ fn exit_code(outcome: &TestOutcome) -> u8 {
     }
 }
 
-/// Worse of two exit codes: unknown/error (2) > invalid (1) > valid (0).
-fn worst(a: u8, b: u8) -> u8 {
-    a.max(b)
+/// The runner's options from the command line.
+pub fn options(args: &RunArgs) -> RunOptions {
+    RunOptions {
+        db: args.db.clone(),
+        workload: args.workload.name().to_string(),
+        nemesis: args.nemesis.clone(),
+        time_limit: args.time_limit,
+        concurrency: args.concurrency,
+        groups: args.groups,
+        replicas: args.replicas,
+        bug: args.bug.clone(),
+        seed: args.seed,
+        test_count: args.test_count,
+        store: args.store.clone(),
+        rate: args.rate,
+        keys: args.keys,
+        ops_per_key: args.ops_per_key,
+        nemesis_interval: args.nemesis_interval,
+        name: args.name.clone(),
+        check_timeout: args.check_timeout,
+        no_netns: args.no_netns,
+        etcd_serializable_reads: args.etcd_serializable_reads,
+        attempt_timeout_ms: args.attempt_timeout_ms,
+    }
 }
 
 fn print_summary(outcome: &TestOutcome) {
@@ -58,7 +61,6 @@ fn print_summary(outcome: &TestOutcome) {
         println!("  run folder: {}", outcome.run_dir.display());
         return;
     };
-    let check = &r.checkers.linearizable;
     let p = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1} ms"));
     println!(
         "  ops:        ok {}  fail {}  info {}   ({:.1} ok/s, latency p50 {}, p99 {})",
@@ -94,23 +96,31 @@ fn print_summary(outcome: &TestOutcome) {
     let verdict = match r.verdict {
         Verdict::Valid => "VALID".to_string(),
         Verdict::Invalid => "INVALID".to_string(),
-        Verdict::Unknown => format!(
-            "UNKNOWN ({})",
-            check.reason.as_deref().unwrap_or("undecided")
-        ),
+        Verdict::Unknown => {
+            let why: Vec<&str> = r
+                .checkers
+                .values()
+                .filter(|c| c.verdict == Verdict::Unknown)
+                .filter_map(|c| c.message.as_deref())
+                .collect();
+            format!(
+                "UNKNOWN ({})",
+                if why.is_empty() {
+                    "undecided".to_string()
+                } else {
+                    why.join("; ")
+                }
+            )
+        }
     };
-    println!(
-        "  verdict:    {verdict}  (linearizability, {} model, {} ops in {} key partitions, {:.2} s)",
-        check.model.name(),
-        check.ops,
-        check.partitions,
-        check.elapsed_s
-    );
-    if let Some(cx) = &check.counterexample {
+    println!("  verdict:    {verdict}");
+    for (name, c) in &r.checkers {
+        println!("    {name:<13} {:<8} {}", c.verdict.name(), c.summary);
+    }
+    if let Some(c) = r.checkers.values().find(|c| c.verdict == Verdict::Invalid) {
         println!(
-            "  anomaly:    key {}: {}",
-            cx.key.as_deref().unwrap_or("-"),
-            cx.message
+            "  anomaly:    {}",
+            c.message.as_deref().unwrap_or("see the counterexample")
         );
     }
     if outcome.interrupted {
@@ -120,7 +130,7 @@ fn print_summary(outcome: &TestOutcome) {
 }
 
 pub fn run(args: &RunArgs) -> Result<u8> {
-    let plan = plan::plan(args)?;
+    let plan = plan(&options(args))?;
     let interrupt = signals::Interrupt::install()?;
     let mut code = EXIT_VALID;
     let mut outcomes = Vec::new();
@@ -131,9 +141,9 @@ pub fn run(args: &RunArgs) -> Result<u8> {
         if plan.test_count > 1 {
             println!("\n=== test {} of {} ===", i + 1, plan.test_count);
         }
-        let outcome = one::run_one(&plan.nth(i), &interrupt)?;
+        let outcome = run_test(&plan.nth(i), &*interrupt)?;
         print_summary(&outcome);
-        code = worst(code, exit_code(&outcome));
+        code = code.max(exit_code(&outcome));
         outcomes.push(outcome);
     }
     if plan.test_count > 1 {

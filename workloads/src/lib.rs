@@ -2,8 +2,10 @@
 //!
 //! - [`op`]: an operation ([`Op`]) and what became of it ([`Outcome`]).
 //! - [`client`] / [`db`]: the two protocols a system under test implements
-//!   (Jepsen's Client and DB): invoke an operation; start, kill, pause and
-//!   inspect nodes. The kvnode cluster is one implementation, etcd another.
+//!   (Jepsen's Client and DB): invoke an operation; set up, tear down, kill,
+//!   pause and inspect nodes. Both are object-safe: the runner takes
+//!   `Box<dyn Db>` and `Arc<dyn ClientFactory>`.
+//! - [`stop`]: the flag that ends a run early (Ctrl-C) or at its time limit.
 //! - [`net_control`]: network and clock faults a `Db` may offer the nemesis.
 //! - [`shard_control`]: Join / Leave / Move / Query a sharded `Db` may offer
 //!   the nemesis.
@@ -25,9 +27,10 @@ pub mod rate;
 pub mod runner;
 pub mod shard_control;
 pub mod stats;
+pub mod stop;
 
 pub use client::{Client, ClientFactory};
-pub use db::{Db, NodeState};
+pub use db::{Db, NodeProcess, NodeState, wait_for_leader};
 pub use error::WorkloadError;
 pub use generator::{Generator, WorkloadKind, WorkloadOptions};
 pub use history::{HistoryWriter, Process};
@@ -35,3 +38,4 @@ pub use net_control::NetControl;
 pub use op::{F, Op, Outcome};
 pub use shard_control::{ShardControl, ShardLayout};
 pub use stats::Stats;
+pub use stop::StopFlag;

@@ -11,6 +11,15 @@ use crate::error::WorkloadError;
 /// Faults on the network between nodes and on their clocks. Every method is
 /// blocking and takes effect before it returns.
 pub trait NetControl: Send + Sync {
+    /// The id naming what this network made (namespaces, devices, rules),
+    /// as `faultline clean` and test.json's `netns_run` know it.
+    fn run_id(&self) -> Option<String> {
+        None
+    }
+    /// Where the nodes are, in a few words (e.g. the namespaces' names).
+    fn describe(&self) -> String {
+        "a controllable network".to_string()
+    }
     /// Drop every packet from `from` to `to` for each `(from, to)` pair (one
     /// direction per pair; name both pairs for a full cut). Adds to the cuts
     /// already in force; returns how many rules it added.

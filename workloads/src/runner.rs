@@ -19,8 +19,8 @@ use crate::rate::RateLimiter;
 use crate::stats::Stats;
 
 /// What the workers share.
-pub struct Workers<F: ClientFactory> {
-    pub factory: Arc<F>,
+pub struct Workers {
+    pub factory: Arc<dyn ClientFactory>,
     pub generator: Arc<Mutex<Box<dyn Generator>>>,
     pub history: Arc<HistoryWriter>,
     pub stats: Arc<Stats>,
@@ -32,7 +32,7 @@ pub struct Workers<F: ClientFactory> {
     pub stop: watch::Receiver<bool>,
 }
 
-impl<F: ClientFactory> Clone for Workers<F> {
+impl Clone for Workers {
     fn clone(&self) -> Self {
         Workers {
             factory: self.factory.clone(),
@@ -46,7 +46,7 @@ impl<F: ClientFactory> Clone for Workers<F> {
     }
 }
 
-impl<F: ClientFactory> Workers<F> {
+impl Workers {
     fn new_process(&self) -> u64 {
         self.next_process.fetch_add(1, Ordering::Relaxed)
     }
@@ -57,7 +57,7 @@ impl<F: ClientFactory> Workers<F> {
 
     /// Invoke one operation as `process`, recording both ends; a stop cuts
     /// the wait short and records `info`.
-    async fn run_op(&mut self, client: &mut F::Client, process: u64, op: &Op) -> Outcome {
+    async fn run_op(&mut self, client: &mut Box<dyn Client>, process: u64, op: &Op) -> Outcome {
         self.history.record(&Event::invoke(process, op));
         let began = Instant::now();
         let mut stop = self.stop.clone();
@@ -173,6 +173,7 @@ mod tests {
 
     struct FakeClient(Arc<FakeDb>);
 
+    #[async_trait::async_trait]
     impl Client for FakeClient {
         async fn invoke(&mut self, op: &Op) -> Outcome {
             tokio::time::sleep(Duration::from_micros(200)).await;
@@ -213,13 +214,12 @@ mod tests {
     struct FakeFactory(Arc<FakeDb>);
 
     impl ClientFactory for FakeFactory {
-        type Client = FakeClient;
-        fn open(&self, _process: u64) -> FakeClient {
-            FakeClient(self.0.clone())
+        fn open(&self, _process: u64) -> Box<dyn Client> {
+            Box::new(FakeClient(self.0.clone()))
         }
     }
 
-    fn workers(dir: &std::path::Path) -> (Workers<FakeFactory>, watch::Sender<bool>) {
+    fn workers(dir: &std::path::Path) -> (Workers, watch::Sender<bool>) {
         let (tx, rx) = watch::channel(false);
         let generator = WorkloadOptions::new(WorkloadKind::Register, 9)
             .build()

@@ -15,6 +15,20 @@ fn db(e: NetnsError) -> WorkloadError {
 }
 
 impl NetControl for Network {
+    fn run_id(&self) -> Option<String> {
+        Some(Network::run_id(self).to_string())
+    }
+
+    fn describe(&self) -> String {
+        let ids = self.node_ids();
+        let run = Network::run_id(self);
+        format!(
+            "{} .. {}",
+            run.namespace(ids.first().copied().unwrap_or(1)),
+            run.namespace(ids.last().copied().unwrap_or(1))
+        )
+    }
+
     fn cut(&self, pairs: &[(String, String)]) -> Result<usize, WorkloadError> {
         for (from, to) in pairs {
             let (a, b) = (

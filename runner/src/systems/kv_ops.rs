@@ -2,7 +2,7 @@
 //! systems under test: a history value as the string a store keeps
 //! ([`text`]) and back ([`value`]; register values, integers in the
 //! history, travel as decimal strings), and for the kvnode stacks (one
-//! group, [`super::kvdb`], or sharded, [`super::sharddb`]) a workload `Op`
+//! group, [`super::kvnode`], or sharded, [`super::sharded`]) a workload `Op`
 //! as a KV request ([`kv_op`]) and the client's answer as the history's
 //! outcome ([`outcome`]).
 

@@ -1,5 +1,6 @@
-//! A stop flag the nemesis thread can sleep on: set at the end of a run's
-//! time limit or on Ctrl-C, it wakes the sleeper at once.
+//! A stop flag threads can sleep on: set at the end of a run's time limit
+//! or on Ctrl-C, it wakes every sleeper at once (the nemesis, waits for a
+//! leader or a settled configuration, the runner).
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;

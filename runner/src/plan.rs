@@ -1,0 +1,323 @@
+//! A test's options checked and resolved into a [`Plan`]: defaults filled
+//! in, names parsed, the seed drawn (and printed by the caller) when not
+//! given, the system under test found in the registry and asked whether it
+//! can run them. Anything wrong is [`RunnerError::Options`] with a message
+//! saying what to use instead. [`check_limits`] is the check `faultline
+//! nightly` makes of the options it passes on.
+//!
+//! Nodes run in network namespaces when the host can (root, `ip` and
+//! `iptables`) unless `no_netns`; nemesis packages that need the network are
+//! refused on loopback, saying why.
+
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use faultline_checker::ModelKind;
+use faultline_reports::schema::TestOptions;
+use faultline_workloads::{WorkloadKind, WorkloadOptions, rate::RateLimiter};
+
+use crate::error::{RunnerError, bad_option};
+use crate::system::SystemKind;
+use crate::systems;
+
+/// The options of `faultline run`, before they are checked (the CLI's flags,
+/// one for one).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The system under test, by its registered name.
+    pub db: String,
+    /// `register` or `append`.
+    pub workload: String,
+    /// Comma-separated nemesis packages, `all` or `none`.
+    pub nemesis: String,
+    pub time_limit: u64,
+    pub concurrency: usize,
+    /// Shard groups (`None` or 0: not sharded).
+    pub groups: Option<usize>,
+    pub replicas: usize,
+    pub bug: Option<String>,
+    pub seed: Option<u64>,
+    pub test_count: usize,
+    pub store: PathBuf,
+    pub rate: Option<f64>,
+    pub keys: Option<usize>,
+    pub ops_per_key: Option<u64>,
+    pub nemesis_interval: f64,
+    pub name: Option<String>,
+    pub check_timeout: f64,
+    pub no_netns: bool,
+    pub etcd_serializable_reads: bool,
+    pub attempt_timeout_ms: u64,
+}
+
+/// Everything one test needs to know: the options as recorded in
+/// `test.json` (reachable through `Deref`), and their parsed forms.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub options: TestOptions,
+    pub workload_kind: WorkloadKind,
+    pub model_kind: ModelKind,
+    /// The system under test.
+    pub system: &'static dyn SystemKind,
+}
+
+impl Deref for Plan {
+    type Target = TestOptions;
+    fn deref(&self) -> &TestOptions {
+        &self.options
+    }
+}
+
+impl Plan {
+    pub fn time_limit(&self) -> Duration {
+        Duration::from_secs(self.time_limit_s)
+    }
+
+    pub fn workload_options(&self) -> WorkloadOptions {
+        WorkloadOptions {
+            kind: self.workload_kind,
+            seed: self.seed,
+            keys: self.keys,
+            ops_per_key: self.ops_per_key,
+        }
+    }
+
+    /// Whether the run is sharded (`--groups N`, N >= 1).
+    pub fn sharded(&self) -> bool {
+        self.groups > 0
+    }
+
+    /// Register workload: values are integers in the history.
+    pub fn int_values(&self) -> bool {
+        self.workload_kind == WorkloadKind::Register
+    }
+
+    /// The plan of the `i`-th test of `--test-count` (seed + i).
+    pub fn nth(&self, i: usize) -> Plan {
+        let mut p = self.clone();
+        p.options.seed = self.seed.wrapping_add(i as u64);
+        p
+    }
+}
+
+/// A seed from the clock and the pid, for runs without `--seed`.
+fn random_seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    (t ^ (u64::from(std::process::id()) << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16
+}
+
+/// Whether nodes run in namespaces: yes unless `--no-netns` or the host
+/// cannot (not root, tools missing). Faults that need the real network are
+/// refused on loopback, saying why.
+fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Result<bool, RunnerError> {
+    let why_not = if no_netns {
+        Some("--no-netns was given".to_string())
+    } else {
+        faultline_harness::netns::preflight()
+            .err()
+            .map(|e| e.to_string())
+    };
+    let needs_net: Vec<&str> = nemesis
+        .iter()
+        .copied()
+        .filter(|n| NETWORK_PACKAGES.contains(n))
+        .collect();
+    match why_not {
+        Some(why) if !needs_net.is_empty() => Err(bad_option(format!(
+            "--nemesis {} needs nodes in network namespaces, but they would run on loopback: {why}. \
+             Drop those packages (e.g. --nemesis {}) or run as root without --no-netns",
+            needs_net.join(","),
+            if sharded {
+                "shard-move,kill,pause"
+            } else {
+                "kill,pause"
+            }
+        ))),
+        Some(_) => Ok(false),
+        None => Ok(true),
+    }
+}
+
+/// Nemesis packages that act on the network or clocks of namespaces.
+const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
+
+/// Keys in use at once in a sharded run (unless `--keys`): as many as the
+/// default shard count, so every shard tends to carry traffic (a shard
+/// move meets live keys) and each key sees fewer concurrent operations.
+const SHARDED_KEYS: usize = 10;
+
+/// An error saying which of the options `faultline run` and `faultline
+/// nightly` share is out of range, if one is: `--time-limit` (seconds),
+/// `--test-count`, `--nemesis-interval` and `--check-timeout` (seconds).
+pub fn check_limits(
+    time_limit: u64,
+    test_count: usize,
+    nemesis_interval: f64,
+    check_timeout: f64,
+) -> Result<(), RunnerError> {
+    if time_limit == 0 {
+        return Err(bad_option("--time-limit must be at least 1 second"));
+    }
+    if test_count == 0 {
+        return Err(bad_option("--test-count must be at least 1"));
+    }
+    if !(nemesis_interval.is_finite() && nemesis_interval >= 0.1) {
+        return Err(bad_option(format!(
+            "--nemesis-interval must be at least 0.1 seconds, got {nemesis_interval}"
+        )));
+    }
+    if !(check_timeout.is_finite() && check_timeout > 0.0) {
+        return Err(bad_option(format!(
+            "--check-timeout must be a positive number of seconds, got {check_timeout}"
+        )));
+    }
+    Ok(())
+}
+
+fn workload_kind(name: &str) -> Result<WorkloadKind, RunnerError> {
+    match name {
+        "register" => Ok(WorkloadKind::Register),
+        "append" => Ok(WorkloadKind::Append),
+        other => Err(bad_option(format!(
+            "--workload {other:?}: use register or append"
+        ))),
+    }
+}
+
+/// Check `opts` and resolve them into a plan for the registered system
+/// `opts.db`.
+pub fn plan(opts: &RunOptions) -> Result<Plan, RunnerError> {
+    plan_with(opts, systems::find(&opts.db)?)
+}
+
+/// Check `opts` and resolve them into a plan for `system` (registered or
+/// not: a library user's own system needs no registry entry).
+pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<Plan, RunnerError> {
+    let groups = opts.groups.unwrap_or(0);
+    let sharded = groups > 0;
+    if groups > 9 {
+        return Err(bad_option(format!(
+            "--groups must be between 1 and 9 (or 0: no sharding), got {groups}"
+        )));
+    }
+    if !(1..=9).contains(&opts.replicas) {
+        return Err(bad_option(format!(
+            "--replicas must be between 1 and 9, got {}",
+            opts.replicas
+        )));
+    }
+    if opts.concurrency == 0 || opts.concurrency > 1000 {
+        return Err(bad_option(format!(
+            "--concurrency must be between 1 and 1000, got {}",
+            opts.concurrency
+        )));
+    }
+    check_limits(
+        opts.time_limit,
+        opts.test_count,
+        opts.nemesis_interval,
+        opts.check_timeout,
+    )?;
+    if !(10..=5000).contains(&opts.attempt_timeout_ms) {
+        return Err(bad_option(format!(
+            "--attempt-timeout-ms must be between 10 and 5000, got {}",
+            opts.attempt_timeout_ms
+        )));
+    }
+    if let Some(rate) = opts.rate {
+        RateLimiter::new(rate)?;
+    }
+    let nemesis: Vec<&'static str> = faultline_nemesis::parse_packages_for(&opts.nemesis, sharded)?
+        .iter()
+        .map(|p| p.name())
+        .collect();
+    if nemesis.contains(&"shard-move") {
+        if !sharded {
+            return Err(bad_option(
+                "--nemesis shard-move moves shards between shard groups: add --groups N (2 or more), e.g. --groups 3",
+            ));
+        }
+        if groups < 2 {
+            return Err(bad_option(
+                "--nemesis shard-move needs at least 2 shard groups to move shards between; use --groups 2 or more",
+            ));
+        }
+    }
+    let workload_kind = workload_kind(&opts.workload)?;
+    let defaults = WorkloadOptions::new(workload_kind, 0);
+    let keys = opts.keys.unwrap_or(if sharded {
+        defaults.keys.max(SHARDED_KEYS)
+    } else {
+        defaults.keys
+    });
+    let ops_per_key = opts.ops_per_key.unwrap_or(defaults.ops_per_key);
+    WorkloadOptions {
+        keys,
+        ops_per_key,
+        ..defaults
+    }
+    .build()?;
+    let mut plan = Plan {
+        options: TestOptions {
+            name: String::new(),
+            db: system.name().to_string(),
+            workload: workload_kind.name().to_string(),
+            model: workload_kind.model().to_string(),
+            nemesis: nemesis.iter().map(|n| n.to_string()).collect(),
+            nemesis_interval_s: opts.nemesis_interval,
+            time_limit_s: opts.time_limit,
+            concurrency: opts.concurrency,
+            rate: opts.rate,
+            keys,
+            ops_per_key,
+            groups,
+            replicas: opts.replicas,
+            bug: opts.bug.clone(),
+            seed: opts.seed.unwrap_or_else(random_seed),
+            test_count: opts.test_count,
+            store: opts.store.clone(),
+            check_timeout_s: opts.check_timeout,
+            etcd_serializable_reads: opts.etcd_serializable_reads,
+            no_netns: opts.no_netns,
+            netns: false,
+            attempt_timeout_ms: opts.attempt_timeout_ms,
+        },
+        workload_kind,
+        model_kind: workload_kind
+            .model()
+            .parse()
+            .map_err(|e| bad_option(format!("{e}")))?,
+        system,
+    };
+    system.validate(&plan)?;
+    plan.options.netns = network_mode(opts.no_netns, &nemesis, sharded)?;
+    plan.options.name = match &opts.name {
+        Some(n) if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') => {
+            return Err(bad_option(format!(
+                "--name {n:?}: use a plain folder name (no slashes, not starting with a dot)"
+            )));
+        }
+        Some(n) => n.clone(),
+        None => {
+            let nem = if nemesis.is_empty() {
+                "none".to_string()
+            } else {
+                nemesis.join("+")
+            };
+            let bug = opts
+                .bug
+                .as_deref()
+                .map(|b| format!("-{b}"))
+                .unwrap_or_default();
+            format!(
+                "{}{}-{nem}{bug}",
+                system.test_name_prefix(&plan),
+                workload_kind.name()
+            )
+        }
+    };
+    Ok(plan)
+}

@@ -1,0 +1,120 @@
+//! The faultline KV stack's registry entry (`--db faultline`, the default):
+//! one kvnode Raft group ([`super::kvnode`]), or with `--groups N` the
+//! sharded stack ([`super::sharded`]). It sorts `--bug NAME` by layer: Raft
+//! bugs go to every node, kv-layer bugs to the single group's nodes, the
+//! client bug `client-retry-new-seq` to the clients, shardkv bugs to the
+//! shard group members; a bug that would have no effect in the run asked
+//! for is refused, saying what to use instead.
+
+use std::time::Duration;
+
+use faultline_kvnode::bugs::{KvBug, NodeBugs};
+use faultline_kvnode::client::ClientOptions;
+use faultline_kvnode::shard::ShardBug;
+
+use super::kvnode::{KvGroup, KvGroupOptions};
+use super::sharded::{ShardDb, ShardOptions};
+use crate::error::{RunnerError, bad_option};
+use crate::plan::Plan;
+use crate::system::{SystemContext, SystemKind, SystemUnderTest};
+
+/// The registry entry of the faultline KV stack.
+#[derive(Debug)]
+pub struct Faultline;
+
+/// `--bug NAME` sorted by layer: (bugs for the nodes, the client bug
+/// `client-retry-new-seq`).
+fn node_bugs(bug: Option<&str>, sharded: bool) -> Result<(Vec<String>, bool), RunnerError> {
+    let Some(name) = bug else {
+        return Ok((Vec::new(), false));
+    };
+    if name.parse::<ShardBug>().is_ok() {
+        if !sharded {
+            return Err(bad_option(format!(
+                "--bug {name} is a shardkv-layer bug: it needs a sharded run; add --groups N (e.g. --groups 3 --nemesis shard-move,kill)"
+            )));
+        }
+        return Ok((vec![name.to_string()], false));
+    }
+    let parsed = NodeBugs::parse(&[name]).map_err(|e| {
+        bad_option(format!(
+            "{e}; shardkv (with --groups): {}",
+            ShardBug::ALL.map(ShardBug::name).join(", ")
+        ))
+    })?;
+    if sharded && !parsed.kv.is_empty() {
+        return Err(bad_option(format!(
+            "--bug {name} is a kv/client-layer bug of the single KV group; shard groups run their own state machine and client, so it would have no effect with --groups. Drop --groups, or plant a shardkv bug ({}) or a raft bug",
+            ShardBug::ALL.map(ShardBug::name).join(", ")
+        )));
+    }
+    if parsed.has(KvBug::ClientRetryNewSeq) {
+        Ok((Vec::new(), true))
+    } else {
+        Ok((vec![name.to_string()], false))
+    }
+}
+
+impl SystemKind for Faultline {
+    fn name(&self) -> &'static str {
+        "faultline"
+    }
+
+    fn about(&self) -> &'static str {
+        "the faultline KV stack: kvnode processes, one Raft group or sharded (--groups N)"
+    }
+
+    fn validate(&self, plan: &Plan) -> Result<(), RunnerError> {
+        if plan.etcd_serializable_reads {
+            return Err(bad_option("--etcd-serializable-reads needs --db etcd"));
+        }
+        node_bugs(plan.bug.as_deref(), plan.sharded()).map(|_| ())
+    }
+
+    fn test_name_prefix(&self, plan: &Plan) -> String {
+        if plan.sharded() {
+            format!("shard{}-", plan.groups)
+        } else {
+            String::new()
+        }
+    }
+
+    fn replay_flags(&self, _plan: &Plan) -> String {
+        String::new()
+    }
+
+    fn build(&self, ctx: &SystemContext) -> Result<Box<dyn SystemUnderTest>, RunnerError> {
+        let plan = &ctx.plan;
+        let (bugs, retry_new_seq) = node_bugs(plan.bug.as_deref(), plan.sharded())?;
+        let client = ClientOptions {
+            retry_new_seq,
+            attempt_timeout: Duration::from_millis(plan.attempt_timeout_ms),
+            ..ClientOptions::default()
+        };
+        if plan.sharded() {
+            return Ok(Box::new(ShardDb::new(
+                ShardOptions {
+                    groups: plan.groups,
+                    replicas: plan.replicas,
+                    netns: plan.netns,
+                    bugs,
+                    run_dir: ctx.run_dir.clone(),
+                    client,
+                    int_values: plan.int_values(),
+                },
+                ctx.runtime.clone(),
+            )));
+        }
+        Ok(Box::new(KvGroup::new(
+            KvGroupOptions {
+                replicas: plan.replicas,
+                netns: plan.netns,
+                bugs,
+                run_dir: ctx.run_dir.clone(),
+                client,
+                int_values: plan.int_values(),
+            },
+            ctx.runtime.clone(),
+        )))
+    }
+}
