@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::faults::FaultInterval;
 use crate::node_logs::NodeLogs;
 use crate::ops::OpView;
-use crate::palette::{fault_colour, hex};
+use crate::palette::{FaultColours, hex};
 
 /// Serializes `value` as JSON that is safe inside a `<script>` element:
 /// `<`, `>` and `&` (which can only occur inside JSON strings) become
@@ -64,6 +64,7 @@ pub const OP_STRIDE: usize = 8;
 pub struct TimelineInput<'a> {
     pub faults: &'a [FaultInterval],
     pub fault_kinds: &'a [String],
+    pub fault_colours: &'a FaultColours,
     pub fs: &'a [String],
     pub end_ns: u64,
     /// Number of client workers (test.json `concurrency`): lets the page
@@ -78,6 +79,7 @@ pub fn timeline_data(ops: &[OpView], input: &TimelineInput<'_>) -> Value {
     let TimelineInput {
         faults,
         fault_kinds,
+        fault_colours,
         fs,
         end_ns,
         workers,
@@ -112,8 +114,7 @@ pub fn timeline_data(ops: &[OpView], input: &TimelineInput<'_>) -> Value {
     }
     let kinds: Vec<Value> = fault_kinds
         .iter()
-        .enumerate()
-        .map(|(i, k)| json!({"name": k, "color": hex(fault_colour(k, i))}))
+        .map(|k| json!({"name": k, "color": hex(fault_colours.of(k))}))
         .collect();
     let fault_rows: Vec<Value> = faults
         .iter()
@@ -228,9 +229,12 @@ mod tests {
             detail: String::new(),
             healed: true,
         }];
+        let kinds = vec!["kill".to_string()];
+        let colours = FaultColours::new(&kinds, &[]);
         let input = TimelineInput {
             faults: &faults,
-            fault_kinds: &["kill".into()],
+            fault_kinds: &kinds,
+            fault_colours: &colours,
             fs: &["get".into()],
             end_ns: 9_000_000,
             workers: Some(4),

@@ -11,7 +11,7 @@ use crate::counterexample::{CounterexampleView, counterexample_view};
 use crate::error::Result;
 use crate::ops::Outcome;
 use crate::page_data::{TimelineInput, logs_data, script_json, timeline_data};
-use crate::palette::{f_colour, fault_colour, hex};
+use crate::palette::{f_colour, hex};
 use crate::plots::{LATENCY_QUANTILES, LATENCY_RAW, RATE};
 use crate::results::CheckerView;
 use crate::run_data::RunData;
@@ -97,6 +97,7 @@ pub fn render_report(run: &RunData) -> Result<String> {
         &TimelineInput {
             faults: &run.faults,
             fault_kinds: &run.fault_kinds,
+            fault_colours: &run.fault_colours,
             fs: &run.fs,
             end_ns: run.end_ns,
             workers: run.test.concurrency(),
@@ -185,13 +186,12 @@ fn checker_row(c: &CheckerView) -> CheckerRow {
 fn fault_kind_rows(run: &RunData) -> Vec<FaultKindRow> {
     run.fault_kinds
         .iter()
-        .enumerate()
-        .map(|(i, kind)| {
+        .map(|kind| {
             let mine = run.faults.iter().filter(|f| &f.kind == kind);
             let total_ns: u64 = mine.clone().map(|f| f.end_ns - f.start_ns).sum();
             FaultKindRow {
                 kind: kind.clone(),
-                color: hex(fault_colour(kind, i)),
+                color: hex(run.fault_colours.of(kind)),
                 count: mine.count(),
                 total: display_duration(total_ns as f64 / 1e9),
             }
@@ -202,23 +202,16 @@ fn fault_kind_rows(run: &RunData) -> Vec<FaultKindRow> {
 fn fault_rows(run: &RunData) -> Vec<FaultRow> {
     run.faults
         .iter()
-        .map(|f| {
-            let i = run
-                .fault_kinds
-                .iter()
-                .position(|k| k == &f.kind)
-                .unwrap_or(0);
-            FaultRow {
-                kind: f.kind.clone(),
-                color: hex(fault_colour(&f.kind, i)),
-                start_s: format!("{:.3}", f.start_ns as f64 / 1e9),
-                end_s: format!("{:.3}", f.end_ns as f64 / 1e9),
-                start_ms: f.start_ns as f64 / 1e6,
-                end_ms: f.end_ns as f64 / 1e6,
-                duration: display_duration((f.end_ns - f.start_ns) as f64 / 1e9),
-                detail: f.detail.clone(),
-                healed: f.healed,
-            }
+        .map(|f| FaultRow {
+            kind: f.kind.clone(),
+            color: hex(run.fault_colours.of(&f.kind)),
+            start_s: format!("{:.3}", f.start_ns as f64 / 1e9),
+            end_s: format!("{:.3}", f.end_ns as f64 / 1e9),
+            start_ms: f.start_ns as f64 / 1e6,
+            end_ms: f.end_ns as f64 / 1e6,
+            duration: display_duration((f.end_ns - f.start_ns) as f64 / 1e9),
+            detail: f.detail.clone(),
+            healed: f.healed,
         })
         .collect()
 }

@@ -7,7 +7,6 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::PlotInput;
-use crate::palette::fault_colour;
 
 /// Draws one translucent band per fault interval over the full height of
 /// the chart, labelled by kind for the legend.
@@ -20,8 +19,8 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
-    for (i, kind) in input.fault_kinds.iter().enumerate() {
-        let colour = fault_colour(kind, i);
+    for kind in input.fault_kinds {
+        let colour = input.fault_colours.of(kind);
         let bands = input
             .faults
             .iter()
