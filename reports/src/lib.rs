@@ -12,6 +12,7 @@ pub mod csv_export;
 pub mod error;
 pub mod faults;
 pub mod history;
+pub mod limits;
 pub mod nightly;
 pub mod node_logs;
 pub mod ops;

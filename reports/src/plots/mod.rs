@@ -2,9 +2,11 @@
 //! with the nemesis intervals shaded. The numbers come from `stats`.
 
 mod latency_quantiles;
-mod latency_raw;
+pub mod latency_raw;
+pub mod point_layer;
 mod rate;
 mod shading;
+pub mod thinning;
 
 use std::path::Path;
 

@@ -48,6 +48,13 @@ pub fn canvas(path: &std::path::Path) -> Result<DrawingArea<SVGBackend<'_>, Shif
     Ok(root)
 }
 
+/// A white background and a fresh chart area drawing into `svg`.
+pub fn canvas_in(svg: &mut String) -> Result<DrawingArea<SVGBackend<'_>, Shift>, String> {
+    let root = SVGBackend::with_string(svg, super::SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(super::text)?;
+    Ok(root)
+}
+
 /// Builds the common chart frame: caption, label areas, time on x.
 pub fn chart<'a, 'b, Y>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
