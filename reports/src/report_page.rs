@@ -10,12 +10,14 @@ use serde::Serialize;
 use crate::counterexample::{CounterexampleView, counterexample_view};
 use crate::error::Result;
 use crate::ops::Outcome;
-use crate::page_data::{TimelineInput, logs_data, script_json, timeline_data};
+use crate::page_data::{TimelineInput, bounded_logs, bounded_timeline};
+use crate::page_notes::{logs_note, timeline_note};
 use crate::palette::{f_colour, hex};
 use crate::plots::{LATENCY_QUANTILES, LATENCY_RAW, RATE};
 use crate::results::CheckerView;
 use crate::run_data::RunData;
 use crate::templates::{self, trusted};
+use crate::timeline_thinning::Focus;
 use crate::timestamps::{display, display_duration};
 
 #[derive(Serialize)]
@@ -92,8 +94,10 @@ pub fn render_report(run: &RunData) -> Result<String> {
             })
         })
         .collect();
-    let timeline = timeline_data(
+    let focus = Focus::of(counterexamples.iter().map(|c| &c.view));
+    let timeline = bounded_timeline(
         &run.ops,
+        &focus,
         &TimelineInput {
             faults: &run.faults,
             fault_kinds: &run.fault_kinds,
@@ -103,7 +107,17 @@ pub fn render_report(run: &RunData) -> Result<String> {
             workers: run.test.concurrency(),
         },
     );
-    let logs = logs_data(&run.logs, run.test.start);
+    // The moments the embedded logs centre on (ms since the run began).
+    let moments: Vec<f64> = [0.0, run.end_ns as f64 / 1e6]
+        .into_iter()
+        .chain(
+            run.faults
+                .iter()
+                .flat_map(|f| [f.start_ns as f64 / 1e6, f.end_ns as f64 / 1e6]),
+        )
+        .chain(focus.moments_ms())
+        .collect();
+    let logs = bounded_logs(&run.logs, run.test.start, &moments);
     let duration_s = match (run.test.start, run.test.end) {
         (Some(s), Some(e)) if e >= s => (e - s).num_milliseconds() as f64 / 1000.0,
         _ => run.end_ns as f64 / 1e9,
@@ -140,11 +154,14 @@ pub fn render_report(run: &RunData) -> Result<String> {
             workers => run.test.concurrency(),
             process_count => run.ops.iter().map(|o| o.process).collect::<std::collections::BTreeSet<_>>().len(),
             op_count => run.ops.len(),
+            timeline_ops => timeline.selection.kept.len(),
+            timeline_note => timeline_note(&timeline.selection, timeline.cut),
+            logs_note => logs_note(&logs.selection, logs.cut),
             event_count => run.events.len(),
             nodes => run.logs.nodes.clone(),
             log_line_count => run.logs.lines.len(),
-            timeline_json => trusted(script_json(&timeline)),
-            logs_json => trusted(script_json(&logs)),
+            timeline_json => trusted(timeline.json),
+            logs_json => trusted(logs.json),
             css => trusted(templates::CSS),
             errors_js => trusted(templates::ERRORS_JS),
             js => trusted(templates::REPORT_JS),
