@@ -29,7 +29,7 @@ pub fn draw(path: &Path, input: &PlotInput<'_>) -> Result<(), String> {
 }
 
 /// The SVG text of the plot, with at most `ok_bound` ok points.
-pub fn render(input: &PlotInput<'_>, ok_bound: usize) -> Result<String, String> {
+fn render(input: &PlotInput<'_>, ok_bound: usize) -> Result<String, String> {
     let points = latency_points(input.ops);
     let y = super::log_range(points.iter().map(|p| p.latency_ms));
     let series_of = |p: &LatencyPoint| input.fs.iter().position(|f| f == &p.f).unwrap_or(0);
@@ -175,5 +175,112 @@ fn marker_at<DB: DrawingBackend>(
         Outcome::Ok => Circle::new(xy, 3, colour.filled()).into_dyn(),
         Outcome::Fail => Cross::new(xy, 4, colour.stroke_width(2)).into_dyn(),
         Outcome::Info => TriangleMarker::new(xy, 5, colour.filled()).into_dyn(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::FaultInterval;
+    use crate::ops::OpView;
+    use crate::palette::FaultColours;
+
+    /// 2,000 ops over 10 s on two `f`s; every 10th fails, every 25th is info.
+    fn ops() -> Vec<OpView> {
+        (0..2_000u64)
+            .map(|i| OpView {
+                index: i,
+                process: i % 5,
+                f: if i % 2 == 0 { "get" } else { "put" }.into(),
+                key: None,
+                value: String::new(),
+                outcome: match i {
+                    i if i % 10 == 0 => Outcome::Fail,
+                    i if i % 25 == 0 => Outcome::Info,
+                    _ => Outcome::Ok,
+                },
+                start_ns: i * 5_000_000,
+                end_ns: Some(i * 5_000_000 + 1_000_000 + (i * 7919 % 50) * 100_000),
+                node: None,
+                error: None,
+            })
+            .collect()
+    }
+
+    fn svg(ok_bound: usize) -> String {
+        let ops = ops();
+        let kinds = vec!["kill".to_string()];
+        let faults = vec![FaultInterval {
+            kind: "kill".into(),
+            start_ns: 1_000_000_000,
+            end_ns: 3_000_000_000,
+            detail: String::new(),
+            healed: true,
+        }];
+        let colours = FaultColours::new(&kinds, &[]);
+        let input = PlotInput {
+            ops: &ops,
+            faults: &faults,
+            fault_kinds: &kinds,
+            fault_colours: &colours,
+            fs: &["get".into(), "put".into()],
+            end_ns: 10_000_000_000,
+        };
+        render(&input, ok_bound).unwrap()
+    }
+
+    /// (outcome, markers) of each point path.
+    fn markers(svg: &str) -> Vec<(String, usize)> {
+        svg.match_indices("<path class=\"points\"")
+            .map(|(at, _)| {
+                let tag = &svg[at..at + svg[at..].find('>').unwrap()];
+                let outcome = tag.split("data-outcome=\"").nth(1).unwrap();
+                let outcome = outcome[..outcome.find('"').unwrap()].to_string();
+                let d = tag.split(" d=\"").nth(1).unwrap();
+                (outcome, d.matches('M').count())
+            })
+            .collect()
+    }
+
+    fn count(m: &[(String, usize)], outcome: &str) -> usize {
+        m.iter().filter(|(o, _)| o == outcome).map(|(_, n)| n).sum()
+    }
+
+    #[test]
+    fn under_the_bound_every_point_is_drawn_between_shading_and_legend() {
+        let svg = svg(10_000);
+        let m = markers(&svg);
+        assert_eq!(count(&m, "fail"), 200);
+        assert_eq!(count(&m, "info"), 2_000 / 25 - 2_000 / 50);
+        assert_eq!(
+            count(&m, "ok") + count(&m, "fail") + count(&m, "info"),
+            2_000
+        );
+        assert!(!svg.contains("thinned"));
+        // Points after the fault band, before the legend's labels.
+        let points = svg.find("<path class=\"points\"").unwrap();
+        let band = svg.find("#D62728").unwrap();
+        let legend = svg.find(">\nget ok\n</text>").unwrap();
+        assert!(band < points && points < legend, "{band} {points} {legend}");
+        assert!(svg.trim_end().ends_with("</svg>") && svg.matches("</svg>").count() == 1);
+    }
+
+    #[test]
+    fn over_the_bound_ok_points_are_thinned_and_failures_all_kept() {
+        let svg = svg(300);
+        let m = markers(&svg);
+        assert!(count(&m, "ok") <= 300 && count(&m, "ok") > 100);
+        assert_eq!(count(&m, "fail"), 200);
+        assert_eq!(count(&m, "info"), 40);
+        let ok_total = 2_000 - 200 - 40;
+        assert!(
+            svg.contains(&format!("of {} drawn)", thousands(ok_total))),
+            "caption"
+        );
+        assert!(
+            svg.contains(">\nget ok: ") && svg.contains(">\nput ok: "),
+            "legend"
+        );
+        assert_eq!(svg, self::svg(300), "deterministic");
     }
 }

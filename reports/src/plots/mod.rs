@@ -2,11 +2,11 @@
 //! with the nemesis intervals shaded. The numbers come from `stats`.
 
 mod latency_quantiles;
-pub mod latency_raw;
-pub mod point_layer;
+mod latency_raw;
+mod point_layer;
 mod rate;
 mod shading;
-pub mod thinning;
+mod thinning;
 
 use std::path::Path;
 
