@@ -2,7 +2,7 @@
 //! generated index.html from file://, and the page must run without script
 //! errors and draw its timeline, nemesis timeline and logs. A screenshot is
 //! kept in the test's output folder. Also: a 100,000-operation run gets a
-//! report that loads.
+//! report that loads, its timeline thinned and saying so.
 //!
 //! chromium is a real dependency of this test (scripts/setup.sh installs
 //! it); without it the test fails and says which package to install.
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use report_support::{faultline, output_dir, write_run};
+use report_support::{embedded_json, faultline, output_dir, write_run};
 
 fn chromium() -> PathBuf {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
@@ -248,8 +248,47 @@ fn a_100k_operation_report_is_generated_and_loads() {
     let dom = dump_dom(profile.path(), &page);
     assert_no_script_errors(&dom);
     assert!(tag_of(&dom, "timeline-canvas").contains("data-rendered=\"1\""));
-    assert!(tag_of(&dom, "timeline-canvas").contains("data-ops=\"100000\""));
+    // The timeline holds the operations the page embeds, of 100,000.
+    let html = std::fs::read_to_string(&page).unwrap();
+    let timeline = embedded_json(&html, "timeline-data");
+    let shown =
+        timeline["ops"].as_array().unwrap().len() / timeline["stride"].as_u64().unwrap() as usize;
+    assert!(shown < 100_000);
+    let canvas = tag_of(&dom, "timeline-canvas");
+    assert!(
+        canvas.contains(&format!("data-ops=\"{shown}\"")),
+        "{canvas}"
+    );
+    assert!(canvas.contains("data-total-ops=\"100000\""), "{canvas}");
+    assert!(
+        dom.contains("id=\"timeline-note\""),
+        "the page says the timeline is thinned"
+    );
     assert!(tag_of(&dom, "log-table").contains("data-rendered=\"1\""));
+    // `?op=N` for an operation left off the timeline says where to find it.
+    let embedded: std::collections::HashSet<u64> = timeline["ops"]
+        .as_array()
+        .unwrap()
+        .chunks(timeline["stride"].as_u64().unwrap() as usize)
+        .map(|op| op[7].as_u64().unwrap())
+        .collect();
+    let missing = run
+        .ops
+        .iter()
+        .find(|o| !embedded.contains(&o.invoke_index))
+        .unwrap();
+    let linked = dump_dom_url(
+        profile.path(),
+        &format!("{}?op={}", url(&page), missing.invoke_index),
+    );
+    assert_no_script_errors(&linked);
+    assert!(
+        linked.contains(&format!(
+            "No operation invoked at history index {} on this timeline (it holds {shown} of the run's 100000 operations); find it in history.csv",
+            missing.invoke_index
+        )),
+        "no message for an operation left off the timeline"
+    );
     // Worker lanes (process mod concurrency) fold the processes into 40 lanes.
     let workers = dump_dom_url(profile.path(), &format!("{}?lanes=worker", url(&page)));
     assert_no_script_errors(&workers);

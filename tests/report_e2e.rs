@@ -7,7 +7,7 @@ mod report_support;
 
 use std::path::Path;
 
-use report_support::{STAMP, TEST, embedded_json, faultline, write_run};
+use report_support::{STAMP, TEST, embedded_json, faultline, point_paths, write_run};
 
 fn report(dir: &Path) -> std::process::Output {
     faultline(&["report", dir.to_str().unwrap()])
@@ -60,11 +60,26 @@ fn report_writes_every_file_and_they_parse() {
             );
         }
     }
+    // latency-raw.svg: one marker per completed op (all 400 complete),
+    // none thinned at this size.
     let raw = std::fs::read_to_string(run.dir.join("latency-raw.svg")).unwrap();
+    let series = point_paths(&raw);
+    assert_eq!(series.iter().map(|s| s.markers).sum::<usize>(), 400);
     assert!(
-        raw.matches("<circle").count() >= 300,
-        "one point per completed op"
+        series
+            .iter()
+            .all(|s| s.markers == s.drawn && s.drawn == s.ops)
     );
+    for outcome in ["ok", "fail", "info"] {
+        let want = run.ops.iter().filter(|o| o.outcome == outcome).count();
+        let got: usize = series
+            .iter()
+            .filter(|s| s.outcome == outcome)
+            .map(|s| s.markers)
+            .sum();
+        assert_eq!(got, want, "{outcome} points");
+    }
+    assert!(!raw.contains("thinned"));
 
     // index.html: verdict, counterexample, embedded data that parses.
     let html = std::fs::read_to_string(run.dir.join("index.html")).unwrap();
@@ -88,6 +103,8 @@ fn report_writes_every_file_and_they_parse() {
     let timeline = embedded_json(&html, "timeline-data");
     let stride = timeline["stride"].as_u64().unwrap() as usize;
     assert_eq!(timeline["ops"].as_array().unwrap().len(), 400 * stride);
+    assert_eq!(timeline["total"], 400);
+    assert!(!html.contains("id=\"timeline-note\"") && !html.contains("id=\"logs-note\""));
     assert_eq!(timeline["faults"].as_array().unwrap().len(), 3);
     let pause = &timeline["faults"][2];
     assert_eq!(

@@ -10,12 +10,14 @@ use serde::Serialize;
 use crate::counterexample::{CounterexampleView, counterexample_view};
 use crate::error::Result;
 use crate::ops::Outcome;
-use crate::page_data::{TimelineInput, logs_data, script_json, timeline_data};
-use crate::palette::{f_colour, fault_colour, hex};
+use crate::page_data::{TimelineInput, bounded_logs, bounded_timeline};
+use crate::page_notes::{logs_note, timeline_note};
+use crate::palette::{f_colour, hex};
 use crate::plots::{LATENCY_QUANTILES, LATENCY_RAW, RATE};
 use crate::results::CheckerView;
 use crate::run_data::RunData;
 use crate::templates::{self, trusted};
+use crate::timeline_thinning::Focus;
 use crate::timestamps::{display, display_duration};
 
 #[derive(Serialize)]
@@ -92,17 +94,30 @@ pub fn render_report(run: &RunData) -> Result<String> {
             })
         })
         .collect();
-    let timeline = timeline_data(
+    let focus = Focus::of(counterexamples.iter().map(|c| &c.view));
+    let timeline = bounded_timeline(
         &run.ops,
+        &focus,
         &TimelineInput {
             faults: &run.faults,
             fault_kinds: &run.fault_kinds,
+            fault_colours: &run.fault_colours,
             fs: &run.fs,
             end_ns: run.end_ns,
             workers: run.test.concurrency(),
         },
     );
-    let logs = logs_data(&run.logs, run.test.start);
+    // The moments the embedded logs centre on (ms since the run began).
+    let moments: Vec<f64> = [0.0, run.end_ns as f64 / 1e6]
+        .into_iter()
+        .chain(
+            run.faults
+                .iter()
+                .flat_map(|f| [f.start_ns as f64 / 1e6, f.end_ns as f64 / 1e6]),
+        )
+        .chain(focus.moments_ms())
+        .collect();
+    let logs = bounded_logs(&run.logs, run.test.start, &moments);
     let duration_s = match (run.test.start, run.test.end) {
         (Some(s), Some(e)) if e >= s => (e - s).num_milliseconds() as f64 / 1000.0,
         _ => run.end_ns as f64 / 1e9,
@@ -139,11 +154,14 @@ pub fn render_report(run: &RunData) -> Result<String> {
             workers => run.test.concurrency(),
             process_count => run.ops.iter().map(|o| o.process).collect::<std::collections::BTreeSet<_>>().len(),
             op_count => run.ops.len(),
+            timeline_ops => timeline.selection.kept.len(),
+            timeline_note => timeline_note(&timeline.selection, timeline.cut),
+            logs_note => logs_note(&logs.selection, logs.cut),
             event_count => run.events.len(),
             nodes => run.logs.nodes.clone(),
             log_line_count => run.logs.lines.len(),
-            timeline_json => trusted(script_json(&timeline)),
-            logs_json => trusted(script_json(&logs)),
+            timeline_json => trusted(timeline.json),
+            logs_json => trusted(logs.json),
             css => trusted(templates::CSS),
             errors_js => trusted(templates::ERRORS_JS),
             js => trusted(templates::REPORT_JS),
@@ -185,13 +203,12 @@ fn checker_row(c: &CheckerView) -> CheckerRow {
 fn fault_kind_rows(run: &RunData) -> Vec<FaultKindRow> {
     run.fault_kinds
         .iter()
-        .enumerate()
-        .map(|(i, kind)| {
+        .map(|kind| {
             let mine = run.faults.iter().filter(|f| &f.kind == kind);
             let total_ns: u64 = mine.clone().map(|f| f.end_ns - f.start_ns).sum();
             FaultKindRow {
                 kind: kind.clone(),
-                color: hex(fault_colour(kind, i)),
+                color: hex(run.fault_colours.of(kind)),
                 count: mine.count(),
                 total: display_duration(total_ns as f64 / 1e9),
             }
@@ -202,23 +219,16 @@ fn fault_kind_rows(run: &RunData) -> Vec<FaultKindRow> {
 fn fault_rows(run: &RunData) -> Vec<FaultRow> {
     run.faults
         .iter()
-        .map(|f| {
-            let i = run
-                .fault_kinds
-                .iter()
-                .position(|k| k == &f.kind)
-                .unwrap_or(0);
-            FaultRow {
-                kind: f.kind.clone(),
-                color: hex(fault_colour(&f.kind, i)),
-                start_s: format!("{:.3}", f.start_ns as f64 / 1e9),
-                end_s: format!("{:.3}", f.end_ns as f64 / 1e9),
-                start_ms: f.start_ns as f64 / 1e6,
-                end_ms: f.end_ns as f64 / 1e6,
-                duration: display_duration((f.end_ns - f.start_ns) as f64 / 1e9),
-                detail: f.detail.clone(),
-                healed: f.healed,
-            }
+        .map(|f| FaultRow {
+            kind: f.kind.clone(),
+            color: hex(run.fault_colours.of(&f.kind)),
+            start_s: format!("{:.3}", f.start_ns as f64 / 1e9),
+            end_s: format!("{:.3}", f.end_ns as f64 / 1e9),
+            start_ms: f.start_ns as f64 / 1e6,
+            end_ms: f.end_ns as f64 / 1e6,
+            duration: display_duration((f.end_ns - f.start_ns) as f64 / 1e9),
+            detail: f.detail.clone(),
+            healed: f.healed,
         })
         .collect()
 }

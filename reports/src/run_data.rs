@@ -8,6 +8,7 @@ use crate::faults::{FaultInterval, fault_intervals, fault_kinds};
 use crate::history::{HistoryEvent, read_history};
 use crate::node_logs::{NodeLogs, read_node_logs};
 use crate::ops::{OpView, pair_operations};
+use crate::palette::FaultColours;
 use crate::results::{RunResults, read_results};
 use crate::test_info::{TestInfo, read_test_info};
 
@@ -27,8 +28,10 @@ pub struct RunData {
     pub events: Vec<HistoryEvent>,
     pub ops: Vec<OpView>,
     pub faults: Vec<FaultInterval>,
-    /// Distinct fault kinds in order of appearance (picks their colours).
+    /// Distinct fault kinds in order of appearance.
     pub fault_kinds: Vec<String>,
+    /// The colour of each fault kind (test.json's, else the defaults).
+    pub fault_colours: FaultColours,
     /// Distinct operation functions, `get put append cas` first.
     pub fs: Vec<String>,
     /// Time of the last event, ns since the run began.
@@ -48,6 +51,7 @@ impl RunData {
         let ops = pair_operations(&events);
         let faults = fault_intervals(&events, end_ns);
         let fault_kinds = fault_kinds(&faults);
+        let fault_colours = FaultColours::new(&fault_kinds, &test.nemesis_packages);
         let fs = distinct_fs(&ops);
         Ok(RunData {
             dir: dir.to_path_buf(),
@@ -57,6 +61,7 @@ impl RunData {
             ops,
             faults,
             fault_kinds,
+            fault_colours,
             fs,
             end_ns,
             logs,

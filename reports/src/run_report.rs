@@ -42,6 +42,7 @@ pub fn write_run_report(run_dir: &Path) -> Result<RunReport> {
             ops: &run.ops,
             faults: &run.faults,
             fault_kinds: &run.fault_kinds,
+            fault_colours: &run.fault_colours,
             fs: &run.fs,
             end_ns: run.end_ns,
         },
@@ -119,6 +120,63 @@ mod tests {
         let html = std::fs::read_to_string(run.join("index.html")).unwrap();
         assert!(html.contains("no client operations") && html.contains("No node logs"));
         assert_eq!(store.unwrap().runs.len(), 1);
+    }
+
+    /// A run with one packet fault, its test.json recording `packet`'s
+    /// colour when `colour` is given (an old run when it is not).
+    fn packet_run(root: &Path, colour: Option<&str>) -> PathBuf {
+        let run = root.join("run");
+        std::fs::create_dir_all(&run).unwrap();
+        let packages = colour
+            .map(|c| format!(r##","nemesis_packages":[{{"name":"kill","colour":"#000001"}},{{"name":"packet","colour":"{c}"}}]"##))
+            .unwrap_or_default();
+        std::fs::write(
+            run.join("test.json"),
+            format!(r#"{{"name":"t"{packages}}}"#),
+        )
+        .unwrap();
+        std::fs::write(run.join("results.json"), r#"{"verdict":"valid"}"#).unwrap();
+        std::fs::write(
+            run.join("history.jsonl"),
+            [
+                r#"{"index":0,"time":1000000,"process":0,"type":"invoke","f":"get","key":"a","value":null}"#,
+                r#"{"index":1,"time":2000000,"process":"nemesis","type":"invoke","f":"start-packet","value":null}"#,
+                r#"{"index":2,"time":3000000,"process":0,"type":"ok","f":"get","key":"a","value":1}"#,
+                r#"{"index":3,"time":9000000,"process":"nemesis","type":"invoke","f":"stop-packet","value":null}"#,
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        run
+    }
+
+    #[test]
+    fn fault_colours_come_from_test_json_on_the_page_and_plots() {
+        let root = tempfile::tempdir().unwrap();
+        let run = packet_run(root.path(), Some("#123abc"));
+        write_run_report(&run).unwrap();
+        let html = std::fs::read_to_string(run.join("index.html")).unwrap();
+        // The fault table's swatch and the timeline's kind colour.
+        assert!(html.contains("background: #123abc"), "page swatch");
+        assert!(html.contains(r##""color":"#123abc""##), "timeline colour");
+        for plot in ["latency-raw.svg", "latency-quantiles.svg", "rate.svg"] {
+            let svg = std::fs::read_to_string(run.join(plot)).unwrap();
+            assert!(
+                svg.contains("#123ABC"),
+                "{plot} shades packet in its recorded colour"
+            );
+        }
+
+        // An old run without nemesis_packages: packet's fixed colour.
+        let old = packet_run(&root.path().join("old"), None);
+        write_run_report(&old).unwrap();
+        let html = std::fs::read_to_string(old.join("index.html")).unwrap();
+        assert!(
+            html.contains("background: #2ca02c"),
+            "fallback palette keys `packet`"
+        );
+        let svg = std::fs::read_to_string(old.join("rate.svg")).unwrap();
+        assert!(svg.contains("#2CA02C"));
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct TestInfo {
     pub end: Option<DateTime<Utc>>,
     /// Every option as (name, value text), in file order.
     pub options: Vec<(String, String)>,
+    /// `nemesis_packages` as (package name, colour text), in file order:
+    /// the colour each fault kind is drawn in.
+    pub nemesis_packages: Vec<(String, String)>,
 }
 
 const NAME_KEYS: [&str; 3] = ["name", "test", "test_name"];
@@ -75,7 +78,36 @@ pub fn test_info_from(map: &Map<String, Value>) -> TestInfo {
         start: find(&START_KEYS).and_then(parse_time_value),
         end: find(&END_KEYS).and_then(parse_time_value),
         options,
+        nemesis_packages: map
+            .get("nemesis_packages")
+            .map(nemesis_packages)
+            .unwrap_or_default(),
     }
+}
+
+/// Reads `[{"name": ..., "colour": "#rrggbb"}, ...]` (`color` also
+/// accepted); entries without both strings are skipped with a warning.
+fn nemesis_packages(value: &Value) -> Vec<(String, String)> {
+    let Some(list) = value.as_array() else {
+        tracing::warn!("test.json: nemesis_packages is not a list; using default fault colours");
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|entry| {
+            let name = entry.get("name").and_then(Value::as_str);
+            let colour = entry
+                .get("colour")
+                .or_else(|| entry.get("color"))
+                .and_then(Value::as_str);
+            match (name, colour) {
+                (Some(n), Some(c)) => Some((n.to_string(), c.to_string())),
+                _ => {
+                    tracing::warn!(%entry, "test.json: nemesis_packages entry without a name and a colour; skipped");
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -107,6 +139,26 @@ mod tests {
             test_info_from(json!({"concurrency": "0"}).as_object().unwrap()).concurrency(),
             None
         );
+    }
+
+    #[test]
+    fn reads_nemesis_package_colours() {
+        let v = json!({"nemesis_packages": [
+            {"name": "kill", "colour": "#d62728"},
+            {"name": "packet", "color": "#17becf"},
+            {"name": "broken"},
+        ]});
+        let info = test_info_from(v.as_object().unwrap());
+        assert_eq!(
+            info.nemesis_packages,
+            vec![
+                ("kill".to_string(), "#d62728".to_string()),
+                ("packet".to_string(), "#17becf".to_string())
+            ]
+        );
+        let none = test_info_from(json!({"nemesis_packages": "kill"}).as_object().unwrap());
+        assert!(none.nemesis_packages.is_empty());
+        assert!(test_info_from(&Map::new()).nemesis_packages.is_empty());
     }
 
     #[test]

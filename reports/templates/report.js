@@ -198,7 +198,7 @@
   var ops = T.ops;
   var nOps = ops.length / S;
   var errors = {};
-  T.errs.forEach(function (pair) { errors[pair[0]] = pair[1]; });
+  T.errs.forEach(function (pair) { errors[pair[0]] = T.errors[pair[1]]; });
   // Lanes: one per process, or one per worker (process mod concurrency,
   // Jepsen's convention for the process number a worker takes after an
   // info). `lanes[l]` lists op ids by start; `laneMaxEnd[l][k]` is the
@@ -331,6 +331,7 @@
     outline(ctx, c.w, hoverOp, '#2060b0');
     tl.setAttribute('data-rendered', '1');
     tl.setAttribute('data-ops', String(nOps));
+    tl.setAttribute('data-total-ops', String(T.total));
     tl.setAttribute('data-lanes', String(lanes.length));
   }
   tl.hoverChanged = function (h) { if (h !== hoverOp) { hoverOp = h; redraw(); } };
@@ -460,7 +461,8 @@
     }
     logTable.tBodies[0].replaceChildren(rows);
     var status = f.length === 0 ? 'no line matches' :
-      'lines ' + (logState.start + 1) + '–' + end + ' of ' + f.length + ' matching (' + L.x.length + ' in all)';
+      'lines ' + (logState.start + 1) + '–' + end + ' of ' + f.length + ' matching (' + L.x.length +
+      (L.total > L.x.length ? ' on this page of ' + L.total + ' lines' : ' in all') + ')';
     status += ' · times in seconds since ' + L.base;
     if (logState.from !== null) status += ' · highlighted: ' + fmtS(logState.from) + ' – ' + fmtS(logState.to);
     document.getElementById('log-status').textContent = status;
@@ -530,8 +532,14 @@
   }
   var opParam = /[?&]op=(\d+)/.exec(window.location.search);
   if (opParam) {
+    var found = false;
     for (var j = 0; j < nOps; j++) {
-      if (ops[j * S + 7] === Number(opParam[1])) { selectOp(j, false); break; }
+      if (ops[j * S + 7] === Number(opParam[1])) { selectOp(j, false); found = true; break; }
+    }
+    if (!found) {
+      document.getElementById('op-details').textContent = 'No operation invoked at history index ' + opParam[1] +
+        ' on this timeline' + (nOps < T.total ? ' (it holds ' + nOps + ' of the run\'s ' + T.total +
+        ' operations); find it in history.csv' : '') + '.';
     }
   }
   drawAll();

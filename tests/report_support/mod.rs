@@ -340,3 +340,39 @@ pub fn output_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// One series of points of latency-raw.svg: its `<path class="points">`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointPath {
+    pub f: String,
+    pub outcome: String,
+    /// `data-drawn` and `data-ops`.
+    pub drawn: usize,
+    pub ops: usize,
+    /// Markers actually in the path data (one subpath, `M`, each).
+    pub markers: usize,
+}
+
+/// The point series of a latency-raw.svg.
+pub fn point_paths(svg: &str) -> Vec<PointPath> {
+    let attr = |tag: &str, name: &str| -> String {
+        let key = format!(" {name}=\"");
+        let start = tag
+            .find(&key)
+            .unwrap_or_else(|| panic!("no {name} in {tag:.200}"))
+            + key.len();
+        tag[start..start + tag[start..].find('"').unwrap()].to_string()
+    };
+    svg.match_indices("<path class=\"points\"")
+        .map(|(at, _)| {
+            let tag = &svg[at..at + svg[at..].find('>').unwrap()];
+            PointPath {
+                f: attr(tag, "data-f"),
+                outcome: attr(tag, "data-outcome"),
+                drawn: attr(tag, "data-drawn").parse().unwrap(),
+                ops: attr(tag, "data-ops").parse().unwrap(),
+                markers: attr(tag, "d").matches('M').count(),
+            }
+        })
+        .collect()
+}

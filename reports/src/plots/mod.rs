@@ -3,14 +3,17 @@
 
 mod latency_quantiles;
 mod latency_raw;
+mod point_layer;
 mod rate;
 mod shading;
+mod thinning;
 
 use std::path::Path;
 
 use crate::error::{ReportError, Result};
 use crate::faults::FaultInterval;
 use crate::ops::OpView;
+use crate::palette::FaultColours;
 
 /// File name of the raw latency plot.
 pub const LATENCY_RAW: &str = "latency-raw.svg";
@@ -26,8 +29,9 @@ const SIZE: (u32, u32) = (1100, 420);
 pub struct PlotInput<'a> {
     pub ops: &'a [OpView],
     pub faults: &'a [FaultInterval],
-    /// Fault kinds in the order that picks their colours.
+    /// Fault kinds in order of appearance (legend order).
     pub fault_kinds: &'a [String],
+    pub fault_colours: &'a FaultColours,
     /// Distinct operation functions in the order that picks their colours.
     pub fs: &'a [String],
     /// End of the run (last event), ns since start.

@@ -7,7 +7,6 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::PlotInput;
-use crate::palette::fault_colour;
 
 /// Draws one translucent band per fault interval over the full height of
 /// the chart, labelled by kind for the legend.
@@ -20,8 +19,8 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64>,
 {
-    for (i, kind) in input.fault_kinds.iter().enumerate() {
-        let colour = fault_colour(kind, i);
+    for kind in input.fault_kinds {
+        let colour = input.fault_colours.of(kind);
         let bands = input
             .faults
             .iter()
@@ -45,6 +44,13 @@ where
 /// A white background and a fresh chart area for `path`.
 pub fn canvas(path: &std::path::Path) -> Result<DrawingArea<SVGBackend<'_>, Shift>, String> {
     let root = SVGBackend::new(path, super::SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(super::text)?;
+    Ok(root)
+}
+
+/// A white background and a fresh chart area drawing into `svg`.
+pub fn canvas_in(svg: &mut String) -> Result<DrawingArea<SVGBackend<'_>, Shift>, String> {
+    let root = SVGBackend::with_string(svg, super::SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(super::text)?;
     Ok(root)
 }
