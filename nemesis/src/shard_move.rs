@@ -39,7 +39,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::error::NemesisError;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 
 /// How long a stall waits for the receiver's leader to take the new
 /// configuration before it gives up (and stalls nothing).
@@ -286,13 +286,19 @@ impl ShardMove {
     }
 }
 
-impl Package for ShardMove {
-    fn name(&self) -> &'static str {
-        "shard-move"
-    }
+impl ShardMove {
+    /// Name, plot colour and needs of this package.
+    pub const INFO: PackageInfo = PackageInfo {
+        name: "shard-move",
+        colour: "#8c564b",
+        needs_network: false,
+        needs_shards: true,
+    };
+}
 
-    fn colour(&self) -> &'static str {
-        "#8c564b"
+impl Package for ShardMove {
+    fn info(&self) -> PackageInfo {
+        Self::INFO
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {

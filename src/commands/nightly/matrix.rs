@@ -11,10 +11,6 @@ use crate::cli::Workload;
 /// package alone, all of them together.
 pub const DEFAULT_NEMESIS: &str = "none,kill,pause,partition,clock,packet,all";
 
-/// Nemesis packages that need nodes in network namespaces (as in
-/// `faultline run`, which refuses them on loopback).
-const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
-
 /// One configuration of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -84,7 +80,7 @@ pub fn build(workloads: &[Workload], nemesis: &[String], bug: Option<&str>) -> R
                 network: packages
                     .iter()
                     .copied()
-                    .filter(|p| NETWORK_PACKAGES.contains(p))
+                    .filter(|p| faultline_nemesis::needs_network(p))
                     .collect(),
             });
         }

@@ -114,7 +114,7 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Resu
     let needs_net: Vec<&str> = nemesis
         .iter()
         .copied()
-        .filter(|n| NETWORK_PACKAGES.contains(n))
+        .filter(|n| faultline_nemesis::needs_network(n))
         .collect();
     match why_not {
         Some(why) if !needs_net.is_empty() => bail!(
@@ -138,9 +138,6 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Resu
 /// (with 3 keys and 10 clients at loopback speed, a key's 400 operations are
 /// so interleaved that its linearizability check can run out of budget).
 const SHARDED_KEYS: usize = 10;
-
-/// Nemesis packages that act on the network or clocks of namespaces.
-const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
 
 /// `--bug NAME` sorted by layer: (bugs for the nodes, the client bug
 /// `client-retry-new-seq`). Shardkv bugs need a sharded run; KV/client
