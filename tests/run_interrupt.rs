@@ -9,6 +9,9 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 use run_support::{command, kvnodes_under, only_run_dir, read_json, reap_kvnodes, wait_for};
 
 /// Start a long run and wait until it has recorded some operations and a
@@ -37,9 +40,10 @@ fn start_run(dir: &Path) -> Child {
     child
 }
 
-fn signal(child: &Child, sig: libc::c_int) {
-    // SAFETY: a signal to the faultline process this test started.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+/// Send `sig` to the faultline process this test started.
+fn signal(child: &Child, sig: Signal) {
+    kill(Pid::from_raw(child.id() as i32), sig)
+        .unwrap_or_else(|e| panic!("{sig} to faultline: {e}"));
 }
 
 fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
@@ -57,7 +61,7 @@ fn sigint_mid_run_stops_everything_and_marks_the_run_interrupted() {
     let mut child = start_run(dir.path());
     let run = only_run_dir(&dir.path().join("store"));
     assert!(!kvnodes_under(&run).is_empty());
-    signal(&child, libc::SIGINT);
+    signal(&child, Signal::SIGINT);
     let status = wait_exit(&mut child, Duration::from_secs(90));
     if status.is_none() {
         let _ = child.kill();
@@ -90,7 +94,7 @@ fn clean_stops_the_nodes_of_a_killed_runner() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = start_run(dir.path());
     let run = only_run_dir(&dir.path().join("store"));
-    signal(&child, libc::SIGKILL);
+    signal(&child, Signal::SIGKILL);
     let _ = child.wait();
     // The nodes outlive a SIGKILLed runner (paused ones stay paused).
     let orphans = kvnodes_under(&run);

@@ -14,6 +14,9 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 pub fn faultline() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_faultline"))
 }
@@ -160,15 +163,14 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 pub fn reap_kvnodes(dir: &Path) -> usize {
     let pids = kvnodes_under(dir);
     for &p in &pids {
-        // SAFETY: SIGKILL to a kvnode process this test's run started.
-        unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
+        // A kvnode process this test's run started; one already gone is fine.
+        let _ = kill(Pid::from_raw(p as i32), Signal::SIGKILL);
     }
     pids.len()
 }
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// Why nodes cannot run in network namespaces here (not root, `ip` or

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use faultline_raft::NodeId;
+use nix::unistd::{SysconfVar, sysconf};
 use serde::Serialize;
 
 use super::error::HarnessError;
@@ -52,8 +53,11 @@ pub fn process_cpu_time(pid: u32) -> Result<Duration, HarnessError> {
             .and_then(|f| f.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let hz = sysconf(SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100)
+        .max(1) as u64;
     let total = ticks(11) + ticks(12);
     Ok(Duration::from_micros(total * 1_000_000 / hz))
 }
