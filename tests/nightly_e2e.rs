@@ -11,6 +11,9 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 use run_support::{
     command_in, describe, kvnodes_under, output_in, read_json, reap_kvnodes, wait_for,
 };
@@ -170,11 +173,7 @@ fn sigint_stops_the_current_run_and_leaves_a_partial_summary() {
         panic!("the first run did not get going");
     }
     assert!(!kvnodes_under(&store).is_empty());
-    // SAFETY: SIGINT to the nightly process this test started.
-    assert_eq!(
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
-        0
-    );
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).expect("SIGINT to the nightly");
     let mut status = None;
     wait_for(Duration::from_secs(90), || {
         status = child.try_wait().unwrap();

@@ -9,14 +9,26 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use run_support::{command, kvnodes_under, only_run_dir, read_json, reap_kvnodes, wait_for};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use run_support::{
+    command, kvnodes_under, only_run_dir, processes_under, read_json, reap_kvnodes, reap_processes,
+    wait_for,
+};
 
 /// Start a long run and wait until it has recorded some operations and a
 /// fault is in force.
 fn start_run(dir: &Path) -> Child {
+    start_run_of(dir, &[])
+}
+
+/// [`start_run`] with further `faultline run` flags.
+fn start_run_of(dir: &Path, extra: &[&str]) -> Child {
     let store = dir.join("store");
     let child = command(&dir.join("runs"))
         .args(["run", "--time-limit", "120", "--nemesis", "kill,pause"])
+        .args(extra)
         .args(["--nemesis-interval", "2", "--concurrency", "4"])
         .args(["--store", store.to_str().unwrap()])
         .stdout(Stdio::null())
@@ -37,9 +49,10 @@ fn start_run(dir: &Path) -> Child {
     child
 }
 
-fn signal(child: &Child, sig: libc::c_int) {
-    // SAFETY: a signal to the faultline process this test started.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, sig) }, 0);
+/// Send `sig` to the faultline process this test started.
+fn signal(child: &Child, sig: Signal) {
+    kill(Pid::from_raw(child.id() as i32), sig)
+        .unwrap_or_else(|e| panic!("{sig} to faultline: {e}"));
 }
 
 fn wait_exit(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
@@ -57,7 +70,7 @@ fn sigint_mid_run_stops_everything_and_marks_the_run_interrupted() {
     let mut child = start_run(dir.path());
     let run = only_run_dir(&dir.path().join("store"));
     assert!(!kvnodes_under(&run).is_empty());
-    signal(&child, libc::SIGINT);
+    signal(&child, Signal::SIGINT);
     let status = wait_exit(&mut child, Duration::from_secs(90));
     if status.is_none() {
         let _ = child.kill();
@@ -90,7 +103,7 @@ fn clean_stops_the_nodes_of_a_killed_runner() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = start_run(dir.path());
     let run = only_run_dir(&dir.path().join("store"));
-    signal(&child, libc::SIGKILL);
+    signal(&child, Signal::SIGKILL);
     let _ = child.wait();
     // The nodes outlive a SIGKILLed runner (paused ones stay paused).
     let orphans = kvnodes_under(&run);
@@ -120,4 +133,43 @@ fn clean_stops_the_nodes_of_a_killed_runner() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 leftover run(s)"));
+}
+
+/// A killed runner of another system leaves that system's processes (here
+/// etcd members, not kvnodes): clean stops them by the command the marker
+/// recorded.
+#[test]
+fn clean_stops_the_etcd_members_of_a_killed_runner() {
+    if faultline_harness_etcd_missing() {
+        eprintln!("skipped: no etcd binary (apt-get install etcd-server, or scripts/setup.sh)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = start_run_of(dir.path(), &["--db", "etcd"]);
+    let run = only_run_dir(&dir.path().join("store"));
+    let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+    let _ = child.wait();
+    assert!(
+        !processes_under(&run, "etcd").is_empty(),
+        "expected orphaned etcd members"
+    );
+    let out = command(&dir.path().join("runs"))
+        .arg("clean")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let gone = wait_for(Duration::from_secs(10), || {
+        processes_under(&run, "etcd").is_empty()
+    });
+    let leftover = reap_processes(&run, "etcd");
+    assert!(gone && leftover == 0, "clean left {leftover} etcd(s): {stdout}");
+    assert!(stdout.contains("killed etcd"), "{stdout}");
+}
+
+fn faultline_harness_etcd_missing() -> bool {
+    !Path::new("/usr/bin/etcd").exists()
+        && std::env::var_os("PATH").is_none_or(|p| {
+            !std::env::split_paths(&p).any(|d| d.join("etcd").is_file())
+        })
 }

@@ -36,6 +36,7 @@ impl Verdict {
 pub struct CheckerOutcome {
     pub verdict: Verdict,
     /// One line for people: what was checked and how it went.
+    #[serde(default)]
     pub summary: String,
     /// Why the verdict is invalid or unknown, when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::error::NemesisError;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 use crate::partition::network;
 use crate::targets::minority;
 
@@ -33,13 +33,19 @@ pub struct Clock {
     active: bool,
 }
 
-impl Package for Clock {
-    fn name(&self) -> &'static str {
-        "clock"
-    }
+impl Clock {
+    /// Name, plot colour and needs of this package.
+    pub const INFO: PackageInfo = PackageInfo {
+        name: "clock",
+        colour: "#9467bd",
+        needs_network: true,
+        needs_shards: false,
+    };
+}
 
-    fn colour(&self) -> &'static str {
-        "#9467bd"
+impl Package for Clock {
+    fn info(&self) -> PackageInfo {
+        Self::INFO
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {

@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::error::NemesisError;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 use crate::targets::{Target, resolve};
 
 #[derive(Debug, Default)]
@@ -15,13 +15,19 @@ pub struct Kill {
     down: Vec<String>,
 }
 
-impl Package for Kill {
-    fn name(&self) -> &'static str {
-        "kill"
-    }
+impl Kill {
+    /// Name, plot colour and needs of this package.
+    pub const INFO: PackageInfo = PackageInfo {
+        name: "kill",
+        colour: "#d62728",
+        needs_network: false,
+        needs_shards: false,
+    };
+}
 
-    fn colour(&self) -> &'static str {
-        "#d62728"
+impl Package for Kill {
+    fn info(&self) -> PackageInfo {
+        Self::INFO
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {

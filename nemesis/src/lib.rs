@@ -2,7 +2,8 @@
 //! them during a run.
 //!
 //! - [`package`]: the [`Package`] abstraction (Jepsen's nemesis package): a
-//!   name, a plot colour, a fault it starts and stops, a final heal.
+//!   [`PackageInfo`] (name, plot colour, needs), a fault it starts and
+//!   stops, a final heal.
 //! - [`kill`], [`pause`]: the first packages (SIGKILL + restart on the same
 //!   data; SIGSTOP + SIGCONT).
 //! - [`partition`], [`clock`], [`packet`]: faults on the network and clocks
@@ -12,7 +13,8 @@
 //!   sharded system, undone at the stop.
 //! - [`targets`]: which nodes a fault hits (one, a minority, the leader),
 //!   within one replica group.
-//! - [`registry`]: `--nemesis kill,pause | all | none` to packages.
+//! - [`registry`]: `--nemesis kill,pause | all | none` to packages; every
+//!   package's info by name.
 //! - [`schedule`]: the seeded, staggered fault/heal timetable.
 //! - [`runner`]: applies a schedule, records every action in the history,
 //!   heals everything at the end.
@@ -35,8 +37,8 @@ pub mod targets;
 mod test_support;
 
 pub use error::NemesisError;
-pub use package::Package;
-pub use registry::{available, parse_packages, parse_packages_for};
+pub use package::{Package, PackageInfo};
+pub use registry::{available, info, needs_network, parse_packages, parse_packages_for};
 pub use runner::{Nemesis, NemesisReport};
 pub use schedule::{Action, ActionKind, Schedule, ScheduleOptions};
 pub use faultline_workloads::StopFlag;

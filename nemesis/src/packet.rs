@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::error::NemesisError;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 use crate::partition::network;
 
 /// Loss probabilities to draw from.
@@ -20,13 +20,19 @@ pub struct Packet {
     active: bool,
 }
 
-impl Package for Packet {
-    fn name(&self) -> &'static str {
-        "packet"
-    }
+impl Packet {
+    /// Name, plot colour and needs of this package.
+    pub const INFO: PackageInfo = PackageInfo {
+        name: "packet",
+        colour: "#2ca02c",
+        needs_network: true,
+        needs_shards: false,
+    };
+}
 
-    fn colour(&self) -> &'static str {
-        "#8c564b"
+impl Package for Packet {
+    fn info(&self) -> PackageInfo {
+        Self::INFO
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::error::NemesisError;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 use crate::targets::group_leader;
 
 /// How nodes are split.
@@ -214,13 +214,19 @@ pub struct Partition {
     active: bool,
 }
 
-impl Package for Partition {
-    fn name(&self) -> &'static str {
-        "partition"
-    }
+impl Partition {
+    /// Name, plot colour and needs of this package.
+    pub const INFO: PackageInfo = PackageInfo {
+        name: "partition",
+        colour: "#1f77b4",
+        needs_network: true,
+        needs_shards: false,
+    };
+}
 
-    fn colour(&self) -> &'static str {
-        "#1f77b4"
+impl Package for Partition {
+    fn info(&self) -> PackageInfo {
+        Self::INFO
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {

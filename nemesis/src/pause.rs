@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::error::NemesisError;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 use crate::targets::{Target, resolve};
 
 #[derive(Debug, Default)]
@@ -15,13 +15,19 @@ pub struct Pause {
     paused: Vec<String>,
 }
 
-impl Package for Pause {
-    fn name(&self) -> &'static str {
-        "pause"
-    }
+impl Pause {
+    /// Name, plot colour and needs of this package.
+    pub const INFO: PackageInfo = PackageInfo {
+        name: "pause",
+        colour: "#ff7f0e",
+        needs_network: false,
+        needs_shards: false,
+    };
+}
 
-    fn colour(&self) -> &'static str {
-        "#ff7f0e"
+impl Package for Pause {
+    fn info(&self) -> PackageInfo {
+        Self::INFO
     }
 
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {

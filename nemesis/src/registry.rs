@@ -1,37 +1,64 @@
-//! `--nemesis LIST`: package names to packages. `all` is every package the
-//! kind of run can use: the five node and network faults, plus `shard-move`
-//! when the run is sharded ([`parse_packages_for`]); `none` (or an empty
-//! list) none; an unknown name is an error that lists the available ones.
-//! `shard-move` named explicitly in an unsharded run is parsed here and
-//! refused by the caller (which knows the flag to suggest).
+//! `--nemesis LIST`: package names to packages, and every package's
+//! [`PackageInfo`] by name without building it ([`info`], [`needs_network`]).
+//! `all` is every package the kind of run can use: the five node and network
+//! faults, plus `shard-move` when the run is sharded ([`parse_packages_for`]);
+//! `none` (or an empty list) none; an unknown name is an error that lists the
+//! available ones. `shard-move` named explicitly in an unsharded run is
+//! parsed here and refused by the caller (which knows the flag to suggest).
 
 use crate::clock::Clock;
 use crate::error::NemesisError;
 use crate::kill::Kill;
-use crate::package::Package;
+use crate::package::{Package, PackageInfo};
 use crate::packet::Packet;
 use crate::partition::Partition;
 use crate::pause::Pause;
 use crate::shard_move::ShardMove;
 
+/// Every package, in the order `all` lists them.
+pub const PACKAGES: [PackageInfo; 6] = [
+    Kill::INFO,
+    Pause::INFO,
+    Partition::INFO,
+    Clock::INFO,
+    Packet::INFO,
+    ShardMove::INFO,
+];
+
+/// The names of [`PACKAGES`], in order.
+const NAMES: [&str; PACKAGES.len()] = {
+    let mut names = [""; PACKAGES.len()];
+    let mut i = 0;
+    while i < PACKAGES.len() {
+        names[i] = PACKAGES[i].name;
+        i += 1;
+    }
+    names
+};
+
 /// The names of every available package.
 pub fn available() -> &'static [&'static str] {
-    &[
-        "kill",
-        "pause",
-        "partition",
-        "clock",
-        "packet",
-        "shard-move",
-    ]
+    &NAMES
 }
 
-/// What `all` means: every package, less `shard-move` when not sharded.
+/// The info of the package called `name`; `None` for an unknown name.
+pub fn info(name: &str) -> Option<PackageInfo> {
+    PACKAGES.iter().find(|p| p.name == name).copied()
+}
+
+/// Whether the package called `name` needs nodes in network namespaces
+/// (false for an unknown name).
+pub fn needs_network(name: &str) -> bool {
+    info(name).is_some_and(|p| p.needs_network)
+}
+
+/// What `all` means: every package, less those that need shards when the
+/// run is not sharded.
 pub fn all(sharded: bool) -> Vec<&'static str> {
-    available()
+    PACKAGES
         .iter()
-        .copied()
-        .filter(|&n| sharded || n != "shard-move")
+        .filter(|p| sharded || !p.needs_shards)
+        .map(|p| p.name)
         .collect()
 }
 
@@ -124,5 +151,52 @@ mod tests {
             err.contains("\"netsplit\"") && err.contains("kill, pause, partition, clock, packet"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_package_builds_with_its_info_and_a_colour_of_its_own() {
+        for p in PACKAGES {
+            let built = build(p.name).expect(p.name);
+            assert_eq!(built.info(), p);
+            assert_eq!(built.name(), p.name);
+            assert_eq!(info(p.name), Some(p));
+            let hex = p.colour.strip_prefix('#').unwrap_or("");
+            assert!(
+                hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+                "{}: colour {:?} is not #rrggbb",
+                p.name,
+                p.colour
+            );
+        }
+        for (i, a) in PACKAGES.iter().enumerate() {
+            for b in &PACKAGES[i + 1..] {
+                assert_ne!(
+                    a.colour.to_ascii_lowercase(),
+                    b.colour.to_ascii_lowercase(),
+                    "{} and {} share a colour",
+                    a.name,
+                    b.name
+                );
+            }
+        }
+        assert_eq!(available(), PACKAGES.map(|p| p.name));
+        assert!(info("netsplit").is_none());
+    }
+
+    #[test]
+    fn network_and_shard_needs() {
+        let net: Vec<&str> = available()
+            .iter()
+            .copied()
+            .filter(|n| needs_network(n))
+            .collect();
+        assert_eq!(net, ["partition", "clock", "packet"]);
+        assert!(!needs_network("netsplit"));
+        let sharded: Vec<&str> = PACKAGES
+            .iter()
+            .filter(|p| p.needs_shards)
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(sharded, ["shard-move"]);
     }
 }

@@ -9,7 +9,7 @@ use crate::history::{HistoryEvent, read_history};
 use crate::node_logs::{NodeLogs, read_node_logs};
 use crate::ops::{OpView, pair_operations};
 use crate::palette::FaultColours;
-use crate::results::{RunResults, read_results};
+use crate::results::{ResultsView, read_results};
 use crate::test_info::{TestInfo, read_test_info};
 
 /// File names of a run folder (DESIGN.md, "Store").
@@ -24,7 +24,7 @@ pub const INDEX_HTML: &str = "index.html";
 pub struct RunData {
     pub dir: PathBuf,
     pub test: TestInfo,
-    pub results: RunResults,
+    pub results: ResultsView,
     pub events: Vec<HistoryEvent>,
     pub ops: Vec<OpView>,
     pub faults: Vec<FaultInterval>,

@@ -1,8 +1,11 @@
 //! The typed schema of a run folder's `test.json` and `results.json`
 //! (DESIGN.md's store layout): the runner writes these types, the reports
 //! and the nightly read them, so a key is named in exactly one place.
-//! Fields added after the first version are `#[serde(default)]`, so run
-//! folders written by older versions still read.
+//! Every field but a result's `verdict` may be missing (it reads as its
+//! default), so run folders written by older versions, or by hand for a
+//! test, still read; a present field of the wrong type is an error naming
+//! the file. Option keys a writer added beyond these are kept in
+//! [`TestOptions::extra`] and shown as they are.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +23,8 @@ pub const HISTORY_FILE: &str = "history.jsonl";
 
 /// `test.json`: what was run, written when the run starts and rewritten
 /// when it ends (so even a killed runner leaves one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TestRecord {
     pub name: String,
     pub seed: u64,
@@ -54,7 +58,8 @@ pub struct TestRecord {
 }
 
 /// Every option of a test, resolved (defaults filled in, seed drawn).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TestOptions {
     pub name: String,
     /// The system under test (`--db`).
@@ -89,6 +94,9 @@ pub struct TestOptions {
     #[serde(default)]
     pub netns: bool,
     pub attempt_timeout_ms: u64,
+    /// Options a writer recorded beyond these (shown as they are).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 /// A nemesis package as the report colours it.
@@ -100,7 +108,8 @@ pub struct PackageRecord {
 }
 
 /// Versions of what wrote the run folder.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Versions {
     pub faultline: String,
     pub history_format: String,
@@ -121,6 +130,7 @@ impl Versions {
 pub struct RunResults {
     /// Every checker's verdict folded: invalid over unknown over valid.
     pub verdict: Verdict,
+    #[serde(default)]
     pub ops: OpCounts,
     /// Faults started per nemesis package.
     #[serde(default)]
@@ -129,6 +139,7 @@ pub struct RunResults {
     #[serde(default)]
     pub nemesis_errors: Vec<String>,
     /// Each checker's outcome by name (`linearizable`, `stats`, ...).
+    #[serde(default)]
     pub checkers: BTreeMap<String, CheckerOutcome>,
     /// Successful operations per second of workload time.
     #[serde(default)]
@@ -144,6 +155,7 @@ pub struct RunResults {
 
 /// Completed client operations by outcome.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct OpCounts {
     pub ok: u64,
     pub fail: u64,
@@ -152,6 +164,7 @@ pub struct OpCounts {
 
 /// Latency quantiles of completed operations, in ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LatencySummary {
     pub p50: Option<f64>,
     pub p99: Option<f64>,
@@ -159,6 +172,7 @@ pub struct LatencySummary {
 
 /// The reads made after the final heal.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FinalReads {
     pub keys: usize,
     /// Keys no final read succeeded on.

@@ -1,13 +1,16 @@
-//! `test.json` of a run: the test's name, seed, options and start/end time,
-//! read leniently (unknown fields are kept and shown as options).
+//! `test.json` of a run, read through the store's schema
+//! ([`crate::schema::TestRecord`]) into what the report shows: the test's
+//! name, seed, start and end, every option as text, and the nemesis
+//! packages' colours.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::error::{ReportError, Result};
-use crate::timestamps::parse_time_value;
+use crate::error::Result;
+use crate::schema::{TestRecord, read_json};
+use crate::timestamps::parse_rfc3339;
 
 /// What the report shows of `test.json`.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,98 +19,70 @@ pub struct TestInfo {
     pub seed: Option<String>,
     pub start: Option<DateTime<Utc>>,
     pub end: Option<DateTime<Utc>>,
-    /// Every option as (name, value text), in file order.
+    /// Every option as (name, value text): the schema's options in order,
+    /// then what else the record says (mode, system, run id, replay...).
     pub options: Vec<(String, String)>,
     /// `nemesis_packages` as (package name, colour text), in file order:
     /// the colour each fault kind is drawn in.
     pub nemesis_packages: Vec<(String, String)>,
+    /// The options as recorded.
+    pub record: TestRecord,
 }
-
-const NAME_KEYS: [&str; 3] = ["name", "test", "test_name"];
-const START_KEYS: [&str; 4] = ["start", "start_time", "started_at", "start_ms"];
-const END_KEYS: [&str; 4] = ["end", "end_time", "ended_at", "end_ms"];
 
 impl TestInfo {
     /// The `concurrency` option (number of client workers), if recorded.
     pub fn concurrency(&self) -> Option<u64> {
-        self.options
-            .iter()
-            .find(|(k, _)| k == "concurrency")
-            .and_then(|(_, v)| v.parse().ok())
-            .filter(|n| *n > 0)
+        Some(self.record.options.concurrency as u64).filter(|n| *n > 0)
     }
 }
 
-/// Reads `test.json`; it must be a JSON object.
+/// Reads `test.json`.
 pub fn read_test_info(path: &Path) -> Result<TestInfo> {
-    let text = std::fs::read_to_string(path).map_err(|e| ReportError::io(path, e))?;
-    let value: Value = serde_json::from_str(&text).map_err(|source| ReportError::Json {
-        path: path.to_path_buf(),
-        line: None,
-        source,
-    })?;
-    let Value::Object(map) = value else {
-        return Err(ReportError::malformed(path, None, "expected a JSON object"));
-    };
-    Ok(test_info_from(&map))
+    Ok(test_info_from(read_json(path)?))
 }
 
-/// Extracts the fields from a parsed `test.json` object.
-pub fn test_info_from(map: &Map<String, Value>) -> TestInfo {
-    let options_obj = map.get("options").and_then(Value::as_object);
-    let find = |keys: &[&str]| -> Option<&Value> {
-        keys.iter()
-            .find_map(|k| map.get(*k).or_else(|| options_obj.and_then(|o| o.get(*k))))
-    };
-    let text = |v: &Value| match v {
+fn text(v: &Value) -> String {
+    match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    };
-    let mut options = Vec::new();
-    if let Some(o) = options_obj {
-        options.extend(o.iter().map(|(k, v)| (k.clone(), text(v))));
-    }
-    for (k, v) in map {
-        if k != "options" && !START_KEYS.contains(&k.as_str()) && !END_KEYS.contains(&k.as_str()) {
-            options.push((k.clone(), text(v)));
-        }
-    }
-    TestInfo {
-        name: find(&NAME_KEYS).map(text),
-        seed: find(&["seed"]).map(text),
-        start: find(&START_KEYS).and_then(parse_time_value),
-        end: find(&END_KEYS).and_then(parse_time_value),
-        options,
-        nemesis_packages: map
-            .get("nemesis_packages")
-            .map(nemesis_packages)
-            .unwrap_or_default(),
     }
 }
 
-/// Reads `[{"name": ..., "colour": "#rrggbb"}, ...]` (`color` also
-/// accepted); entries without both strings are skipped with a warning.
-fn nemesis_packages(value: &Value) -> Vec<(String, String)> {
-    let Some(list) = value.as_array() else {
-        tracing::warn!("test.json: nemesis_packages is not a list; using default fault colours");
-        return Vec::new();
+/// The report's view of a test record.
+pub fn test_info_from(record: TestRecord) -> TestInfo {
+    let mut options: Vec<(String, String)> = match serde_json::to_value(&record.options) {
+        Ok(Value::Object(map)) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), text(v)))
+            .collect(),
+        _ => Vec::new(),
     };
-    list.iter()
-        .filter_map(|entry| {
-            let name = entry.get("name").and_then(Value::as_str);
-            let colour = entry
-                .get("colour")
-                .or_else(|| entry.get("color"))
-                .and_then(Value::as_str);
-            match (name, colour) {
-                (Some(n), Some(c)) => Some((n.to_string(), c.to_string())),
-                _ => {
-                    tracing::warn!(%entry, "test.json: nemesis_packages entry without a name and a colour; skipped");
-                    None
-                }
-            }
-        })
-        .collect()
+    let mut more = |k: &str, v: &str| {
+        if !v.is_empty() {
+            options.push((k.to_string(), v.to_string()));
+        }
+    };
+    more("mode", &record.mode);
+    more("system", record.system.as_deref().unwrap_or(""));
+    more("run_id", &record.run_id);
+    more("netns_run", record.netns_run.as_deref().unwrap_or(""));
+    more("faultline_version", &record.versions.faultline);
+    more("replay", &record.replay);
+    more("error", record.error.as_deref().unwrap_or(""));
+    TestInfo {
+        name: Some(record.name.clone()).filter(|n| !n.is_empty()),
+        seed: Some(record.seed.to_string()),
+        start: parse_rfc3339(&record.start),
+        end: record.end.as_deref().and_then(parse_rfc3339),
+        options,
+        nemesis_packages: record
+            .nemesis_packages
+            .iter()
+            .map(|p| (p.name.clone(), p.colour.clone()))
+            .collect(),
+        record,
+    }
 }
 
 #[cfg(test)]
@@ -115,65 +90,54 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn info(v: Value) -> TestInfo {
+        test_info_from(serde_json::from_value(v).unwrap())
+    }
+
     #[test]
-    fn finds_fields_at_top_level_or_in_options() {
-        let v = json!({
+    fn reads_the_schema_and_keeps_extra_options() {
+        let i = info(json!({
             "name": "register-kill",
-            "options": {"seed": 42, "nemesis": "kill", "concurrency": 5},
+            "seed": 42,
+            "mode": "netns",
+            "options": {"nemesis": ["kill"], "concurrency": 5, "note": "<b>"},
             "start": "2024-05-01T12:00:00Z",
-            "end_ms": 1_714_564_830_000u64,
-        });
-        let info = test_info_from(v.as_object().unwrap());
-        assert_eq!(info.name.as_deref(), Some("register-kill"));
-        assert_eq!(info.seed.as_deref(), Some("42"));
-        let secs = (info.end.unwrap() - info.start.unwrap()).num_seconds();
-        assert_eq!(secs, 30);
-        assert!(info.options.contains(&("nemesis".into(), "kill".into())));
-        assert!(
-            info.options
-                .contains(&("name".into(), "register-kill".into()))
-        );
-        assert!(!info.options.iter().any(|(k, _)| k == "start"));
-        assert_eq!(info.concurrency(), Some(5));
-        assert_eq!(
-            test_info_from(json!({"concurrency": "0"}).as_object().unwrap()).concurrency(),
-            None
-        );
+            "end": "2024-05-01T12:00:30Z",
+        }));
+        assert_eq!(i.name.as_deref(), Some("register-kill"));
+        assert_eq!(i.seed.as_deref(), Some("42"));
+        assert_eq!((i.end.unwrap() - i.start.unwrap()).num_seconds(), 30);
+        assert!(i.options.contains(&("nemesis".into(), "[\"kill\"]".into())));
+        assert!(i.options.contains(&("note".into(), "<b>".into())));
+        assert!(i.options.contains(&("mode".into(), "netns".into())));
+        assert_eq!(i.concurrency(), Some(5));
+        assert_eq!(info(json!({})).concurrency(), None);
     }
 
     #[test]
     fn reads_nemesis_package_colours() {
-        let v = json!({"nemesis_packages": [
+        let i = info(json!({"nemesis_packages": [
             {"name": "kill", "colour": "#d62728"},
-            {"name": "packet", "color": "#17becf"},
-            {"name": "broken"},
-        ]});
-        let info = test_info_from(v.as_object().unwrap());
+            {"name": "packet", "colour": "#2ca02c"},
+        ]}));
         assert_eq!(
-            info.nemesis_packages,
+            i.nemesis_packages,
             vec![
                 ("kill".to_string(), "#d62728".to_string()),
-                ("packet".to_string(), "#17becf".to_string())
+                ("packet".to_string(), "#2ca02c".to_string())
             ]
         );
-        let none = test_info_from(json!({"nemesis_packages": "kill"}).as_object().unwrap());
-        assert!(none.nemesis_packages.is_empty());
-        assert!(test_info_from(&Map::new()).nemesis_packages.is_empty());
+        assert!(info(json!({})).nemesis_packages.is_empty());
     }
 
     #[test]
-    fn rejects_non_objects_naming_the_file() {
+    fn rejects_what_does_not_fit_the_schema_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.json");
-        std::fs::write(&path, "[1,2]").unwrap();
-        let err = read_test_info(&path).unwrap_err().to_string();
-        assert!(err.contains("test.json") && err.contains("object"), "{err}");
-        std::fs::write(&path, "{").unwrap();
-        assert!(
-            read_test_info(&path)
-                .unwrap_err()
-                .to_string()
-                .contains("malformed JSON")
-        );
+        for bad in ["[1,2]", "{", r#"{"seed": "many"}"#, r#"{"nemesis_packages": "kill"}"#] {
+            std::fs::write(&path, bad).unwrap();
+            let err = read_test_info(&path).unwrap_err().to_string();
+            assert!(err.contains("test.json"), "{bad}: {err}");
+        }
     }
 }

@@ -106,7 +106,7 @@ fn random_seed() -> u64 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    (t ^ (u64::from(std::process::id()) << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 16
+    faultline_raft::splitmix64(t ^ (u64::from(std::process::id()) << 32)) >> 16
 }
 
 /// Whether nodes run in namespaces: yes unless `--no-netns` or the host
@@ -123,7 +123,7 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Resu
     let needs_net: Vec<&str> = nemesis
         .iter()
         .copied()
-        .filter(|n| NETWORK_PACKAGES.contains(n))
+        .filter(|n| faultline_nemesis::needs_network(n))
         .collect();
     match why_not {
         Some(why) if !needs_net.is_empty() => Err(bad_option(format!(
@@ -140,9 +140,6 @@ fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Resu
         None => Ok(true),
     }
 }
-
-/// Nemesis packages that act on the network or clocks of namespaces.
-const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
 
 /// Keys in use at once in a sharded run (unless `--keys`): as many as the
 /// default shard count, so every shard tends to carry traffic (a shard
@@ -284,6 +281,7 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             no_netns: opts.no_netns,
             netns: false,
             attempt_timeout_ms: opts.attempt_timeout_ms,
+            extra: Default::default(),
         },
         workload_kind,
         model_kind: workload_kind

@@ -208,7 +208,7 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
     std::fs::write(
         dir.join("test.json"),
         format!(
-            r#"{{"name":"{TEST}","seed":1234,"start":"{}","end":"{}","options":{{"db":"faultline","workload":"register","nemesis":"kill,partition,pause","concurrency":{processes},"time-limit":10,"note":"<script>alert(1)</script>"}},"versions":{{"faultline":"0.1.0"}}}}"#,
+            r#"{{"name":"{TEST}","seed":1234,"start":"{}","end":"{}","options":{{"db":"faultline","workload":"register","nemesis":["kill","partition","pause"],"concurrency":{processes},"time-limit":10,"note":"<script>alert(1)</script>"}},"versions":{{"faultline":"0.1.0"}}}}"#,
             wall(0),
             wall(end_ns)
         ),
@@ -256,7 +256,7 @@ pub fn write_run(root: &Path, n_ops: usize, processes: u64) -> Run {
         format!(
             r#"{{"verdict":"invalid","ops":{{"ok":{ok},"fail":{fail},"info":{info}}},"nemesis":{{"kill":1,"partition":1,"pause":1}},
 "checkers":{{"linearizable":{{"verdict":"invalid","message":"key k1 is not linearizable","counterexample":{{"key":"k1","message":"key k1: get k1 read a value no write produced","op":{},"last_linearized":null,"initial_state":"nil","linearization":[{}],"concurrent":[{}]}}}},
-"stats":{{"valid":true}}}},"throughput":{:.1},"latency_ms":{{"p50":4.2,"p99":310.0}}}}"#,
+"stats":{{"verdict":"valid","summary":"ok/fail/info per function"}}}},"throughput":{:.1},"latency_ms":{{"p50":4.2,"p99":310.0}}}}"#,
             op_json(failing),
             steps.join(","),
             concurrent.join(","),

@@ -14,6 +14,9 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 pub fn faultline() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_faultline"))
 }
@@ -96,14 +99,19 @@ pub fn describe(out: &Output) -> String {
 
 /// Pids of live kvnode processes whose command line mentions `dir`.
 pub fn kvnodes_under(dir: &Path) -> Vec<u32> {
+    processes_under(dir, "kvnode")
+}
+
+/// Pids of live processes named `comm` whose command line mentions `dir`.
+pub fn processes_under(dir: &Path, comm: &str) -> Vec<u32> {
     let needle = dir.display().to_string();
     let mut pids = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
             continue;
         };
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim() != "kvnode" {
+        let comm_of = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm_of.trim() != comm {
             continue;
         }
         // A zombie has an empty command line: it is not running.
@@ -158,17 +166,22 @@ pub fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 /// SIGKILL whatever kvnode of `dir` is still alive (so a failing test leaves
 /// nothing behind either); returns how many there were.
 pub fn reap_kvnodes(dir: &Path) -> usize {
-    let pids = kvnodes_under(dir);
+    reap_processes(dir, "kvnode")
+}
+
+/// SIGKILL whatever process named `comm` of `dir` is still alive; returns
+/// how many there were.
+pub fn reap_processes(dir: &Path, comm: &str) -> usize {
+    let pids = processes_under(dir, comm);
     for &p in &pids {
-        // SAFETY: SIGKILL to a kvnode process this test's run started.
-        unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
+        // A kvnode process this test's run started; one already gone is fine.
+        let _ = kill(Pid::from_raw(p as i32), Signal::SIGKILL);
     }
     pids.len()
 }
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    nix::unistd::geteuid().is_root()
 }
 
 /// Why nodes cannot run in network namespaces here (not root, `ip` or

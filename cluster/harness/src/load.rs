@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use faultline_raft::NodeId;
+use faultline_raft::{NodeId, SplitMix64};
+use nix::unistd::{SysconfVar, sysconf};
 use serde::Serialize;
 
 use super::error::HarnessError;
@@ -52,8 +53,11 @@ pub fn process_cpu_time(pid: u32) -> Result<Duration, HarnessError> {
             .and_then(|f| f.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let hz = sysconf(SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100)
+        .max(1) as u64;
     let total = ticks(11) + ticks(12);
     Ok(Duration::from_micros(total * 1_000_000 / hz))
 }
@@ -62,30 +66,22 @@ fn total_cpu(pids: &[u32]) -> Duration {
     pids.iter().filter_map(|&p| process_cpu_time(p).ok()).sum()
 }
 
-/// A small deterministic generator (SplitMix64) per client.
-pub(crate) struct SplitMix(u64);
+/// A client's seeded stream of operations (drawn from a [`SplitMix64`]).
+pub(crate) struct OpStream(SplitMix64);
 
-impl SplitMix {
-    pub(crate) fn new(seed: u64) -> SplitMix {
-        SplitMix(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+impl OpStream {
+    pub(crate) fn new(seed: u64) -> OpStream {
+        OpStream(SplitMix64::new(seed))
     }
 
     /// The next operation of a client: a key among `opts.keys`, and a Get
     /// (`None`) or a Put of a `opts.value_len`-byte value, half each.
     pub(crate) fn draw(&mut self, opts: &LoadOptions) -> (String, Option<String>) {
-        let key = format!("k{}", self.next() % opts.keys.max(1) as u64);
-        if self.next().is_multiple_of(2) {
+        let key = format!("k{}", self.0.below(opts.keys.max(1) as u64));
+        if self.0.next_u64().is_multiple_of(2) {
             (key, None)
         } else {
-            let value = format!("{:0width$x}", self.next(), width = opts.value_len);
+            let value = format!("{:0width$x}", self.0.next_u64(), width = opts.value_len);
             (
                 key,
                 Some(value[..opts.value_len.min(value.len())].to_string()),
@@ -105,7 +101,7 @@ async fn client_loop(
     opts: LoadOptions,
     until: Instant,
 ) -> (Vec<u32>, u64) {
-    let mut rng = SplitMix::new(seed);
+    let mut rng = OpStream::new(seed);
     let mut latencies_us = Vec::new();
     let mut errors = 0;
     while Instant::now() < until {

@@ -14,6 +14,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 use faultline_raft::NodeId;
+use nix::sys::signal::Signal;
 
 use super::error::HarnessError;
 use super::process::NodeProcess;
@@ -203,11 +204,11 @@ impl Members {
     }
 
     pub fn pause(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        self.process(id)?.signal(libc::SIGSTOP, "SIGSTOP")
+        self.process(id)?.signal(Signal::SIGSTOP)
     }
 
     pub fn resume(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        self.process(id)?.signal(libc::SIGCONT, "SIGCONT")
+        self.process(id)?.signal(Signal::SIGCONT)
     }
 
     /// Wait up to `timeout` for member `id` to exit on its own.

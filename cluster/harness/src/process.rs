@@ -7,6 +7,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use faultline_raft::NodeId;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 
 use super::error::HarnessError;
 
@@ -58,23 +60,19 @@ impl NodeProcess {
         self.exited
     }
 
-    pub fn signal(&mut self, signal: libc::c_int, name: &'static str) -> Result<(), HarnessError> {
+    /// Send `signal` to the process (our own unreaped child, so its pid
+    /// cannot have been reused); an error when it has ended.
+    pub fn signal(&mut self, signal: Signal) -> Result<(), HarnessError> {
         if self.try_exit().is_some() {
             return Err(HarnessError::NotRunning(self.id));
         }
         let pid = self.pid();
-        // SAFETY: kill(2) on the pid of our own unreaped child: the pid cannot
-        // have been reused while the child is not reaped.
-        let rc = unsafe { libc::kill(pid as libc::pid_t, signal) };
-        if rc != 0 {
-            return Err(HarnessError::Signal {
-                id: self.id,
-                pid,
-                signal: name,
-                source: std::io::Error::last_os_error(),
-            });
-        }
-        Ok(())
+        kill(Pid::from_raw(pid as i32), signal).map_err(|e| HarnessError::Signal {
+            id: self.id,
+            pid,
+            signal: signal.as_str(),
+            source: e.into(),
+        })
     }
 
     /// SIGKILL and reap.
@@ -95,8 +93,8 @@ impl NodeProcess {
     /// SIGTERM (and SIGCONT, in case it is paused), wait up to `grace`, then
     /// SIGKILL; returns the exit status.
     pub fn terminate(&mut self, grace: Duration) -> ExitStatus {
-        if self.signal(libc::SIGTERM, "SIGTERM").is_ok() {
-            let _ = self.signal(libc::SIGCONT, "SIGCONT");
+        if self.signal(Signal::SIGTERM).is_ok() {
+            let _ = self.signal(Signal::SIGCONT);
             let until = Instant::now() + grace;
             while Instant::now() < until {
                 if let Some(status) = self.try_exit() {

@@ -18,7 +18,7 @@ mod read_index;
 mod read_only;
 pub mod relabel;
 mod replication;
-mod rng;
+pub mod rng;
 pub mod types;
 
 pub use bugs::{BugInfo, BugSet, RaftBug};
@@ -26,4 +26,5 @@ pub use error::RaftError;
 pub use node::{Config, PersistedState, Ready, Status};
 pub use raw_node::RawNode;
 pub use relabel::Renaming;
+pub use rng::{SplitMix64, splitmix64};
 pub use types::*;

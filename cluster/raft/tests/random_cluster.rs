@@ -9,24 +9,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::Cluster;
-use faultline_raft::{EntryKind, Index, NodeId, RaftBug, RaftError, Role, Term};
+use faultline_raft::{EntryKind, Index, NodeId, RaftBug, RaftError, Role, SplitMix64, Term};
 
-/// splitmix64, for the test's own choices.
-struct TestRng(u64);
-impl TestRng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
+/// Whether a draw from `rng` falls under `percent` %.
+fn chance(rng: &mut SplitMix64, percent: u64) -> bool {
+    rng.below(100) < percent
 }
 
 struct Checker {
@@ -74,7 +61,7 @@ impl Checker {
 
 /// One run; Err describes the first violation.
 fn run(seed: u64, n: u64, steps: usize, bug: Option<RaftBug>) -> Result<Stats, String> {
-    let mut rng = TestRng(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut c = Cluster::new(n, |cfg| {
         cfg.seed = seed;
         cfg.max_entries_per_msg = 2;
@@ -103,7 +90,7 @@ fn run(seed: u64, n: u64, steps: usize, bug: Option<RaftBug>) -> Result<Stats, S
                     let k = rng.below(c.queue.len() as u64) as usize;
                     let m = c.queue.remove(k).expect("in range");
                     // 5% loss; reordering comes from the random pick.
-                    if !rng.chance(5) {
+                    if !chance(&mut rng, 5) {
                         let to = m.to;
                         if let Err(e @ RaftError::SafetyViolation { .. }) = c.node_mut(to).step(m) {
                             return Err(format!("step {step}: node {to}: {e}"));
@@ -152,8 +139,11 @@ fn run(seed: u64, n: u64, steps: usize, bug: Option<RaftBug>) -> Result<Stats, S
             }
             980..=984 => c.restart(id),
             985..=989 => {
-                let side: std::collections::BTreeSet<NodeId> =
-                    ids.iter().copied().filter(|_| rng.chance(50)).collect();
+                let side: std::collections::BTreeSet<NodeId> = ids
+                    .iter()
+                    .copied()
+                    .filter(|_| chance(&mut rng, 50))
+                    .collect();
                 c.partition = Some(side);
             }
             990..=994 => c.partition = None,

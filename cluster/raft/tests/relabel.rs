@@ -7,22 +7,8 @@
 
 use faultline_raft::{
     Config, Message, NodeId, PersistedState, RaftBug, RaftError, RawNode, Ready, Renaming,
+    SplitMix64,
 };
-
-/// splitmix64, for the test's own choices.
-struct TestRng(u64);
-impl TestRng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// A cluster driven by hand: nodes, their disks, the messages in flight.
 struct Twin {
@@ -183,7 +169,7 @@ fn apply(t: &mut Twin, input: &Input) -> (NodeId, Outcome) {
     }
 }
 
-fn pick(rng: &mut TestRng, t: &Twin) -> Input {
+fn pick(rng: &mut SplitMix64, t: &Twin) -> Input {
     let n = t.ids[rng.below(t.ids.len() as u64) as usize];
     let roll = rng.below(100);
     if !t.net.is_empty() && roll < 55 {
@@ -221,7 +207,7 @@ fn same_ready(a: &Ready, b: &Ready) -> bool {
 }
 
 fn run_twins(n: u64, seed: u64, steps: usize, tweak: &dyn Fn(&mut Config)) {
-    let mut rng = TestRng(seed);
+    let mut rng = SplitMix64::new(seed);
     let ids: Vec<NodeId> = (1..=n).collect();
     // A random permutation (Fisher-Yates).
     let mut perm: Vec<usize> = (0..n as usize).collect();

@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use faultline_reports::nightly::{NightlyRun, OpCounts, RunOutcome};
 use faultline_reports::results::{Verdict, results_from};
-use serde_json::Value;
+use faultline_reports::schema::{RESULTS_FILE, RunResults, TEST_FILE, TestRecord};
 
 use crate::commands::interrupt::{self, OnSignal};
 
@@ -41,9 +41,12 @@ impl OnSignal for ChildRun {
     fn stop(&self) {
         let pid = self.0.load(Ordering::SeqCst);
         if pid != 0 {
-            // SAFETY: a signal to the child process this nightly started and
-            // has not reaped yet (the pid is cleared before it is reaped).
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGINT) };
+            // The child this nightly started and has not reaped yet (the pid
+            // is cleared before it is reaped), so the pid is still its.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGINT,
+            );
         }
     }
 }
@@ -144,8 +147,10 @@ fn run_folders(test_dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-fn read_json(path: &Path) -> Option<Value> {
-    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+/// A run folder's test.json or results.json, if it reads (a child killed
+/// early may have left neither).
+fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    faultline_reports::schema::read_json(path).ok()
 }
 
 /// The run folder the child created: new since `before`, its test.json
@@ -157,8 +162,7 @@ pub fn find_run_folder(test_dir: &Path, before: &BTreeSet<String>, seed: u64) ->
         .filter(|name| !before.contains(name))
         .map(|name| test_dir.join(name))
         .find(|dir| {
-            read_json(&dir.join("test.json")).and_then(|t| t.get("seed").and_then(Value::as_u64))
-                == Some(seed)
+            read_record::<TestRecord>(&dir.join(TEST_FILE)).map(|t| t.seed) == Some(seed)
         })
 }
 
@@ -178,17 +182,12 @@ pub fn outcome(
         let name = d.file_name()?.to_string_lossy().into_owned();
         Some(format!("{}/{name}", spec.name))
     });
-    let results = run_dir.and_then(|d| read_json(&d.join("results.json")));
-    let test = run_dir.and_then(|d| read_json(&d.join("test.json")));
-    let view = results.as_ref().and_then(|r| results_from(r).ok());
-    let interrupted = [&results, &test]
-        .iter()
-        .any(|v| v.as_ref().and_then(|v| v.get("interrupted")) == Some(&Value::Bool(true)));
-    let test_error = test
-        .as_ref()
-        .and_then(|t| t.get("error"))
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let results: Option<RunResults> = run_dir.and_then(|d| read_record(&d.join(RESULTS_FILE)));
+    let test: Option<TestRecord> = run_dir.and_then(|d| read_record(&d.join(TEST_FILE)));
+    let interrupted = results.as_ref().is_some_and(|r| r.interrupted)
+        || test.as_ref().is_some_and(|t| t.interrupted);
+    let view = results.map(results_from);
+    let test_error = test.and_then(|t| t.error);
     let last_error = stderr_tail
         .iter()
         .rev()
@@ -331,7 +330,7 @@ mod tests {
             "20260101T000300",
             r#"{"seed":42}"#,
             Some(
-                r#"{"verdict":"unknown","checkers":{"linearizable":{"verdict":"unknown","reason":"time budget"}}}"#,
+                r#"{"verdict":"unknown","checkers":{"linearizable":{"verdict":"unknown","message":"time budget"}}}"#,
             ),
         );
         let r = outcome(&s, Some(&unknown), Some(2), "exited 2".into(), 3.0, &[]);

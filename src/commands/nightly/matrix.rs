@@ -11,10 +11,6 @@ use crate::cli::Workload;
 /// package alone, all of them together.
 pub const DEFAULT_NEMESIS: &str = "none,kill,pause,partition,clock,packet,all";
 
-/// Nemesis packages that need nodes in network namespaces (as in
-/// `faultline run`, which refuses them on loopback).
-const NETWORK_PACKAGES: &[&str] = &["partition", "clock", "packet"];
-
 /// One configuration of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -84,7 +80,7 @@ pub fn build(workloads: &[Workload], nemesis: &[String], bug: Option<&str>) -> R
                 network: packages
                     .iter()
                     .copied()
-                    .filter(|p| NETWORK_PACKAGES.contains(p))
+                    .filter(|p| faultline_nemesis::needs_network(p))
                     .collect(),
             });
         }
@@ -105,12 +101,7 @@ pub fn skip_reason(config: &Config, loopback_reason: Option<&str>) -> Option<Str
     ))
 }
 
-fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+use faultline_raft::splitmix64;
 
 /// Seeds are kept below 2^48 so every JSON reader (also JavaScript's
 /// doubles) reads them exactly.

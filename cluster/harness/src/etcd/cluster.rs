@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use faultline_raft::NodeId;
+use nix::sys::signal::Signal;
 
 use super::client::{EtcdClient, EtcdStatus};
 use super::error::EtcdError;
@@ -310,11 +311,11 @@ impl EtcdCluster {
     }
 
     pub fn pause(&mut self, name: &str) -> Result<(), EtcdError> {
-        self.process(name)?.signal(libc::SIGSTOP, "SIGSTOP")
+        self.process(name)?.signal(Signal::SIGSTOP)
     }
 
     pub fn resume(&mut self, name: &str) -> Result<(), EtcdError> {
-        self.process(name)?.signal(libc::SIGCONT, "SIGCONT")
+        self.process(name)?.signal(Signal::SIGCONT)
     }
 
     /// A status client for a member (cheap clone; usable without `&mut`).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::client::EtcdClient;
 use super::cluster::{EtcdCluster, EtcdOptions};
 use super::error::EtcdError;
-use crate::{LoadOptions, LoadReport, LoadRun, SplitMix, micros_since};
+use crate::{LoadOptions, LoadReport, LoadRun, OpStream, micros_since};
 
 fn client_loop(
     client: EtcdClient,
@@ -17,7 +17,7 @@ fn client_loop(
     opts: &LoadOptions,
     until: Instant,
 ) -> (Vec<u32>, u64) {
-    let mut rng = SplitMix::new(seed);
+    let mut rng = OpStream::new(seed);
     let (mut latencies, mut errors) = (Vec::new(), 0);
     while Instant::now() < until {
         let (key, put) = rng.draw(opts);

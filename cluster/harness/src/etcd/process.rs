@@ -6,6 +6,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 use super::error::EtcdError;
 
 #[derive(Debug)]
@@ -55,22 +58,19 @@ impl MemberProcess {
         self.exited
     }
 
-    pub fn signal(&mut self, signal: libc::c_int, name: &'static str) -> Result<(), EtcdError> {
+    /// Send `signal` to the member (our own unreaped child, so its pid
+    /// cannot have been reused); an error when it has ended.
+    pub fn signal(&mut self, signal: Signal) -> Result<(), EtcdError> {
         if self.exited() {
             return Err(EtcdError::NotRunning(self.name.clone()));
         }
         let pid = self.pid();
-        // SAFETY: kill(2) on the pid of our own unreaped child: the pid cannot
-        // have been reused while the child is not reaped.
-        if unsafe { libc::kill(pid as libc::pid_t, signal) } != 0 {
-            return Err(EtcdError::Signal {
-                name: self.name.clone(),
-                pid,
-                signal: name,
-                source: std::io::Error::last_os_error(),
-            });
-        }
-        Ok(())
+        kill(Pid::from_raw(pid as i32), signal).map_err(|e| EtcdError::Signal {
+            name: self.name.clone(),
+            pid,
+            signal: signal.as_str(),
+            source: e.into(),
+        })
     }
 
     /// SIGKILL and reap.
@@ -84,8 +84,8 @@ impl MemberProcess {
 
     /// SIGCONT + SIGTERM, wait up to `grace`, then SIGKILL.
     pub fn terminate(&mut self, grace: Duration) {
-        let _ = self.signal(libc::SIGCONT, "SIGCONT");
-        if self.signal(libc::SIGTERM, "SIGTERM").is_ok() {
+        let _ = self.signal(Signal::SIGCONT);
+        if self.signal(Signal::SIGTERM).is_ok() {
             let until = Instant::now() + grace;
             while Instant::now() < until && !self.exited() {
                 std::thread::sleep(Duration::from_millis(10));

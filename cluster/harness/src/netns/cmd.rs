@@ -33,8 +33,7 @@ pub fn iptables() -> Result<PathBuf, NetnsError> {
 
 /// The effective user id of this process.
 pub fn euid() -> u32 {
-    // SAFETY: geteuid(2) has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    nix::unistd::geteuid().as_raw()
 }
 
 /// Fail unless this process is root and `ip` and `iptables` exist.

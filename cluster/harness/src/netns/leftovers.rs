@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 
 use super::cmd::{ip_cmd, link_exists, namespaces, netns_pids};
@@ -157,8 +159,9 @@ fn kill_namespace_processes(ns: &str) {
             return;
         }
         for pid in pids {
-            // SAFETY: kill(2) on a pid just listed inside this run's namespace.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // A pid just listed inside this run's namespace; one already
+            // gone is fine.
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -181,8 +184,9 @@ pub fn process_in_run(pid: u32, run: &RunId) -> bool {
 /// namespace is already gone; a reused pid is left alone).
 fn kill_if_in_run(pid: u32, run: &RunId) {
     if process_in_run(pid, run) {
-        // SAFETY: kill(2) on a process whose environment names this run.
-        unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        // A process whose environment names this run; one already gone is
+        // fine.
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
     }
 }
 

@@ -15,7 +15,7 @@
 //! wrote, far beyond any client deadline. All replicas must run with the same
 //! two limits (they are kvnode flags with fixed defaults).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use faultline_raft::Index;
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,9 @@ pub enum SessionLookup {
 /// The session table with its deterministic expiry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sessions {
-    by_client: HashMap<u64, Session>,
+    /// By client id; a `BTreeMap` so snapshots list sessions in one order
+    /// on every replica (replicated state never iterates a `HashMap`).
+    by_client: BTreeMap<u64, Session>,
     /// (last_index, client_id): the LRU order.
     by_age: BTreeSet<(Index, u64)>,
     max_sessions: usize,
@@ -70,7 +72,7 @@ impl Sessions {
     /// expiring after `idle_entries` applied entries without use.
     pub fn new(max_sessions: usize, idle_entries: u64) -> Sessions {
         Sessions {
-            by_client: HashMap::new(),
+            by_client: BTreeMap::new(),
             by_age: BTreeSet::new(),
             max_sessions: max_sessions.max(1),
             idle_entries: idle_entries.max(1),
@@ -137,9 +139,7 @@ impl Sessions {
 
     /// Every session, ordered by client id (for snapshots).
     pub fn to_sorted_vec(&self) -> Vec<Session> {
-        let mut all: Vec<Session> = self.by_client.values().cloned().collect();
-        all.sort_by_key(|s| s.client_id);
-        all
+        self.by_client.values().cloned().collect()
     }
 
     /// Replace the table's content with `sessions` (from a snapshot).
@@ -195,5 +195,25 @@ mod tests {
         assert!(s.get(2).is_some());
         s.expire(15);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn snapshots_list_sessions_by_client_id_whatever_the_order_of_use() {
+        let mut a = Sessions::default();
+        let mut b = Sessions::default();
+        for (i, c) in [9, 3, 7, 1].into_iter().enumerate() {
+            a.record(c, 1, Reply::Done, i as u64 + 1);
+        }
+        for (i, c) in [1, 7, 3, 9].into_iter().enumerate() {
+            b.record(c, 1, Reply::Done, i as u64 + 1);
+        }
+        let ids = |s: &Sessions| {
+            s.to_sorted_vec()
+                .iter()
+                .map(|x| x.client_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids(&a), [1, 3, 7, 9]);
+        assert_eq!(ids(&b), [1, 3, 7, 9]);
     }
 }
