@@ -163,13 +163,15 @@ fn clean_stops_the_etcd_members_of_a_killed_runner() {
         processes_under(&run, "etcd").is_empty()
     });
     let leftover = reap_processes(&run, "etcd");
-    assert!(gone && leftover == 0, "clean left {leftover} etcd(s): {stdout}");
+    assert!(
+        gone && leftover == 0,
+        "clean left {leftover} etcd(s): {stdout}"
+    );
     assert!(stdout.contains("killed etcd"), "{stdout}");
 }
 
 fn faultline_harness_etcd_missing() -> bool {
     !Path::new("/usr/bin/etcd").exists()
-        && std::env::var_os("PATH").is_none_or(|p| {
-            !std::env::split_paths(&p).any(|d| d.join("etcd").is_file())
-        })
+        && std::env::var_os("PATH")
+            .is_none_or(|p| !std::env::split_paths(&p).any(|d| d.join("etcd").is_file()))
 }

@@ -23,8 +23,8 @@ pub mod parse;
 mod schedule;
 mod search;
 
-pub use compose::{Checker, CheckerOutcome, Composed, Linearizable, OpStats, compose};
 pub use check::{CheckOptions, CheckResult, PartitionResult, PartitionVerdict, Verdict, check};
+pub use compose::{Checker, CheckerOutcome, Composed, Linearizable, OpStats, compose};
 pub use counterexample::{Counterexample, OpView, Step};
 pub use error::{CheckError, ParseError};
 pub use history::{Event, EventType, Func, History, Process, Value};

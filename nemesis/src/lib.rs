@@ -37,8 +37,8 @@ pub mod targets;
 mod test_support;
 
 pub use error::NemesisError;
+pub use faultline_workloads::StopFlag;
 pub use package::{Package, PackageInfo};
 pub use registry::{available, info, needs_network, parse_packages, parse_packages_for};
 pub use runner::{Nemesis, NemesisReport};
 pub use schedule::{Action, ActionKind, Schedule, ScheduleOptions};
-pub use faultline_workloads::StopFlag;

@@ -161,7 +161,9 @@ mod tests {
             let err = read_results(&path).unwrap_err().to_string();
             assert!(err.contains("results.json"), "{bad}: {err}");
         }
-        let r = view(json!({"verdict": "unknown", "checkers": {"x": {"verdict": "unknown", "message": "budget"}}}));
+        let r = view(
+            json!({"verdict": "unknown", "checkers": {"x": {"verdict": "unknown", "message": "budget"}}}),
+        );
         assert_eq!(r.verdict, Verdict::Unknown);
         assert_eq!(r.checkers[0].message.as_deref(), Some("budget"));
         assert_eq!(r.checkers[0].counterexample, None);

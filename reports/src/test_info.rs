@@ -134,7 +134,12 @@ mod tests {
     fn rejects_what_does_not_fit_the_schema_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("test.json");
-        for bad in ["[1,2]", "{", r#"{"seed": "many"}"#, r#"{"nemesis_packages": "kill"}"#] {
+        for bad in [
+            "[1,2]",
+            "{",
+            r#"{"seed": "many"}"#,
+            r#"{"nemesis_packages": "kill"}"#,
+        ] {
             std::fs::write(&path, bad).unwrap();
             let err = read_test_info(&path).unwrap_err().to_string();
             assert!(err.contains("test.json"), "{bad}: {err}");

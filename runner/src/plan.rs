@@ -112,7 +112,11 @@ fn random_seed() -> u64 {
 /// Whether nodes run in namespaces: yes unless `--no-netns` or the host
 /// cannot (not root, tools missing). Faults that need the real network are
 /// refused on loopback, saying why.
-fn network_mode(no_netns: bool, nemesis: &[&'static str], sharded: bool) -> Result<bool, RunnerError> {
+fn network_mode(
+    no_netns: bool,
+    nemesis: &[&'static str],
+    sharded: bool,
+) -> Result<bool, RunnerError> {
     let why_not = if no_netns {
         Some("--no-netns was given".to_string())
     } else {

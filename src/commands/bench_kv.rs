@@ -30,7 +30,9 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
         value_len: 16,
     };
     let result = match args.db {
-        BenchDb::Faultline => bench_loopback(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
+        BenchDb::Faultline => {
+            bench_loopback(args.nodes, &run_dir, &load).map_err(anyhow::Error::from)
+        }
         BenchDb::Etcd => bench_etcd(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
     };
     let _ = std::fs::remove_dir_all(&run_dir);

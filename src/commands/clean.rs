@@ -18,7 +18,11 @@ use super::EXIT_VALID;
 
 /// Whether a process exists (signal 0 checks without sending).
 fn alive(pid: i32) -> bool {
-    pid > 0 && !matches!(kill(Pid::from_raw(pid), None), Err(nix::errno::Errno::ESRCH))
+    pid > 0
+        && !matches!(
+            kill(Pid::from_raw(pid), None),
+            Err(nix::errno::Errno::ESRCH)
+        )
 }
 
 fn runner_alive(l: &Leftover) -> bool {

@@ -31,12 +31,12 @@ use faultline_reports::nightly::{
     NightlyConfig, NightlyOptions, NightlySummary, RunOutcome, create_summary, write_summary,
 };
 
-use faultline_runner::check_limits;
 use super::{EXIT_INVALID, EXIT_UNKNOWN, EXIT_VALID};
 use crate::cli::NightlyArgs;
-pub use matrix::DEFAULT_NEMESIS;
 use child::{ChildSpec, Interrupt, run_child};
+use faultline_runner::check_limits;
 use matrix::Config;
+pub use matrix::DEFAULT_NEMESIS;
 
 /// Why the nodes would run on loopback here (`None`: in namespaces).
 fn loopback_reason(no_netns: bool) -> Option<String> {

@@ -186,9 +186,10 @@ impl Db for EtcdDb {
     }
 
     fn nodes(&self) -> Vec<String> {
-        self.names.get().cloned().unwrap_or_else(|| {
-            (1..=self.opts.members).map(|i| i.to_string()).collect()
-        })
+        self.names
+            .get()
+            .cloned()
+            .unwrap_or_else(|| (1..=self.opts.members).map(|i| i.to_string()).collect())
     }
 
     fn kill(&self, node: &str) -> Result<(), WorkloadError> {

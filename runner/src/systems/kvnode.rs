@@ -21,8 +21,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use faultline_harness::netns::Network;
 use faultline_harness::{
-    AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness,
-    NetnsOptions,
+    AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
 };
 use faultline_kvnode::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
 use faultline_kvnode::kv::Op as KvOp;

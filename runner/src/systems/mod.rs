@@ -22,10 +22,13 @@ pub fn names() -> Vec<&'static str> {
 
 /// The system registered as `name`.
 pub fn find(name: &str) -> Result<&'static dyn SystemKind, RunnerError> {
-    ALL.iter().copied().find(|s| s.name() == name).ok_or_else(|| {
-        bad_option(format!(
-            "--db {name:?}: no such system; available: {}",
-            names().join(", ")
-        ))
-    })
+    ALL.iter()
+        .copied()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| {
+            bad_option(format!(
+                "--db {name:?}: no such system; available: {}",
+                names().join(", ")
+            ))
+        })
 }

@@ -304,9 +304,9 @@ impl Db for ShardDb {
                 format!("no leader elected within {STARTUP_LEADER:?}")
             }));
         }
-        let num = self.join_all(STARTUP_SHARDS, stop).map_err(|e| {
-            WorkloadError::Db(format!("joining the shard groups: {e}"))
-        })?;
+        let num = self
+            .join_all(STARTUP_SHARDS, stop)
+            .map_err(|e| WorkloadError::Db(format!("joining the shard groups: {e}")))?;
         println!(
             "  shard groups {:?} joined: configuration {num}, every shard served",
             self.gids()
@@ -379,7 +379,10 @@ impl Db for ShardDb {
     }
 
     fn groups(&self) -> Vec<Vec<String>> {
-        self.shape.get().map(|s| s.names.clone()).unwrap_or_default()
+        self.shape
+            .get()
+            .map(|s| s.names.clone())
+            .unwrap_or_default()
     }
 
     fn kill(&self, node: &str) -> Result<(), WorkloadError> {

@@ -161,9 +161,7 @@ pub fn find_run_folder(test_dir: &Path, before: &BTreeSet<String>, seed: u64) ->
         .rev()
         .filter(|name| !before.contains(name))
         .map(|name| test_dir.join(name))
-        .find(|dir| {
-            read_record::<TestRecord>(&dir.join(TEST_FILE)).map(|t| t.seed) == Some(seed)
-        })
+        .find(|dir| read_record::<TestRecord>(&dir.join(TEST_FILE)).map(|t| t.seed) == Some(seed))
 }
 
 /// The nightly's record of a finished child: from results.json when it has
