@@ -49,7 +49,11 @@ fn core_sources_use_no_io_clocks_threads_or_unordered_maps() {
             }
         }
     }
-    assert!(files.len() >= 10, "found the sources ({} files)", files.len());
+    assert!(
+        files.len() >= 10,
+        "found the sources ({} files)",
+        files.len()
+    );
     assert!(
         files.iter().any(|p| p.ends_with("testkit/driver.rs")),
         "the test kit is scanned too"

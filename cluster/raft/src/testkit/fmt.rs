@@ -268,9 +268,6 @@ mod tests {
             })),
             "AppendEntriesResponse{term:4, reject, index:3, hint:(2,1)}"
         );
-        assert_eq!(
-            f.entry_parts(1, &EntryKind::Noop, b"ignored"),
-            "(1,noop)"
-        );
+        assert_eq!(f.entry_parts(1, &EntryKind::Noop, b"ignored"), "(1,noop)");
     }
 }

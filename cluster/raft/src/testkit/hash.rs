@@ -49,7 +49,13 @@ mod tests {
             data: b"v1".to_vec(),
         };
         let h = entry_hash(&e);
-        assert_ne!(h, entry_hash(&Entry { term: 2, ..e.clone() }));
+        assert_ne!(
+            h,
+            entry_hash(&Entry {
+                term: 2,
+                ..e.clone()
+            })
+        );
         assert_ne!(
             h,
             entry_hash(&Entry {

@@ -36,7 +36,10 @@ pub fn same_application(
         return Ok(());
     }
     let f = Formatter::text();
-    let (shown, theirs) = (f.entry(mine), f.entry_parts(first.term, first.kind, first.data));
+    let (shown, theirs) = (
+        f.entry(mine),
+        f.entry_parts(first.term, first.kind, first.data),
+    );
     let detail = match first_by {
         Some(other) => format!(
             "n{node} applied {shown} at index {}, but n{other} applied {theirs} there",

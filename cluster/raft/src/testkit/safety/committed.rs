@@ -28,7 +28,9 @@ impl Default for CommittedLog {
 impl CommittedLog {
     /// The committed log made of these entries, from index 1 on (term,
     /// kind and data of each), chained as `PrefixHashes` chains a log.
-    pub fn of_entries<'a>(entries: impl IntoIterator<Item = (Term, &'a EntryKind, &'a [u8])>) -> Self {
+    pub fn of_entries<'a>(
+        entries: impl IntoIterator<Item = (Term, &'a EntryKind, &'a [u8])>,
+    ) -> Self {
         let mut c = CommittedLog::default();
         let mut h = 0;
         for (term, kind, data) in entries {

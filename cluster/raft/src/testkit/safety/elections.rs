@@ -67,7 +67,10 @@ mod tests {
         e.elected(1, 1).unwrap();
         let b = e.elected(2, 3).unwrap_err();
         assert_eq!(b.property, Safety::ElectionSafety);
-        assert!(b.detail.contains("term 2") && b.detail.contains("n2"), "{b:?}");
+        assert!(
+            b.detail.contains("term 2") && b.detail.contains("n2"),
+            "{b:?}"
+        );
         assert_eq!(e.iter().collect::<Vec<_>>(), vec![(1, 1), (2, 2), (2, 3)]);
         e.forget_terms_below(2);
         assert_eq!(e.oldest_term(), Some(2));

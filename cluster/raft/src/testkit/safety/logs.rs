@@ -137,7 +137,9 @@ pub fn leader_append_only(
     if first_changed <= last {
         return breach(
             Safety::LeaderAppendOnly,
-            format!("n{node}, leader of term {term}, rewrote its log from index {first_changed} (last was {last})"),
+            format!(
+                "n{node}, leader of term {term}, rewrote its log from index {first_changed} (last was {last})"
+            ),
         );
     }
     Ok(())
