@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::Cluster;
+use faultline_raft::testkit::Formatter;
 use faultline_raft::testkit::safety::{Elections, same_application};
 use faultline_raft::{Entry, EntryKind, Index, NodeId, RaftBug, RaftError, Role};
 
@@ -50,7 +51,7 @@ impl Checker {
         }
         for (id, e) in applied_now {
             match self.applied.get(&e.index) {
-                Some(first) => same_application(*id, e, first.into(), None)
+                Some(first) => same_application(*id, e, first.into(), None, &Formatter::text())
                     .map_err(|b| format!("{}: {}", b.property, b.detail))?,
                 None => {
                     self.applied.insert(e.index, e.clone());

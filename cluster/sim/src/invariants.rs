@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use faultline_raft::testkit::Formatter;
 use faultline_raft::testkit::safety::{
     self, CommittedLog, Elections, LogMatching, PrefixHashes, Safety, leader_append_only,
     same_application,
@@ -249,7 +250,13 @@ impl Invariants {
         }
         match self.applied.get((entry.index - 1) as usize) {
             Some(rec) => {
-                same_application(node, entry, (&rec.entry).into(), Some(rec.node))?;
+                same_application(
+                    node,
+                    entry,
+                    (&rec.entry).into(),
+                    Some(rec.node),
+                    &Formatter::text(),
+                )?;
                 if rec.digest != after.digest {
                     return breach(
                         Property::StateMachineSafety,

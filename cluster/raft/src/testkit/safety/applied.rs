@@ -1,7 +1,7 @@
 //! State Machine Safety at apply: every node applies, at an index, the
 //! entry that was applied there first.
 
-use crate::testkit::fmt::Formatter;
+use crate::testkit::fmt::{Formatter, Payload};
 use crate::testkit::safety::{Breach, Safety, breach};
 use crate::types::{Entry, EntryKind, NodeId, Term};
 
@@ -25,17 +25,17 @@ impl<'a> From<&'a Entry> for EntryView<'a> {
 }
 
 /// `node` applied `mine` where `first` was applied first (by `first_by`,
-/// when the host knows who).
-pub fn same_application(
+/// when the host knows who); `f` shows the entries in the breach.
+pub fn same_application<P: Payload>(
     node: NodeId,
     mine: &Entry,
     first: EntryView<'_>,
     first_by: Option<NodeId>,
+    f: &Formatter<P>,
 ) -> Result<(), Breach> {
     if EntryView::from(mine) == first {
         return Ok(());
     }
-    let f = Formatter::text();
     let (shown, theirs) = (
         f.entry(mine),
         f.entry_parts(first.term, first.kind, first.data),
@@ -69,14 +69,15 @@ mod tests {
             data: b"b".to_vec(),
             ..a.clone()
         };
-        same_application(2, &a, (&a).into(), Some(1)).unwrap();
-        let x = same_application(2, &b, (&a).into(), Some(1)).unwrap_err();
+        let f = Formatter::text();
+        same_application(2, &a, (&a).into(), Some(1), &f).unwrap();
+        let x = same_application(2, &b, (&a).into(), Some(1), &f).unwrap_err();
         assert_eq!(x.property, Safety::StateMachineSafety);
         assert_eq!(
             x.detail,
             "n2 applied (1,\"b\") at index 1, but n1 applied (1,\"a\") there"
         );
-        let y = same_application(2, &b, (&a).into(), None).unwrap_err();
+        let y = same_application(2, &b, (&a).into(), None, &f).unwrap_err();
         assert!(y.detail.contains("was applied before"), "{y:?}");
     }
 }

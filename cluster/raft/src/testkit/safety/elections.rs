@@ -13,11 +13,7 @@ impl Elections {
     /// `leader` became leader of `term`. Recorded in any case; a breach
     /// when another server was elected in that term.
     pub fn elected(&mut self, term: Term, leader: NodeId) -> Result<(), Breach> {
-        let other = self
-            .won
-            .iter()
-            .find(|&&(t, l)| t == term && l != leader)
-            .map(|&(_, l)| l);
+        let other = self.rival(term, leader);
         if let Err(pos) = self.won.binary_search(&(term, leader)) {
             self.won.insert(pos, (term, leader));
         }
@@ -28,6 +24,15 @@ impl Elections {
             ),
             None => Ok(()),
         }
+    }
+
+    /// Another server recorded as elected in `term` than `leader` (the
+    /// lowest such id), if any.
+    pub fn rival(&self, term: Term, leader: NodeId) -> Option<NodeId> {
+        self.won
+            .iter()
+            .find(|&&(t, l)| t == term && l != leader)
+            .map(|&(_, l)| l)
     }
 
     /// Forget the elections of terms below `term` (no server can be elected

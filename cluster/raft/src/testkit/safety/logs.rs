@@ -25,6 +25,15 @@ impl PrefixHashes {
         }
     }
 
+    /// A whole log from index 1 on (no snapshot).
+    pub fn of_log(entries: &[Entry]) -> PrefixHashes {
+        let mut log = PrefixHashes::new(0, 0);
+        for e in entries {
+            log.put(e);
+        }
+        log
+    }
+
     /// The snapshot point the log starts after.
     pub fn base(&self) -> Index {
         self.base
@@ -180,6 +189,7 @@ mod tests {
         lm.extend(2, &mut b, &[e(1, 1, "a"), e(2, 2, "c")]).unwrap();
         lm.extend(2, &mut b, &[e(1, 2, "b")]).unwrap();
         assert_eq!(a, b);
+        assert_eq!(a, PrefixHashes::of_log(&[e(1, 1, "a"), e(1, 2, "b")]));
         assert_eq!(a.last(), 2);
         let gap = lm.extend(1, &mut a, &[e(1, 4, "d")]).unwrap_err();
         assert!(gap.detail.contains("after a gap"), "{gap:?}");

@@ -39,11 +39,11 @@ use std::sync::Arc;
 
 use faultline_raft::{NodeId, Renaming};
 
-use crate::model::action::Action;
-use crate::model::clients::Clients;
-use crate::model::ghost::Ghost;
-use crate::model::network::Network;
-use crate::model::state::{ModelState, Server, index_of};
+use crate::raft_model::action::Action;
+use crate::raft_model::clients::Clients;
+use crate::raft_model::ghost::Ghost;
+use crate::raft_model::network::Network;
+use crate::raft_model::state::{ModelState, Server, index_of};
 
 /// Whether every server is still interchangeable with every other: all at
 /// term 0, nothing in flight, no client operation yet.
@@ -80,10 +80,7 @@ impl ModelState {
             network.send(m.relabel(r));
         }
         let mut ghost: Ghost = (*self.ghost).clone();
-        for l in &mut ghost.leaders {
-            l.1 = r.apply(l.1);
-        }
-        ghost.leaders.sort_unstable();
+        ghost.leaders.rename(|id| r.apply(id));
         let mut clients: Clients = (*self.clients).clone();
         for p in &mut clients.pending {
             p.node = r.apply(p.node);

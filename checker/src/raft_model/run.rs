@@ -9,14 +9,14 @@ use serde::Serialize;
 use stateright::{Checker, Chooser, HasDiscoveries, Model};
 use tracing::info;
 
-use crate::model::action::Action;
-use crate::model::error::ModelError;
-use crate::model::options::RaftModelOptions;
-use crate::model::properties::{Expectation, NamedProperty};
-use crate::model::raft_model::RaftModel;
-use crate::model::render::{TraceStep, trace};
-use crate::model::shortest::{StatePath, shortest_paths, shrink};
-use crate::model::state::ModelState;
+use crate::raft_model::action::Action;
+use crate::raft_model::error::ModelError;
+use crate::raft_model::model::RaftModel;
+use crate::raft_model::options::RaftModelOptions;
+use crate::raft_model::properties::{Expectation, NamedProperty};
+use crate::raft_model::render::{TraceStep, trace};
+use crate::raft_model::shortest::{StatePath, shortest_paths, shrink};
+use crate::raft_model::state::ModelState;
 
 /// When the search may stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -5,7 +5,7 @@
 use faultline_raft::{BugSet, Config, NodeId};
 use serde::Serialize;
 
-use crate::model::error::ModelError;
+use crate::raft_model::error::ModelError;
 
 /// Bounds and fault switches of the Raft model. `Default` is the default
 /// configuration of `faultline model raft`: 3 servers, one value, terms
