@@ -90,11 +90,10 @@ impl MemDisk {
 
     /// This disk with every server id renamed by `r` (see `relabel`).
     pub fn relabel(&self, r: &Renaming) -> MemDisk {
-        let p = self.persisted().relabel(r);
         MemDisk {
-            hard_state: p.hard_state,
-            snapshot: p.snapshot,
-            entries: p.entries,
+            hard_state: self.hard_state.relabel(r),
+            snapshot: self.snapshot.as_ref().map(|s| s.relabel(r)),
+            entries: self.entries.clone(),
         }
     }
 }
