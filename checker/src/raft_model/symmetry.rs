@@ -29,8 +29,9 @@
 //! Traces are found in renamed states; `real_path` replays them with the
 //! names the initial state gave, so counterexamples read as one history.
 //!
-//! A cheaper part that needs no renaming stays in `raft_model`: while every
-//! server is still at term 0 with nothing in flight (the initial state, or
+//! A cheaper part that needs no renaming stays in `model`
+//! (`RaftModel::actions`): while every server is still at term 0 with
+//! nothing in flight (the initial state, or
 //! after crashes of fresh servers), all servers are interchangeable, so
 //! only the lowest id is offered moves.
 
