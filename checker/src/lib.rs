@@ -16,10 +16,10 @@ mod error;
 mod fasthash;
 pub mod generate;
 pub mod history;
-pub mod model;
 pub mod models;
 pub mod ops;
 pub mod parse;
+pub mod raft_model;
 mod schedule;
 mod search;
 

@@ -2,7 +2,7 @@
 //! the bounds named in `faultline bugs`, with a trace, and the correct core
 //! passes the same bounds.
 
-use faultline_checker::model::{
+use faultline_checker::raft_model::{
     ModelRun, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict, check,
 };
 use faultline_raft::{BugSet, RaftBug};

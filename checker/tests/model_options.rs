@@ -2,7 +2,7 @@
 //! leader only while the heartbeat budget lasts, and the elections budget
 //! caps campaigns below what `max_term` alone allows.
 
-use faultline_checker::model::{
+use faultline_checker::raft_model::{
     Action, ModelState, RaftModel, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict,
     check,
 };

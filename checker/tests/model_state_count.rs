@@ -4,11 +4,11 @@
 //!
 //! The default configuration (3 servers, terms <= 2, logs <= 2, one value,
 //! no crashes, no reads) had 514,947 unique states with first-move symmetry
-//! only; full symmetry reduction over server ids (see `model::symmetry`)
+//! only; full symmetry reduction over server ids (see `raft_model::symmetry`)
 //! stores one state per class of renamings, 133,805, small enough to pin
 //! here. `small_crash` went from 70,469 to 26,568 the same way.
 
-use faultline_checker::model::{
+use faultline_checker::raft_model::{
     ModelRun, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict, check,
 };
 

@@ -6,7 +6,7 @@
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 
-use faultline_checker::model::{ModelState, RaftModel, RaftModelOptions};
+use faultline_checker::raft_model::{ModelState, RaftModel, RaftModelOptions};
 use faultline_raft::{Entry, EntryKind, Message, MessageBody, Role};
 use stateright::Model;
 
@@ -31,7 +31,9 @@ fn busy_state() -> (RaftModel, ModelState) {
         let leader = s.servers.iter().any(|x| x.core.role() == Role::Leader);
         let pick = actions
             .iter()
-            .position(|a| matches!(a, faultline_checker::model::Action::Propose(..)) || !leader)
+            .position(|a| {
+                matches!(a, faultline_checker::raft_model::Action::Propose(..)) || !leader
+            })
             .unwrap_or(0);
         s = model.next_state(&s, actions[pick].clone()).unwrap();
         if s.proposals == 1 && !s.network.is_empty() {
@@ -64,7 +66,7 @@ fn every_field_takes_part_in_hash_and_eq() {
     let mut disk = server.disk.clone();
     disk.hard_state.vote = None;
     let config = model.options().core_config(server.core.id());
-    server.core = faultline_raft::RawNode::new(config, disk).unwrap();
+    server.core = faultline_raft::RawNode::new(config, disk.persisted()).unwrap();
     assert_differs(&base, &s, "a server's core");
 
     // A log entry on disk.
@@ -122,7 +124,7 @@ fn every_field_takes_part_in_hash_and_eq() {
 
     // Ghost history.
     let mut s = base.clone();
-    Arc::make_mut(&mut s.ghost).leaders.push((9, 1));
+    let _ = Arc::make_mut(&mut s.ghost).leaders.elected(9, 1);
     assert_differs(&base, &s, "ghost leaders");
     let mut s = base.clone();
     Arc::make_mut(&mut s.ghost).committed_after_crash = true;

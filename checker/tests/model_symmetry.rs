@@ -7,8 +7,8 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
-use faultline_checker::model::symmetry::canonicalize;
-use faultline_checker::model::{Action, ModelState, RaftModel, RaftModelOptions};
+use faultline_checker::raft_model::symmetry::canonicalize;
+use faultline_checker::raft_model::{Action, ModelState, RaftModel, RaftModelOptions};
 use faultline_raft::Renaming;
 use stateright::Model;
 

@@ -4,8 +4,8 @@
 //! run as one JSON object; `--explore ADDR` serves stateright's Explorer.
 
 use anyhow::Result;
-use faultline_checker::model::options::LOSSY_HEARTBEATS;
-use faultline_checker::model::{
+use faultline_checker::raft_model::options::LOSSY_HEARTBEATS;
+use faultline_checker::raft_model::{
     self, Expectation, ModelRun, RaftModelOptions, SearchOptions, StopWhen, Strategy, Verdict,
 };
 use faultline_raft::{BugSet, RaftBug};
@@ -32,7 +32,7 @@ pub fn run(args: &ModelArgs) -> Result<u8> {
         }
         println!("model raft: {}", opts.describe());
         println!("Explorer at http://{addr}/ (Ctrl-C to stop)");
-        return match model::explore(opts, threads, addr) {
+        return match raft_model::explore(opts, threads, addr) {
             Ok(()) => Ok(EXIT_VALID),
             Err(e) => {
                 eprintln!("faultline model: {e}");
@@ -61,7 +61,7 @@ pub fn run(args: &ModelArgs) -> Result<u8> {
         max_depth: args.max_depth,
         max_states: args.max_states,
     };
-    let result = match model::check(opts, search) {
+    let result = match raft_model::check(opts, search) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("faultline model: {e}");

@@ -19,6 +19,7 @@ mod read_only;
 pub mod relabel;
 mod replication;
 pub mod rng;
+pub mod testkit;
 pub mod types;
 
 pub use bugs::{BugInfo, BugSet, RaftBug};

@@ -126,7 +126,7 @@ fn run_command(c: &mut Option<Cluster>, line: &str) -> String {
         "log" => {
             let n = c.node(num(1));
             format!(
-                "snap={}@t{} entries: {}\n",
+                "snap=({},{}) entries: {}\n",
                 n.snapshot().meta.index,
                 n.snapshot().meta.term,
                 fmt_entries(n.log_entries())

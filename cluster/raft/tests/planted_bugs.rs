@@ -67,7 +67,7 @@ fn figure8_commits_an_old_term_entry_that_is_then_lost() {
     let (c, out) = figure8(Some(RaftBug::Figure8));
     // Node 1 committed x (term 1) in term 3 by counting replicas...
     assert_eq!(
-        c.disks[&1].applied.first().map(|(_, v)| v.as_str()),
+        c.machines[&1].first().map(|(_, v)| v.as_str()),
         Some("x"),
         "{out}"
     );
@@ -75,7 +75,7 @@ fn figure8_commits_an_old_term_entry_that_is_then_lost() {
     // committed entry is not in the new leader's log (Leader Completeness).
     assert_eq!(c.node(5).role(), Role::Leader, "{out}");
     assert!(c.node(5).term() > 3, "{out}");
-    let at = c.disks[&1].applied[0].0;
+    let at = c.machines[&1][0].0;
     let e5 = &c.node(5).log_entries()[(at - 1) as usize];
     assert_eq!(e5.data, b"y".to_vec(), "{out}");
     // Followers that learned the commit refuse its entries and say why.
@@ -85,15 +85,15 @@ fn figure8_commits_an_old_term_entry_that_is_then_lost() {
     // cannot win term 3 and x is never committed; everyone agrees.
     let (c, out) = figure8(None);
     assert!(!out.contains("safety violation"), "{out}");
-    assert!(!c.disks[&1].applied.iter().any(|(_, v)| v == "x"), "{out}");
+    assert!(!c.machines[&1].iter().any(|(_, v)| v == "x"), "{out}");
     assert_applied_agree(&c, &out);
 }
 
 /// State machine safety: no two nodes applied different commands at one index.
 fn assert_applied_agree(c: &Cluster, out: &str) {
     let mut seen = std::collections::BTreeMap::new();
-    for (id, disk) in &c.disks {
-        for (i, v) in &disk.applied {
+    for (id, machine) in &c.machines {
+        for (i, v) in machine {
             if let Some((other, w)) = seen.insert(*i, (*id, v.clone())) {
                 assert_eq!(&w, v, "nodes {other} and {id} differ at {i}\n{out}");
             }
@@ -155,7 +155,7 @@ fn no_log_check(bug: Option<RaftBug>) -> (Cluster, String) {
 #[test]
 fn no_log_check_elects_a_leader_missing_committed_entries() {
     let (c, out) = no_log_check(Some(RaftBug::NoLogCheck));
-    assert!(c.disks[&1].applied.iter().any(|(_, v)| v == "a"), "{out}");
+    assert!(c.machines[&1].iter().any(|(_, v)| v == "a"), "{out}");
     assert_eq!(c.node(3).role(), Role::Leader, "{out}");
     assert!(
         !c.node(3).log_entries().iter().any(|e| e.data == b"a"),

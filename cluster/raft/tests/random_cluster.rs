@@ -1,56 +1,47 @@
 //! Randomized runs of a small cluster under message loss, reordering,
 //! partitions, crashes and compactions, checking Raft's safety properties
-//! after every step: one leader per term, committed entries never differ
-//! between nodes, and ReadIndex answers are never stale. With a planted bug
-//! the same runs must find a violation.
+//! after every step (the test kit's checks of Election Safety and State
+//! Machine Safety) and that ReadIndex answers are never stale. With a
+//! planted bug the same runs must find a violation.
 
 mod common;
 
 use std::collections::BTreeMap;
 
 use common::Cluster;
-use faultline_raft::{EntryKind, Index, NodeId, RaftBug, RaftError, Role, SplitMix64, Term};
+use faultline_raft::testkit::Formatter;
+use faultline_raft::testkit::safety::{Elections, same_application};
+use faultline_raft::{Entry, EntryKind, Index, NodeId, RaftBug, RaftError, Role, SplitMix64};
 
 /// Whether a draw from `rng` falls under `percent` %.
 fn chance(rng: &mut SplitMix64, percent: u64) -> bool {
     rng.below(100) < percent
 }
 
+#[derive(Default)]
 struct Checker {
-    leaders: BTreeMap<Term, NodeId>,
-    /// Every entry applied anywhere: index -> (term, data).
-    applied: BTreeMap<Index, (Term, Vec<u8>)>,
+    leaders: Elections,
+    /// The first entry applied at each index, anywhere.
+    applied: BTreeMap<Index, Entry>,
     /// Highest index applied anywhere (a write acknowledged to a client).
     max_applied: Index,
 }
 
 impl Checker {
-    fn check(
-        &mut self,
-        c: &Cluster,
-        applied_now: &[(NodeId, faultline_raft::Entry)],
-    ) -> Result<(), String> {
+    fn check(&mut self, c: &Cluster, applied_now: &[(NodeId, Entry)]) -> Result<(), String> {
         for (id, n) in &c.nodes {
-            if n.role() == Role::Leader
-                && let Some(other) = self.leaders.insert(n.term(), *id)
-                && other != *id
-            {
-                return Err(format!(
-                    "two leaders in term {}: {other} and {id}",
-                    n.term()
-                ));
+            if n.role() == Role::Leader {
+                self.leaders
+                    .elected(n.term(), *id)
+                    .map_err(|b| format!("{}: {}", b.property, b.detail))?;
             }
         }
         for (id, e) in applied_now {
             match self.applied.get(&e.index) {
-                Some((t, d)) if (*t, d) != (e.term, &e.data) => {
-                    return Err(format!(
-                        "node {id} applied {}@t{} but {}@t{t} was applied elsewhere",
-                        e.index, e.term, e.index
-                    ));
-                }
-                _ => {
-                    self.applied.insert(e.index, (e.term, e.data.clone()));
+                Some(first) => same_application(*id, e, first.into(), None, &Formatter::text())
+                    .map_err(|b| format!("{}: {}", b.property, b.detail))?,
+                None => {
+                    self.applied.insert(e.index, e.clone());
                 }
             }
             self.max_applied = self.max_applied.max(e.index);
@@ -70,11 +61,7 @@ fn run(seed: u64, n: u64, steps: usize, bug: Option<RaftBug>) -> Result<Stats, S
             cfg.bugs.insert(b);
         }
     });
-    let mut checker = Checker {
-        leaders: BTreeMap::new(),
-        applied: BTreeMap::new(),
-        max_applied: 0,
-    };
+    let mut checker = Checker::default();
     // Reads in flight: ctx -> the highest write acknowledged when it began.
     let mut pending_reads: BTreeMap<String, Index> = BTreeMap::new();
     let mut next_value = 0u64;
@@ -171,7 +158,7 @@ fn run(seed: u64, n: u64, steps: usize, bug: Option<RaftBug>) -> Result<Stats, S
     }
     Ok(Stats {
         max_applied: checker.max_applied,
-        terms_with_leader: checker.leaders.len(),
+        terms_with_leader: checker.leaders.iter().count(),
     })
 }
 

@@ -16,7 +16,7 @@ fn three_nodes_elect_and_replicate() {
     let out = c.stabilize();
     for id in 1..=3 {
         assert_eq!(
-            c.disks[&id].applied,
+            c.machines[&id],
             vec![(2, "a".to_string()), (3, "b".into()), (4, "c".into())],
             "node {id}\n{out}"
         );
@@ -30,5 +30,5 @@ fn single_node_commits_after_persisting() {
     c.elect(1);
     c.node_mut(1).propose(b"x".to_vec()).unwrap();
     c.stabilize();
-    assert_eq!(c.disks[&1].applied, vec![(2, "x".to_string())]);
+    assert_eq!(c.machines[&1], vec![(2, "x".to_string())]);
 }

@@ -1,21 +1,23 @@
 //! The safety properties checked after every step of a simulation, from what
 //! the nodes report through their `Ready` batches and `status()`:
-//! Election Safety, Log Matching, Leader Completeness, State Machine Safety,
-//! Leader Append-Only and read linearizability. (Liveness is judged by the
-//! runner, which knows when faults heal.)
-//!
-//! Logs are tracked as chains of prefix hashes: the hash at index `i` covers
-//! every entry up to `i`, so two logs agree up to `i` iff their hashes at `i`
-//! are equal. This makes every check O(1) per entry.
+//! Election Safety, Log Matching, Leader Completeness, State Machine Safety
+//! and Leader Append-Only (the checks of `faultline_raft::testkit::safety`,
+//! fed with the whole run's history), plus what only the simulator checks:
+//! the application's state digests (snapshots and applies) and read
+//! linearizability. (Liveness is judged by the runner, which knows when
+//! faults heal.)
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 
+use faultline_raft::testkit::Formatter;
+use faultline_raft::testkit::safety::{
+    self, CommittedLog, Elections, LogMatching, PrefixHashes, Safety, leader_append_only,
+    same_application,
+};
 use faultline_raft::{Entry, EntryKind, Index, NodeId, ReadState, Role, Term};
 
-use super::node::{AppState, entry_hash};
-use super::rng::mix;
-use super::trace::fmt_entry;
+use super::node::AppState;
 
 /// A property of Raft the simulator checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,13 +41,25 @@ pub enum Property {
 impl Property {
     pub fn name(self) -> &'static str {
         match self {
-            Property::ElectionSafety => "Election Safety",
-            Property::LogMatching => "Log Matching",
-            Property::LeaderCompleteness => "Leader Completeness",
-            Property::StateMachineSafety => "State Machine Safety",
-            Property::LeaderAppendOnly => "Leader Append-Only",
+            Property::ElectionSafety => Safety::ElectionSafety.title(),
+            Property::LogMatching => Safety::LogMatching.title(),
+            Property::LeaderCompleteness => Safety::LeaderCompleteness.title(),
+            Property::StateMachineSafety => Safety::StateMachineSafety.title(),
+            Property::LeaderAppendOnly => Safety::LeaderAppendOnly.title(),
             Property::ReadLinearizability => "Read Linearizability",
             Property::Liveness => "Liveness",
+        }
+    }
+}
+
+impl From<Safety> for Property {
+    fn from(s: Safety) -> Property {
+        match s {
+            Safety::ElectionSafety => Property::ElectionSafety,
+            Safety::LogMatching => Property::LogMatching,
+            Safety::LeaderCompleteness => Property::LeaderCompleteness,
+            Safety::StateMachineSafety => Property::StateMachineSafety,
+            Safety::LeaderAppendOnly => Property::LeaderAppendOnly,
         }
     }
 }
@@ -63,41 +77,23 @@ pub struct Breach {
     pub detail: String,
 }
 
+impl From<safety::Breach> for Breach {
+    fn from(b: safety::Breach) -> Breach {
+        Breach {
+            property: b.property.into(),
+            detail: b.detail,
+        }
+    }
+}
+
 fn breach(property: Property, detail: String) -> Result<(), Breach> {
     Err(Breach { property, detail })
-}
-
-/// A node's log as prefix hashes: `hashes[k]` covers the log up to `base + k`.
-#[derive(Debug, Clone)]
-struct LogHashes {
-    base: Index,
-    hashes: Vec<u64>,
-}
-
-impl LogHashes {
-    fn new(base: Index, base_hash: u64) -> LogHashes {
-        LogHashes {
-            base,
-            hashes: vec![base_hash],
-        }
-    }
-
-    fn last(&self) -> Index {
-        self.base + self.hashes.len() as u64 - 1
-    }
-
-    fn hash_at(&self, index: Index) -> Option<u64> {
-        if index < self.base {
-            return None;
-        }
-        self.hashes.get((index - self.base) as usize).copied()
-    }
 }
 
 /// What one node looks like to the checker.
 #[derive(Debug, Clone)]
 struct NodeView {
-    log: LogHashes,
+    log: PrefixHashes,
     /// The term this node is leader of, if it is one.
     leader_of: Option<Term>,
     commit: Index,
@@ -108,7 +104,6 @@ struct NodeView {
 pub struct AppliedRecord {
     pub node: NodeId,
     pub entry: Entry,
-    pub hash: u64,
     /// The applying node's state digest after applying it.
     pub digest: u64,
 }
@@ -123,15 +118,13 @@ struct PendingRead {
 #[derive(Debug, Clone)]
 pub struct Invariants {
     views: Vec<NodeView>,
-    leaders: HashMap<Term, NodeId>,
-    /// Prefix hash of each (index, term) seen in any log, and who logged it first.
-    prefixes: HashMap<(Index, Term), (u64, NodeId)>,
-    /// Prefix hash at each committed index (0: not known); `committed[0]` is index 0.
-    committed: Vec<u64>,
-    max_committed: Index,
+    elections: Elections,
+    /// Every (index, term) seen in any log, with its prefix hash.
+    logs: LogMatching,
+    committed: CommittedLog,
     /// `applied[i - 1]`: the first application of index `i`.
     applied: Vec<AppliedRecord>,
-    reads: HashMap<u64, PendingRead>,
+    reads: BTreeMap<u64, PendingRead>,
 }
 
 impl Invariants {
@@ -139,18 +132,17 @@ impl Invariants {
         Invariants {
             views: vec![
                 NodeView {
-                    log: LogHashes::new(0, 0),
+                    log: PrefixHashes::new(0, 0),
                     leader_of: None,
                     commit: 0
                 };
                 nodes
             ],
-            leaders: HashMap::new(),
-            prefixes: HashMap::new(),
-            committed: vec![0],
-            max_committed: 0,
+            elections: Elections::default(),
+            logs: LogMatching::default(),
+            committed: CommittedLog::default(),
             applied: Vec::new(),
-            reads: HashMap::new(),
+            reads: BTreeMap::new(),
         }
     }
 
@@ -170,7 +162,7 @@ impl Invariants {
 
     /// The highest index known committed.
     pub fn max_committed(&self) -> Index {
-        self.max_committed
+        self.committed.max()
     }
 
     /// The entry first applied at `index`.
@@ -179,17 +171,6 @@ impl Invariants {
             return None;
         }
         self.applied.get((index - 1) as usize)
-    }
-
-    /// The prefix hash of a snapshot point, as some log held it.
-    fn point_hash(&self, index: Index, term: Term) -> u64 {
-        if index == 0 {
-            return 0;
-        }
-        match self.prefixes.get(&(index, term)) {
-            Some(&(h, _)) => h,
-            None => mix(index, term),
-        }
     }
 
     /// The node restarted (or adopted a snapshot): its log is now `entries`
@@ -201,9 +182,9 @@ impl Invariants {
         snap_term: Term,
         entries: &[Entry],
     ) -> Result<(), Breach> {
-        let base = self.point_hash(snap_index, snap_term);
-        self.view(node).log = LogHashes::new(snap_index, base);
-        self.extend(node, entries)
+        let v = &mut self.views[(node - 1) as usize];
+        v.log = self.logs.start(snap_index, snap_term);
+        Ok(self.logs.extend(node, &mut v.log, entries)?)
     }
 
     /// The node crashed or restarted: it leads nothing now.
@@ -223,44 +204,11 @@ impl Invariants {
             return Ok(());
         }
         self.view(node).leader_of = Some(term);
-        if let Some(&other) = self.leaders.get(&term)
-            && other != node
-        {
-            return breach(
-                Property::ElectionSafety,
-                format!("n{node} became leader of term {term}, which n{other} already led"),
-            );
-        }
-        self.leaders.insert(term, node);
-        self.check_completeness(node, term)
-    }
-
-    fn check_completeness(&self, node: NodeId, term: Term) -> Result<(), Breach> {
-        let c = self.max_committed;
-        if c == 0 {
-            return Ok(());
-        }
+        self.elections.elected(term, node)?;
         let log = &self.views[(node - 1) as usize].log;
-        if log.last() < c {
-            return breach(
-                Property::LeaderCompleteness,
-                format!(
-                    "n{node} became leader of term {term} with last index {}, but index {c} was committed",
-                    log.last()
-                ),
-            );
-        }
-        let at = c.max(log.base);
-        let want = self.committed.get(at as usize).copied().unwrap_or(0);
-        if want != 0 && log.hash_at(at) != Some(want) {
-            return breach(
-                Property::LeaderCompleteness,
-                format!(
-                    "n{node} became leader of term {term}, but its log differs from the committed log at or before index {at}"
-                ),
-            );
-        }
-        Ok(())
+        Ok(self
+            .committed
+            .leader_completeness(node, term, log, self.committed.max())?)
     }
 
     /// The node persisted `entries` (overwriting any suffix they conflict with).
@@ -268,95 +216,19 @@ impl Invariants {
         let Some(first) = entries.first() else {
             return Ok(());
         };
-        let v = self.view(node);
-        if let Some(term) = v.leader_of
-            && first.index <= v.log.last()
-        {
-            return breach(
-                Property::LeaderAppendOnly,
-                format!(
-                    "n{node}, leader of term {term}, rewrote its log from index {} (last was {})",
-                    first.index,
-                    v.log.last()
-                ),
-            );
-        }
-        self.extend(node, entries)
-    }
-
-    fn extend(&mut self, node: NodeId, entries: &[Entry]) -> Result<(), Breach> {
-        let Some(first) = entries.first() else {
-            return Ok(());
-        };
         let v = &mut self.views[(node - 1) as usize];
-        if first.index <= v.log.base {
-            // Entries covered by the snapshot point are not tracked.
-            let skip = entries.iter().take_while(|e| e.index <= v.log.base).count();
-            return self.extend(node, &entries[skip..]);
+        if let Some(term) = v.leader_of {
+            leader_append_only(node, term, v.log.last(), first.index)?;
         }
-        if first.index > v.log.last() + 1 {
-            return breach(
-                Property::LogMatching,
-                format!(
-                    "n{node} appended index {} after a gap (last {})",
-                    first.index,
-                    v.log.last()
-                ),
-            );
-        }
-        v.log.hashes.truncate((first.index - v.log.base) as usize);
-        for e in entries {
-            let v = &mut self.views[(node - 1) as usize];
-            let prev = *v.log.hashes.last().unwrap_or(&0);
-            let h = mix(prev, entry_hash(e));
-            v.log.hashes.push(h);
-            match self.prefixes.get(&(e.index, e.term)) {
-                Some(&(seen, other)) if seen != h => {
-                    let mut shown = String::new();
-                    fmt_entry(&mut shown, e);
-                    return breach(
-                        Property::LogMatching,
-                        format!(
-                            "n{node} and n{other} both hold an entry at index {} term {} but their logs differ up to it (n{node} has {shown})",
-                            e.index, e.term
-                        ),
-                    );
-                }
-                Some(_) => {}
-                None => {
-                    self.prefixes.insert((e.index, e.term), (h, node));
-                }
-            }
-        }
-        Ok(())
+        Ok(self.logs.extend(node, &mut v.log, entries)?)
     }
 
     /// The node's commit index is now `commit`.
     pub fn on_commit(&mut self, node: NodeId, commit: Index) -> Result<(), Breach> {
-        let idx = (node - 1) as usize;
-        let from = self.views[idx].commit + 1;
-        self.views[idx].commit = commit;
-        for i in from..=commit {
-            let Some(h) = self.views[idx].log.hash_at(i) else {
-                continue;
-            };
-            if self.committed.len() <= i as usize {
-                self.committed.resize(i as usize + 1, 0);
-            }
-            let known = self.committed[i as usize];
-            if known == 0 {
-                self.committed[i as usize] = h;
-                self.max_committed = self.max_committed.max(i);
-            } else if known != h {
-                return breach(
-                    Property::StateMachineSafety,
-                    format!(
-                        "n{node} committed index {i} with a log that differs from an earlier commit of index {i}"
-                    ),
-                );
-            }
-        }
-        Ok(())
+        let v = &mut self.views[(node - 1) as usize];
+        let from = v.commit + 1;
+        v.commit = commit;
+        Ok(self.committed.commit(node, &v.log, from, commit)?)
     }
 
     /// The node applied `entry`, going from `before` to `after`.
@@ -376,33 +248,30 @@ impl Invariants {
                 ),
             );
         }
-        let hash = entry_hash(entry);
         match self.applied.get((entry.index - 1) as usize) {
-            Some(rec) if rec.hash != hash => {
-                let (mut mine, mut theirs) = (String::new(), String::new());
-                fmt_entry(&mut mine, entry);
-                fmt_entry(&mut theirs, &rec.entry);
-                breach(
-                    Property::StateMachineSafety,
-                    format!(
-                        "n{node} applied {mine} at index {}, but n{} applied {theirs} there",
-                        entry.index, rec.node
-                    ),
-                )
+            Some(rec) => {
+                same_application(
+                    node,
+                    entry,
+                    (&rec.entry).into(),
+                    Some(rec.node),
+                    &Formatter::text(),
+                )?;
+                if rec.digest != after.digest {
+                    return breach(
+                        Property::StateMachineSafety,
+                        format!(
+                            "n{node}'s state after index {} differs from n{}'s (an earlier index diverged)",
+                            entry.index, rec.node
+                        ),
+                    );
+                }
+                Ok(())
             }
-            Some(rec) if rec.digest != after.digest => breach(
-                Property::StateMachineSafety,
-                format!(
-                    "n{node}'s state after index {} differs from n{}'s (an earlier index diverged)",
-                    entry.index, rec.node
-                ),
-            ),
-            Some(_) => Ok(()),
             None => {
                 self.applied.push(AppliedRecord {
                     node,
                     entry: entry.clone(),
-                    hash,
                     digest: after.digest,
                 });
                 Ok(())

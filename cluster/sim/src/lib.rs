@@ -8,13 +8,15 @@
 //! properties are checked (`invariants`), and once faults heal the cluster
 //! must make progress. Everything follows from one seed.
 //!
-//! Modules: `world` (engine and event queue), `node` and `disk` (a server and
-//! what it made durable), `network`, `schedule` (the faults of a seed),
-//! `invariants`, `trace`, `runner` (random runs over many seeds), `cluster`
-//! (a scripted API for tests, after the MIT 6.5840 lab's config.go), `rng`.
+//! Modules: `world` (the engine: event queue, Ready loop on the test kit's
+//! driver, faults, clients), `node` (a server: its core, its disk (the test
+//! kit's `MemDisk`) and its application), `network`, `schedule` (the faults
+//! of a seed), `invariants` (the test kit's safety checks fed with the run,
+//! plus read linearizability), `trace`, `runner` (random runs over many
+//! seeds), `cluster` (a scripted API for tests, after the MIT 6.5840 lab's
+//! config.go), `rng`.
 
 pub mod cluster;
-pub mod disk;
 pub mod error;
 pub mod invariants;
 pub mod network;

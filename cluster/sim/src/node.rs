@@ -1,13 +1,13 @@
 //! A simulated server: the Raft core it drives (absent while crashed), its
-//! disk, and its application: a state machine that folds applied commands into
-//! a digest and snapshots that digest now and then through `compact()`.
+//! disk (the test kit's `MemDisk`: a crash keeps it, a restart reads it
+//! back), and its application: a state machine that folds applied commands
+//! into a digest and snapshots that digest now and then through `compact()`.
 
+use faultline_raft::testkit::MemDisk;
+use faultline_raft::testkit::hash::{entry_hash, mix};
 use faultline_raft::{
     Config, Entry, Index, RaftError, RawNode, Role, Snapshot, SnapshotMeta, Term,
 };
-
-use super::disk::Disk;
-use super::rng::{hash_bytes, mix};
 
 /// The application state of a node: how far it applied and a digest of
 /// everything it applied (the whole state machine, in 16 bytes).
@@ -45,22 +45,13 @@ impl AppState {
     }
 }
 
-/// A hash of one entry's term, kind and data.
-pub fn entry_hash(entry: &Entry) -> u64 {
-    let kind = match entry.kind {
-        faultline_raft::EntryKind::Normal => 1,
-        faultline_raft::EntryKind::Noop => 2,
-    };
-    mix(mix(entry.term, kind), hash_bytes(&entry.data))
-}
-
 /// One simulated server.
 #[derive(Debug)]
 pub struct SimNode {
     pub id: u64,
     /// The running core; `None` while crashed.
     pub raw: Option<RawNode>,
-    pub disk: Disk,
+    pub disk: MemDisk,
     pub app: AppState,
     /// Counts restarts; tick events of an earlier life are ignored.
     pub incarnation: u32,
@@ -77,7 +68,7 @@ impl SimNode {
         SimNode {
             id,
             raw: None,
-            disk: Disk::default(),
+            disk: MemDisk::default(),
             app: AppState::default(),
             incarnation: 0,
             role: Role::Follower,

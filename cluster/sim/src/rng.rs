@@ -1,25 +1,10 @@
 //! The simulator's randomness and hashing: a small seeded PRNG (xoshiro256**,
 //! seeded through splitmix64) and the 64-bit mixing used for log and state
-//! digests. Everything random in a run is drawn from streams of this PRNG
-//! derived from the run's seed, so a seed fixes the whole run.
+//! digests (the test kit's `hash`, re-exported). Everything random in a run
+//! is drawn from streams of this PRNG derived from the run's seed, so a seed
+//! fixes the whole run.
 
-/// Mixes one 64-bit value into another (splitmix64 finaliser over the sum).
-pub fn mix(a: u64, b: u64) -> u64 {
-    let mut z = a.rotate_left(23) ^ b.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Hashes a byte string (FNV-1a, then mixed).
-pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    mix(h, bytes.len() as u64)
-}
+pub use faultline_raft::testkit::hash::{hash_bytes, mix};
 
 /// A deterministic pseudo-random generator (xoshiro256**).
 #[derive(Debug, Clone)]

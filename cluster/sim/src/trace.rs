@@ -1,14 +1,15 @@
-//! The event trace of a run: one readable line per event
-//! (`t=1234 n1 -> n2 AppendEntries{term:2, prev:(i1,t1), entries:[(2,"v1")], commit:1}`),
+//! The event trace of a run: one readable line per event, messages in the
+//! test kit's format
+//! (`t=1234 n1 -> n2 AppendEntries{term:2, prev:(1,1), entries:[(2,"v1")], commit:1}`),
 //! kept as a ring of the last lines and folded into a running hash of all of
 //! them (the determinism check). Tracing is off in the fast path: a violating
 //! seed is replayed with tracing on, which the determinism of the simulator
 //! makes exact.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 
-use faultline_raft::{Entry, EntryKind, Message, MessageBody, NodeId};
+use faultline_raft::testkit::{Formatter, Text};
+use faultline_raft::{Message, NodeId};
 
 use super::rng::{hash_bytes, mix};
 
@@ -90,115 +91,15 @@ pub fn node_name(id: NodeId) -> String {
     format!("n{id}")
 }
 
-/// One entry as `(term,"value")` or `(term,noop)`.
-pub fn fmt_entry(out: &mut String, e: &Entry) {
-    match e.kind {
-        EntryKind::Noop => {
-            let _ = write!(out, "({},noop)", e.term);
-        }
-        EntryKind::Normal => {
-            let _ = write!(out, "({},{:?})", e.term, String::from_utf8_lossy(&e.data));
-        }
-    }
-}
+/// How traces show messages: text payloads, at most 4 entries per message.
+pub const FORMAT: Formatter<Text> = Formatter {
+    payload: Text,
+    max_entries: 4,
+};
 
-fn fmt_entries(out: &mut String, entries: &[Entry]) {
-    const SHOWN: usize = 4;
-    out.push('[');
-    for (i, e) in entries.iter().take(SHOWN).enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        fmt_entry(out, e);
-    }
-    if entries.len() > SHOWN {
-        let _ = write!(out, ", ...+{}", entries.len() - SHOWN);
-    }
-    out.push(']');
-}
-
-fn fmt_ctx(ctx: &Option<Vec<u8>>) -> String {
-    match ctx {
-        Some(c) => format!("{:?}", String::from_utf8_lossy(c)),
-        None => "-".to_string(),
-    }
-}
-
-/// A message body with its term, e.g. `RequestVote{term:3, last:(i4,t2)}`.
+/// A message body with its term, e.g. `RequestVote{term:3, last:(4,2)}`.
 pub fn fmt_message(msg: &Message) -> String {
-    let mut s = String::new();
-    let t = msg.term;
-    match &msg.body {
-        MessageBody::PreVote {
-            last_log_index,
-            last_log_term,
-        } => {
-            let _ = write!(
-                s,
-                "PreVote{{term:{t}, last:(i{last_log_index},t{last_log_term})}}"
-            );
-        }
-        MessageBody::PreVoteResponse { reject } => {
-            let _ = write!(s, "PreVoteResponse{{term:{t}, reject:{reject}}}");
-        }
-        MessageBody::RequestVote {
-            last_log_index,
-            last_log_term,
-        } => {
-            let _ = write!(
-                s,
-                "RequestVote{{term:{t}, last:(i{last_log_index},t{last_log_term})}}"
-            );
-        }
-        MessageBody::RequestVoteResponse { reject } => {
-            let _ = write!(s, "RequestVoteResponse{{term:{t}, reject:{reject}}}");
-        }
-        MessageBody::AppendEntries {
-            prev_log_index,
-            prev_log_term,
-            entries,
-            commit,
-        } => {
-            let _ = write!(
-                s,
-                "AppendEntries{{term:{t}, prev:(i{prev_log_index},t{prev_log_term}), entries:"
-            );
-            fmt_entries(&mut s, entries);
-            let _ = write!(s, ", commit:{commit}}}");
-        }
-        MessageBody::AppendEntriesResponse {
-            reject,
-            index,
-            hint,
-        } => {
-            let _ = write!(
-                s,
-                "AppendEntriesResponse{{term:{t}, reject:{reject}, index:{index}"
-            );
-            if let Some((ht, hi)) = hint {
-                let _ = write!(s, ", hint:(t{ht},i{hi})");
-            }
-            s.push('}');
-        }
-        MessageBody::Heartbeat { commit, ctx } => {
-            let _ = write!(
-                s,
-                "Heartbeat{{term:{t}, commit:{commit}, ctx:{}}}",
-                fmt_ctx(ctx)
-            );
-        }
-        MessageBody::HeartbeatResponse { ctx } => {
-            let _ = write!(s, "HeartbeatResponse{{term:{t}, ctx:{}}}", fmt_ctx(ctx));
-        }
-        MessageBody::InstallSnapshot { snapshot } => {
-            let _ = write!(
-                s,
-                "InstallSnapshot{{term:{t}, last:(i{},t{})}}",
-                snapshot.meta.index, snapshot.meta.term
-            );
-        }
-    }
-    s
+    FORMAT.message(msg)
 }
 
 #[cfg(test)]
@@ -206,7 +107,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats_append_entries_readably() {
+    fn messages_show_at_most_four_entries() {
+        use faultline_raft::{Entry, EntryKind, MessageBody};
         let msg = Message {
             from: 1,
             to: 2,
@@ -214,18 +116,20 @@ mod tests {
             body: MessageBody::AppendEntries {
                 prev_log_index: 1,
                 prev_log_term: 1,
-                entries: vec![Entry {
-                    term: 2,
-                    index: 2,
-                    kind: EntryKind::Normal,
-                    data: b"v1".to_vec(),
-                }],
+                entries: (2..8)
+                    .map(|index| Entry {
+                        term: 2,
+                        index,
+                        kind: EntryKind::Normal,
+                        data: format!("v{index}").into_bytes(),
+                    })
+                    .collect(),
                 commit: 1,
             },
         };
         assert_eq!(
             fmt_message(&msg),
-            "AppendEntries{term:2, prev:(i1,t1), entries:[(2,\"v1\")], commit:1}"
+            "AppendEntries{term:2, prev:(1,1), entries:[(2,\"v2\"),(2,\"v3\"),(2,\"v4\"),(2,\"v5\"),...+2], commit:1}"
         );
     }
 

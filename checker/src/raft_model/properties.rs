@@ -3,14 +3,20 @@
 //! are read off the current state (log matching, leader completeness,
 //! committed-entries-durable). Properties about transitions and history
 //! (election safety, state machine safety, leader append-only, linearizable
-//! reads) are checked as each step happens, in `ghost` and `clients`, and
-//! leave a mark in the state that the property reads.
+//! reads) are checked as each step happens, in `ghost`, `model` and
+//! `clients`, and leave a mark in the state that the property reads.
+//!
+//! The five Raft safety properties are the test kit's checks
+//! (`faultline_raft::testkit::safety`), the same the simulator runs: here
+//! log matching is checked over the servers' current logs, and leader
+//! completeness over each leader's log and the committed log it must hold.
 
-use faultline_raft::{Entry, Role};
+use faultline_raft::testkit::safety::{Breach, CommittedLog, LogMatching, PrefixHashes, Safety};
+use faultline_raft::{Role, Term};
 use serde::Serialize;
 
-use crate::model::options::RaftModelOptions;
-use crate::model::state::ModelState;
+use crate::raft_model::options::RaftModelOptions;
+use crate::raft_model::state::ModelState;
 
 /// Whether a property must hold in every reachable state, or must hold in
 /// at least one (so the model cannot pass by doing nothing).
@@ -71,11 +77,11 @@ impl Invariant {
 
     pub fn name(self) -> &'static str {
         match self {
-            Invariant::ElectionSafety => "election-safety",
-            Invariant::LogMatching => "log-matching",
-            Invariant::LeaderCompleteness => "leader-completeness",
-            Invariant::StateMachineSafety => "state-machine-safety",
-            Invariant::LeaderAppendOnly => "leader-append-only",
+            Invariant::ElectionSafety => Safety::ElectionSafety.id(),
+            Invariant::LogMatching => Safety::LogMatching.id(),
+            Invariant::LeaderCompleteness => Safety::LeaderCompleteness.id(),
+            Invariant::StateMachineSafety => Safety::StateMachineSafety.id(),
+            Invariant::LeaderAppendOnly => Safety::LeaderAppendOnly.id(),
             Invariant::CommittedEntriesDurable => "committed-entries-durable",
             Invariant::LinearizableReads => "linearizable-reads",
             Invariant::CoreContract => "core-contract",
@@ -90,6 +96,18 @@ impl Invariant {
             Invariant::CommittedEntriesDurable => committed_durable(state),
             // Checked as steps happen; the first violation is recorded.
             _ => state.ghost.violation(self).map(str::to_string),
+        }
+    }
+}
+
+impl From<Safety> for Invariant {
+    fn from(s: Safety) -> Invariant {
+        match s {
+            Safety::ElectionSafety => Invariant::ElectionSafety,
+            Safety::LogMatching => Invariant::LogMatching,
+            Safety::LeaderCompleteness => Invariant::LeaderCompleteness,
+            Safety::StateMachineSafety => Invariant::StateMachineSafety,
+            Safety::LeaderAppendOnly => Invariant::LeaderAppendOnly,
         }
     }
 }
@@ -190,48 +208,55 @@ impl NamedProperty {
     }
 }
 
+/// Log matching over the servers' current logs (the model never compacts:
+/// every log starts at index 1).
 fn log_matching(state: &ModelState) -> Option<String> {
-    let logs: Vec<&[Entry]> = state.servers.iter().map(|s| s.core.log_entries()).collect();
-    for (i, a) in logs.iter().enumerate() {
-        for (j, b) in logs.iter().enumerate().skip(i + 1) {
-            // The highest index where both hold an entry of the same term.
-            let common = a.len().min(b.len());
-            let Some(k) = (0..common).rev().find(|&k| a[k].term == b[k].term) else {
-                continue;
-            };
-            if a[..=k] != b[..=k] {
-                return Some(format!(
-                    "n{} and n{} both hold term {} at index {} but differ at or before it",
-                    i + 1,
-                    j + 1,
-                    a[k].term,
-                    a[k].index
-                ));
-            }
+    let mut logs = LogMatching::default();
+    for s in &state.servers {
+        let mut log = logs.start(0, 0);
+        if let Err(b) = logs.extend(s.core.id(), &mut log, s.core.log_entries()) {
+            return Some(b.detail);
         }
     }
     None
 }
 
+/// Leader completeness: each leader of term `t` holds the committed log up
+/// to its last entry committed in a term `<= t` (entries committed in
+/// later terms, by later leaders, it may lack).
 fn leader_completeness(state: &ModelState) -> Option<String> {
-    for (i, s) in state.servers.iter().enumerate() {
+    let committed = &state.ghost.committed;
+    let mut prefixes: Option<CommittedLog> = None;
+    for s in &state.servers {
         if s.core.role() != Role::Leader {
             continue;
         }
         let term = s.core.term();
-        for (k, c) in state.ghost.committed.iter().enumerate() {
-            let index = k as u64 + 1;
-            if c.commit_term <= term && s.core.term_at(index) != Some(c.term) {
-                return Some(format!(
-                    "leader n{} of term {term} lacks entry {index} (term {}) committed in term {}",
-                    i + 1,
-                    c.term,
-                    c.commit_term
-                ));
-            }
+        let upto = committed_by(state, term);
+        if upto == 0 {
+            continue;
+        }
+        let prefixes = prefixes.get_or_insert_with(|| {
+            CommittedLog::of_entries(committed.iter().map(|c| (c.term, &c.kind, &c.data[..])))
+        });
+        let log = PrefixHashes::of_log(s.core.log_entries());
+        if let Err(Breach { detail, .. }) =
+            prefixes.leader_completeness(s.core.id(), term, &log, upto)
+        {
+            return Some(detail);
         }
     }
     None
+}
+
+/// The highest index committed in a term `<= term`, as the ghost saw it.
+fn committed_by(state: &ModelState, term: Term) -> u64 {
+    state
+        .ghost
+        .committed
+        .iter()
+        .rposition(|c| c.commit_term <= term)
+        .map_or(0, |k| k as u64 + 1)
 }
 
 fn committed_durable(state: &ModelState) -> Option<String> {

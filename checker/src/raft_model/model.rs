@@ -12,19 +12,21 @@
 
 use std::sync::Arc;
 
+use faultline_raft::testkit::MemDisk;
+use faultline_raft::testkit::safety::leader_append_only;
 use faultline_raft::{Config, NodeId, PersistedState, RawNode, Renaming, Role};
 use stateright::{Model, Property};
 
-use crate::model::action::Action;
-use crate::model::dead_messages;
-use crate::model::driver::drive;
-use crate::model::error::ModelError;
-use crate::model::network::Network;
-use crate::model::options::{ELECTION_TICK, RaftModelOptions};
-use crate::model::properties::{Goal, Invariant};
-use crate::model::render;
-use crate::model::state::{ModelState, Server, index_of};
-use crate::model::symmetry::{all_servers_interchangeable, canonicalize, relabel_action};
+use crate::raft_model::action::Action;
+use crate::raft_model::dead_messages;
+use crate::raft_model::driver::drive;
+use crate::raft_model::error::ModelError;
+use crate::raft_model::network::Network;
+use crate::raft_model::options::{ELECTION_TICK, RaftModelOptions};
+use crate::raft_model::properties::{Goal, Invariant};
+use crate::raft_model::render;
+use crate::raft_model::state::{ModelState, Server, index_of};
+use crate::raft_model::symmetry::{all_servers_interchangeable, canonicalize, relabel_action};
 
 /// The Raft model over `servers` real cores.
 #[derive(Debug, Clone)]
@@ -58,7 +60,7 @@ impl RaftModel {
                     .expect("configuration checked in RaftModel::new");
                 Arc::new(Server {
                     core,
-                    disk: PersistedState::default(),
+                    disk: MemDisk::default(),
                 })
             })
             .collect();
@@ -143,7 +145,7 @@ impl RaftModel {
                 if let Err(e) = Arc::make_mut(&mut next.servers[k]).core.step(m.clone()) {
                     Arc::make_mut(&mut next.ghost).violate(
                         Invariant::CoreContract,
-                        format!("n{} refused {}: {e}", m.to, render::message(m)),
+                        format!("n{} refused {}: {e}", m.to, render::FORMAT.message(m)),
                     );
                 }
                 m.to
@@ -172,7 +174,7 @@ impl RaftModel {
             Action::Crash(id) => {
                 let server = Arc::make_mut(&mut next.servers[index_of(*id)]);
                 let config = self.configs[index_of(*id)].clone();
-                match RawNode::new(config, server.disk.clone()) {
+                match RawNode::new(config, server.disk.persisted()) {
                     Ok(core) => server.core = core,
                     Err(e) => Arc::make_mut(&mut next.ghost).violate(
                         Invariant::CoreContract,
@@ -213,19 +215,30 @@ impl RaftModel {
         let term = now.term();
         let leads = now.role() == Role::Leader;
         let led = was.role() == Role::Leader && was.term() == term;
-        let overwrote =
-            (leads && led && !now.log_entries().starts_with(was.log_entries())).then(|| {
-                format!(
-                    "leader n{id} of term {term} changed its log from {} to {}",
-                    render::log(was.log_entries()),
-                    render::log(now.log_entries())
-                )
-            });
+        // Leader Append-Only: where a leader's log stopped being what it was.
+        let overwrote = if leads && led {
+            let (old, new) = (was.log_entries(), now.log_entries());
+            let same = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+            let first_changed = old.get(same).map_or(was.last_index() + 1, |e| e.index);
+            // A recorded text is part of the state: the model's own wording.
+            leader_append_only(id, term, was.last_index(), first_changed)
+                .err()
+                .map(|b| {
+                    let why = format!(
+                        "leader n{id} of term {term} changed its log from {} to {}",
+                        render::log(old),
+                        render::log(new)
+                    );
+                    (b.property, why)
+                })
+        } else {
+            None
+        };
         if leads && !led {
             Arc::make_mut(&mut next.ghost).observe_leader(term, id);
         }
-        if let Some(why) = overwrote {
-            Arc::make_mut(&mut next.ghost).violate(Invariant::LeaderAppendOnly, why);
+        if let Some((property, why)) = overwrote {
+            Arc::make_mut(&mut next.ghost).violate(property.into(), why);
         }
         let leader_of = leads.then_some(term);
         if next.clients.pending.iter().any(|p| p.node == id) {
@@ -233,7 +246,7 @@ impl RaftModel {
         }
         let min_term = next.min_term();
         let ghost = &next.ghost;
-        let stale = ghost.leaders.first().is_some_and(|&(t, _)| t < min_term)
+        let stale = ghost.leaders.oldest_term().is_some_and(|t| t < min_term)
             || ghost
                 .committed
                 .iter()

@@ -9,15 +9,19 @@
 //! `--lossy`, lose it), an election timeout (the server campaigns), a
 //! leader's heartbeat timeout, a crash with a restart from disk, a client
 //! proposal of a new value at a leader, a ReadIndex read at a leader. After
-//! each step the server's Ready loop runs to quiescence (`driver`).
+//! each step the server's Ready loop runs to quiescence (`driver`, on the
+//! test kit's Ready driver, `faultline_raft::testkit`).
 //!
 //! Module map: `options` (bounds), `state`, `network`, `action`,
-//! `raft_model` (the `Model`), `driver` (Ready loop), `ghost` and `clients`
-//! (history for properties; the register linearizability tester),
-//! `properties` (the named properties), `symmetry` and `dead_messages`
-//! (reductions), `render` (readable
-//! traces), `run` (checker runs and their results), `shortest` (shortest
-//! traces).
+//! `model` (the `Model`), `driver` (the model's Ready host), `ghost` and
+//! `clients` (history for properties; the register linearizability
+//! tester), `properties` (the named properties; the Raft safety checks are
+//! the test kit's, shared with the simulator), `symmetry` and
+//! `dead_messages` (reductions), `render` (readable traces, in the test
+//! kit's format), `run` (checker runs and their results), `shortest`
+//! (shortest traces).
+//!
+//! (The history models of the linearizability checker are `crate::models`.)
 //!
 //! What the model leaves out, on purpose: the cores run classic Raft
 //! (PreVote and CheckQuorum off) so the model compares with `raft.tla`
@@ -35,10 +39,10 @@ pub mod dead_messages;
 pub mod driver;
 pub mod error;
 pub mod ghost;
+pub mod model;
 pub mod network;
 pub mod options;
 pub mod properties;
-pub mod raft_model;
 pub mod render;
 pub mod run;
 pub mod shortest;
@@ -47,9 +51,9 @@ pub mod symmetry;
 
 pub use action::Action;
 pub use error::ModelError;
+pub use model::RaftModel;
 pub use options::RaftModelOptions;
 pub use properties::{Expectation, Goal, Invariant, NamedProperty};
-pub use raft_model::RaftModel;
 pub use render::TraceStep;
 pub use run::{
     ModelRun, PropertyResult, SearchOptions, StopWhen, Strategy, Verdict, check, explore,

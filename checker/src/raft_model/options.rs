@@ -5,7 +5,7 @@
 use faultline_raft::{BugSet, Config, NodeId};
 use serde::Serialize;
 
-use crate::model::error::ModelError;
+use crate::raft_model::error::ModelError;
 
 /// Bounds and fault switches of the Raft model. `Default` is the default
 /// configuration of `faultline model raft`: 3 servers, one value, terms
@@ -177,7 +177,7 @@ impl RaftModelOptions {
 
 /// The election timeout of the model's cores, in ticks. A leader's
 /// heartbeat action ticks it this many times, which returns its timers to
-/// where they were (see `raft_model`), so timer counters do not multiply
+/// where they were (see `model`), so timer counters do not multiply
 /// the state space.
 pub const ELECTION_TICK: u32 = 2;
 

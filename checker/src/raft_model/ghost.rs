@@ -1,16 +1,19 @@
 //! Ghost state: the history the properties need that the servers themselves
-//! do not keep. Which server led which term, every entry ever applied
-//! (the committed log as observed), and the first violation of each
-//! invariant that is checked as steps happen.
+//! do not keep. Which server led which term (the test kit's `Elections`),
+//! every entry ever applied (the committed log as observed), and the first
+//! violation of each invariant that is checked as steps happen. The checks
+//! themselves are the test kit's (`faultline_raft::testkit::safety`).
 //!
 //! Ghost state splits states that the servers alone would not, so it is kept
 //! as small as soundness allows (`normalize`): leaders of terms no server
 //! can still reach are forgotten, and commit terms that every present and
 //! future leader is past are folded to 0.
 
+use faultline_raft::testkit::safety::{Elections, EntryView, same_application};
 use faultline_raft::{Entry, EntryKind, NodeId, Term};
 
-use crate::model::properties::Invariant;
+use crate::raft_model::properties::Invariant;
+use crate::raft_model::render::FORMAT;
 
 /// An entry some server applied: committed, as far as the model observed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -26,15 +29,24 @@ pub struct CommittedEntry {
 impl CommittedEntry {
     /// Whether `e` (at the same index) is this entry.
     pub fn same_entry(&self, e: &Entry) -> bool {
-        e.term == self.term && e.kind == self.kind && e.data == self.data
+        EntryView::from(e) == self.view()
+    }
+
+    /// The entry, its index aside.
+    pub fn view(&self) -> EntryView<'_> {
+        EntryView {
+            term: self.term,
+            kind: &self.kind,
+            data: &self.data,
+        }
     }
 }
 
 /// The model's history variables.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Ghost {
-    /// (term, leader) of every election still relevant, sorted.
-    pub leaders: Vec<(Term, NodeId)>,
+    /// (term, leader) of every election still relevant.
+    pub leaders: Elections,
     /// The committed log as observed through applies; index k + 1 at k.
     pub committed: Vec<CommittedEntry>,
     /// The first violation of each step-checked invariant, with what happened.
@@ -66,20 +78,16 @@ impl Ghost {
         self.committed.iter().any(|c| c.kind == EntryKind::Normal)
     }
 
-    /// `leader` became leader of `term`: election safety.
+    /// `leader` became leader of `term`: election safety. (A recorded
+    /// text is part of the state, so it keeps the model's own wording.)
     pub fn observe_leader(&mut self, term: Term, leader: NodeId) {
-        if let Some(&(_, other)) = self
-            .leaders
-            .iter()
-            .find(|&&(t, l)| t == term && l != leader)
+        if let Err(b) = self.leaders.elected(term, leader)
+            && let Some(other) = self.leaders.rival(term, leader)
         {
             self.violate(
-                Invariant::ElectionSafety,
+                b.property.into(),
                 format!("n{leader} and n{other} were both elected leader of term {term}"),
             );
-        }
-        if let Err(pos) = self.leaders.binary_search(&(term, leader)) {
-            self.leaders.insert(pos, (term, leader));
         }
     }
 
@@ -94,16 +102,8 @@ impl Ghost {
     ) -> bool {
         let k = entry.index as usize - 1;
         if let Some(known) = self.committed.get(k) {
-            if !known.same_entry(entry) {
-                self.violate(
-                    Invariant::StateMachineSafety,
-                    format!(
-                        "n{node} applied {} at index {} where {} was applied before",
-                        describe(entry.term, &entry.kind, &entry.data),
-                        entry.index,
-                        describe(known.term, &known.kind, &known.data)
-                    ),
-                );
+            if let Err(b) = same_application(node, entry, known.view(), None, &FORMAT) {
+                self.violate(b.property.into(), b.detail);
             }
             return false;
         }
@@ -140,28 +140,12 @@ impl Ghost {
     ///   an entry; every present and future leader has a term >= `min_term`,
     ///   so any `commit_term <= min_term` asks the same as 0.
     pub fn normalize(&mut self, min_term: Term) {
-        self.leaders.retain(|&(t, _)| t >= min_term);
+        self.leaders.forget_terms_below(min_term);
         for c in &mut self.committed {
             if c.commit_term <= min_term {
                 c.commit_term = 0;
             }
         }
-    }
-}
-
-/// `(term,"v1")` or `(term,noop)`: an entry as the traces show it.
-pub fn describe(term: Term, kind: &EntryKind, data: &[u8]) -> String {
-    match kind {
-        EntryKind::Noop => format!("({term},noop)"),
-        EntryKind::Normal => format!("({term},{})", describe_value(data)),
-    }
-}
-
-/// A client value: `"v3"` for the model's one-byte values, else the bytes.
-pub fn describe_value(data: &[u8]) -> String {
-    match data {
-        [v] => format!("\"v{v}\""),
-        other => format!("{other:?}"),
     }
 }
 
@@ -223,11 +207,11 @@ mod tests {
         g.observe_apply(2, 2, &entry(2, 2, 2), true);
         assert!(g.committed_after_crash);
         g.normalize(1);
-        assert_eq!(g.leaders, vec![(1, 1), (2, 2)]);
+        assert_eq!(g.leaders.iter().collect::<Vec<_>>(), vec![(1, 1), (2, 2)]);
         assert_eq!(g.committed[0].commit_term, 0);
         assert_eq!(g.committed[1].commit_term, 2);
         g.normalize(2);
-        assert_eq!(g.leaders, vec![(2, 2)]);
+        assert_eq!(g.leaders.iter().collect::<Vec<_>>(), vec![(2, 2)]);
         assert_eq!(g.committed[1].commit_term, 0);
     }
 }

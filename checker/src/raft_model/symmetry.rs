@@ -29,8 +29,9 @@
 //! Traces are found in renamed states; `real_path` replays them with the
 //! names the initial state gave, so counterexamples read as one history.
 //!
-//! A cheaper part that needs no renaming stays in `raft_model`: while every
-//! server is still at term 0 with nothing in flight (the initial state, or
+//! A cheaper part that needs no renaming stays in `model`
+//! (`RaftModel::actions`): while every server is still at term 0 with
+//! nothing in flight (the initial state, or
 //! after crashes of fresh servers), all servers are interchangeable, so
 //! only the lowest id is offered moves.
 
@@ -39,11 +40,11 @@ use std::sync::Arc;
 
 use faultline_raft::{NodeId, Renaming};
 
-use crate::model::action::Action;
-use crate::model::clients::Clients;
-use crate::model::ghost::Ghost;
-use crate::model::network::Network;
-use crate::model::state::{ModelState, Server, index_of};
+use crate::raft_model::action::Action;
+use crate::raft_model::clients::Clients;
+use crate::raft_model::ghost::Ghost;
+use crate::raft_model::network::Network;
+use crate::raft_model::state::{ModelState, Server, index_of};
 
 /// Whether every server is still interchangeable with every other: all at
 /// term 0, nothing in flight, no client operation yet.
@@ -80,10 +81,7 @@ impl ModelState {
             network.send(m.relabel(r));
         }
         let mut ghost: Ghost = (*self.ghost).clone();
-        for l in &mut ghost.leaders {
-            l.1 = r.apply(l.1);
-        }
-        ghost.leaders.sort_unstable();
+        ghost.leaders.rename(|id| r.apply(id));
         let mut clients: Clients = (*self.clients).clone();
         for p in &mut clients.pending {
             p.node = r.apply(p.node);

@@ -11,10 +11,10 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
 use stateright::Model;
 
-use crate::model::action::Action;
-use crate::model::properties::NamedProperty;
-use crate::model::raft_model::RaftModel;
-use crate::model::state::ModelState;
+use crate::raft_model::action::Action;
+use crate::raft_model::model::RaftModel;
+use crate::raft_model::properties::NamedProperty;
+use crate::raft_model::state::ModelState;
 
 /// A path: each state with the action taken from it (None for the last).
 pub type StatePath = Vec<(ModelState, Option<Action>)>;

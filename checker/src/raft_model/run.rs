@@ -5,18 +5,19 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Instant;
 
+use faultline_raft::SplitMix64;
 use serde::Serialize;
 use stateright::{Checker, Chooser, HasDiscoveries, Model};
 use tracing::info;
 
-use crate::model::action::Action;
-use crate::model::error::ModelError;
-use crate::model::options::RaftModelOptions;
-use crate::model::properties::{Expectation, NamedProperty};
-use crate::model::raft_model::RaftModel;
-use crate::model::render::{TraceStep, trace};
-use crate::model::shortest::{StatePath, shortest_paths, shrink};
-use crate::model::state::ModelState;
+use crate::raft_model::action::Action;
+use crate::raft_model::error::ModelError;
+use crate::raft_model::model::RaftModel;
+use crate::raft_model::options::RaftModelOptions;
+use crate::raft_model::properties::{Expectation, NamedProperty};
+use crate::raft_model::render::{TraceStep, trace};
+use crate::raft_model::shortest::{StatePath, shortest_paths, shrink};
+use crate::raft_model::state::ModelState;
 
 /// When the search may stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,23 +65,18 @@ impl Strategy {
 pub struct SeededChooser;
 
 impl Chooser<RaftModel> for SeededChooser {
-    type State = u64;
+    type State = SplitMix64;
 
-    fn new_state(&self, seed: u64) -> u64 {
-        seed
+    fn new_state(&self, seed: u64) -> SplitMix64 {
+        SplitMix64::new(seed)
     }
 
-    fn choose_initial_state(&self, _: &mut u64, _: &[ModelState]) -> usize {
+    fn choose_initial_state(&self, _: &mut SplitMix64, _: &[ModelState]) -> usize {
         0
     }
 
-    fn choose_action(&self, rng: &mut u64, _: &ModelState, actions: &[Action]) -> usize {
-        *rng = rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z % actions.len() as u64) as usize
+    fn choose_action(&self, rng: &mut SplitMix64, _: &ModelState, actions: &[Action]) -> usize {
+        rng.below(actions.len() as u64) as usize
     }
 }
 

@@ -1,14 +1,60 @@
 //! Readable counterexamples: actions, messages, logs and states as short
 //! text, e.g. `n1 -> n2 AppendEntries{term:2, prev:(1,1), entries:[(2,"v1")], commit:1}`.
-//! Entries print as `(term,value)`, `prev` and `last` as `(index,term)`.
+//! Messages and entries in the test kit's format (`faultline_raft::testkit::fmt`),
+//! with the model's payloads: one-byte register values and client threads.
 
-use faultline_raft::{Entry, Message, MessageBody, Role};
+use std::fmt::Write as _;
+
+use faultline_raft::testkit::{Formatter, Payload};
+use faultline_raft::{Entry, Role};
 use serde::Serialize;
 
-use crate::model::action::Action;
-use crate::model::clients::value_name;
-use crate::model::ghost::describe;
-use crate::model::state::ModelState;
+use crate::raft_model::action::Action;
+use crate::raft_model::clients::value_name;
+use crate::raft_model::state::ModelState;
+
+/// The model's payloads: an entry's data is one byte, the register value
+/// `k` that proposal `k` writes (`"v3"`); a read's context is its client
+/// thread (`r2`). Anything else prints as bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct RegisterValues;
+
+impl Payload for RegisterValues {
+    fn data(&self, out: &mut String, data: &[u8]) {
+        match data {
+            [v] => {
+                let _ = write!(out, "\"v{v}\"");
+            }
+            other => {
+                let _ = write!(out, "{other:?}");
+            }
+        }
+    }
+
+    fn ctx(&self, out: &mut String, ctx: &[u8]) {
+        match ctx {
+            [r] => {
+                let _ = write!(out, "r{r}");
+            }
+            other => {
+                let _ = write!(out, "{other:?}");
+            }
+        }
+    }
+}
+
+/// How the model shows messages and entries: every entry shown.
+pub const FORMAT: Formatter<RegisterValues> = Formatter {
+    payload: RegisterValues,
+    max_entries: usize::MAX,
+};
+
+/// `"v3"`: the register value written by proposal 3.
+pub fn register_value_name(v: u8) -> String {
+    let mut out = String::new();
+    RegisterValues.data(&mut out, &[v]);
+    out
+}
 
 /// One step of a trace: what happened, and the state it led to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,14 +79,12 @@ pub fn trace(pairs: &[(ModelState, Option<Action>)]) -> Vec<TraceStep> {
 
 pub fn action(a: &Action) -> String {
     match a {
-        Action::Deliver(m) => format!("n{} -> n{} {}", m.from, m.to, message(m)),
+        Action::Deliver(m) => FORMAT.delivery(m),
         Action::Duplicate(m) => format!(
-            "n{} -> n{} {} (duplicated: a copy stays in flight)",
-            m.from,
-            m.to,
-            message(m)
+            "{} (duplicated: a copy stays in flight)",
+            FORMAT.delivery(m)
         ),
-        Action::Drop(m) => format!("lost: n{} -> n{} {}", m.from, m.to, message(m)),
+        Action::Drop(m) => format!("lost: {}", FORMAT.delivery(m)),
         Action::Timeout(n) => format!("n{n} election timeout: campaigns"),
         Action::Heartbeat(n) => format!("n{n} heartbeat timeout: sends heartbeats"),
         Action::Crash(n) => format!("n{n} crashes and restarts from its disk"),
@@ -49,75 +93,9 @@ pub fn action(a: &Action) -> String {
     }
 }
 
-pub fn message(m: &Message) -> String {
-    let t = m.term;
-    match &m.body {
-        MessageBody::PreVote {
-            last_log_index,
-            last_log_term,
-        } => format!("PreVote{{term:{t}, last:({last_log_index},{last_log_term})}}"),
-        MessageBody::PreVoteResponse { reject } => {
-            format!("PreVoteResponse{{term:{t}, {}}}", granted(*reject))
-        }
-        MessageBody::RequestVote {
-            last_log_index,
-            last_log_term,
-        } => format!("RequestVote{{term:{t}, last:({last_log_index},{last_log_term})}}"),
-        MessageBody::RequestVoteResponse { reject } => {
-            format!("RequestVoteResponse{{term:{t}, {}}}", granted(*reject))
-        }
-        MessageBody::AppendEntries {
-            prev_log_index,
-            prev_log_term,
-            entries,
-            commit,
-        } => format!(
-            "AppendEntries{{term:{t}, prev:({prev_log_index},{prev_log_term}), entries:{}, commit:{commit}}}",
-            log(entries)
-        ),
-        MessageBody::AppendEntriesResponse {
-            reject,
-            index,
-            hint,
-        } => match (reject, hint) {
-            (false, _) => format!("AppendEntriesResponse{{term:{t}, ok, index:{index}}}"),
-            (true, Some((ht, hi))) => format!(
-                "AppendEntriesResponse{{term:{t}, reject, index:{index}, hint:({hi},{ht})}}"
-            ),
-            (true, None) => format!("AppendEntriesResponse{{term:{t}, reject, index:{index}}}"),
-        },
-        MessageBody::Heartbeat { commit, ctx } => {
-            format!("Heartbeat{{term:{t}, commit:{commit}{}}}", read_ctx(ctx))
-        }
-        MessageBody::HeartbeatResponse { ctx } => {
-            format!("HeartbeatResponse{{term:{t}{}}}", read_ctx(ctx))
-        }
-        MessageBody::InstallSnapshot { snapshot } => format!(
-            "InstallSnapshot{{term:{t}, last:({},{})}}",
-            snapshot.meta.index, snapshot.meta.term
-        ),
-    }
-}
-
-fn granted(reject: bool) -> &'static str {
-    if reject { "rejected" } else { "granted" }
-}
-
-fn read_ctx(ctx: &Option<Vec<u8>>) -> String {
-    match ctx.as_deref() {
-        None => String::new(),
-        Some([r]) => format!(", read:r{r}"),
-        Some(other) => format!(", read:{other:?}"),
-    }
-}
-
 /// `[(1,noop),(1,"v1")]`
 pub fn log(entries: &[Entry]) -> String {
-    let parts: Vec<String> = entries
-        .iter()
-        .map(|e| describe(e.term, &e.kind, &e.data))
-        .collect();
-    format!("[{}]", parts.join(","))
+    FORMAT.entries(entries)
 }
 
 fn role(r: Role) -> &'static str {
@@ -168,7 +146,7 @@ pub fn state(s: &ModelState) -> String {
         .ghost
         .committed
         .iter()
-        .map(|c| describe(c.term, &c.kind, &c.data))
+        .map(|c| FORMAT.entry_parts(c.term, &c.kind, &c.data))
         .collect();
     lines.push(format!(
         "in flight {}, crashes {}, committed [{}]",
@@ -181,7 +159,7 @@ pub fn state(s: &ModelState) -> String {
 
 #[cfg(test)]
 mod tests {
-    use faultline_raft::EntryKind;
+    use faultline_raft::{EntryKind, Message, MessageBody};
 
     use super::*;
 
@@ -218,11 +196,11 @@ mod tests {
             body,
         };
         assert_eq!(
-            message(&m(MessageBody::RequestVoteResponse { reject: true })),
+            FORMAT.message(&m(MessageBody::RequestVoteResponse { reject: true })),
             "RequestVoteResponse{term:4, rejected}"
         );
         assert_eq!(
-            message(&m(MessageBody::Heartbeat {
+            FORMAT.message(&m(MessageBody::Heartbeat {
                 commit: 2,
                 ctx: Some(vec![5])
             })),

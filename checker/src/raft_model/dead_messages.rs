@@ -32,7 +32,7 @@
 
 use faultline_raft::{Message, MessageBody, RawNode, Role};
 
-use crate::model::state::ModelState;
+use crate::raft_model::state::ModelState;
 
 /// Remove every dead message from the network.
 pub fn collect(state: &mut ModelState) {

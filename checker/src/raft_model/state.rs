@@ -9,18 +9,19 @@
 
 use std::sync::Arc;
 
-use faultline_raft::{NodeId, PersistedState, RawNode, Role, Term};
+use faultline_raft::testkit::MemDisk;
+use faultline_raft::{NodeId, RawNode, Role, Term};
 
-use crate::model::clients::Clients;
-use crate::model::ghost::Ghost;
-use crate::model::network::Network;
+use crate::raft_model::clients::Clients;
+use crate::raft_model::ghost::Ghost;
+use crate::raft_model::network::Network;
 
 /// One server: its running core and what its disk holds.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Server {
     pub core: RawNode,
     /// What the server made durable; a restart starts from exactly this.
-    pub disk: PersistedState,
+    pub disk: MemDisk,
 }
 
 /// A state of the model.

@@ -16,7 +16,7 @@ use faultline_raft::{Index, NodeId, Term};
 use stateright::semantics::register::{Register, RegisterOp, RegisterRet};
 use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
 
-use crate::model::ghost::describe_value;
+use crate::raft_model::render::register_value_name;
 
 /// The register the clients read and write: value 0 is the initial value,
 /// proposal k writes value k.
@@ -165,7 +165,7 @@ pub fn value_name(v: u8) -> String {
     if v == 0 {
         "initial".to_string()
     } else {
-        describe_value(&[v])
+        register_value_name(v)
     }
 }
 
