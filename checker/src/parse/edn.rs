@@ -1,6 +1,12 @@
 //! A small EDN reader for the subset Jepsen and Porcupine histories use: maps,
 //! vectors, lists, sets, keywords, symbols, strings, integers, floats, `nil`,
 //! booleans, tagged literals (`#inst "..."`), comments and `#_` discards.
+//! Nesting (collections, tags, discards) is limited to [`MAX_DEPTH`] levels,
+//! so hostile input gets an error instead of overflowing the stack.
+
+/// The deepest nesting the reader accepts (as serde_json's default limit);
+/// histories nest a handful of levels.
+pub const MAX_DEPTH: usize = 128;
 
 /// An EDN value.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +70,8 @@ pub struct EdnReader<'a> {
     src: &'a [u8],
     pos: usize,
     line: usize,
+    /// Values being read around the current position (nesting level).
+    depth: usize,
 }
 
 impl<'a> EdnReader<'a> {
@@ -72,6 +80,7 @@ impl<'a> EdnReader<'a> {
             src: text.as_bytes(),
             pos: 0,
             line: 1,
+            depth: 0,
         }
     }
 
@@ -141,7 +150,21 @@ impl<'a> EdnReader<'a> {
         Ok(())
     }
 
+    /// Reads one value; every recursion (collections, tags, discards) goes
+    /// through here, so the depth check bounds the stack.
     fn read(&mut self) -> Result<Edn, EdnError> {
+        if self.depth >= MAX_DEPTH {
+            return self.err(&format!(
+                "values nested at most {MAX_DEPTH} deep (collections, tags and #_ discards)"
+            ));
+        }
+        self.depth += 1;
+        let value = self.read_value();
+        self.depth -= 1;
+        value
+    }
+
+    fn read_value(&mut self) -> Result<Edn, EdnError> {
         self.skip_ws()?;
         let Some(b) = self.peek() else {
             return self.err("an EDN value");
