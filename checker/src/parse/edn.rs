@@ -393,6 +393,23 @@ mod tests {
     }
 
     #[test]
+    fn nesting_is_limited_instead_of_overflowing_the_stack() {
+        let nested = |open: &str, close: &str, n: usize| open.repeat(n) + &close.repeat(n);
+        assert!(read_all(&nested("[", "]", MAX_DEPTH)).is_ok());
+        for (open, close) in [("[", "]"), ("(", ")"), ("{:a ", "}"), ("#{", "}"), ("#t ", "")] {
+            for n in [MAX_DEPTH + 1, 200_000] {
+                let err = read_all(&format!("\n{}", nested(open, close, n))).unwrap_err();
+                assert_eq!(err.line, 2, "{open}");
+                assert!(err.expected.contains("nested at most 128"), "{open}: {err:?}");
+            }
+        }
+        // Chained discards recurse too.
+        let err = read_all(&("#_ ".repeat(200_000) + "1")).unwrap_err();
+        assert!(err.expected.contains("nested"), "{err:?}");
+        assert_eq!(read_all("#_ #_ 1 2 3").unwrap(), vec![Edn::Int(3)]);
+    }
+
+    #[test]
     fn reports_the_line_of_an_error() {
         let err = read_all("{:a 1}\n{:b 2\n").unwrap_err();
         assert_eq!(err.line, 2);

@@ -1,6 +1,8 @@
-//! A per-thread scratch directory for targets that read files: on tmpfs
+//! A per-thread scratch directory for targets that read files: under
+//! `$FAULTLINE_FUZZ_SCRATCH` when set (scripts/fuzz.sh sets it for AFL, whose
+//! killed children cannot clean up, and removes it afterwards), else on tmpfs
 //! (`/dev/shm`) when it is writable, so a million inputs cost no disk I/O,
-//! otherwise in the system temp directory. Removed when the thread ends.
+//! else in the system temp directory. Removed when the thread ends.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,14 @@ thread_local! {
 }
 
 fn make_root() -> tempfile::TempDir {
+    if let Some(dir) = std::env::var_os("FAULTLINE_FUZZ_SCRATCH") {
+        return tempfile::Builder::new()
+            .prefix("faultline-fuzz-")
+            .tempdir_in(&dir)
+            .unwrap_or_else(|e| {
+                panic!("cannot create a scratch directory in $FAULTLINE_FUZZ_SCRATCH ({dir:?}): {e}")
+            });
+    }
     let shm = Path::new("/dev/shm");
     if shm.is_dir()
         && let Ok(dir) = tempfile::Builder::new()

@@ -104,6 +104,18 @@ mod tests {
     }
 
     #[test]
+    fn a_status_frame_announcing_a_terabyte_is_refused() {
+        // Found by the rpc_frame fuzz target (seed 1, input 18238): a
+        // StatusResponse (variant 4, id 5) whose JSON string announces 2^40
+        // bytes; decoding aborted the process on a failed allocation.
+        let mut body = vec![4, 5];
+        body.extend_from_slice(&huge_string());
+        body.extend_from_slice(br#"{"group":0}"#);
+        let err = decode_payload::<crate::rpc::Frame>(&body).unwrap_err();
+        assert!(matches!(err, RpcError::Codec(_)), "{err}");
+    }
+
+    #[test]
     fn long_valid_strings_still_decode() {
         for len in [0usize, 1, 250, 251, 70_000, 3 << 20] {
             let s = "x".repeat(len);
