@@ -6,7 +6,8 @@
 //! by 1 to 8 stacked mutations: bit flips, random and "interesting" bytes,
 //! small arithmetic, dictionary tokens inserted or overwritten, ranges
 //! deleted or duplicated, truncation, splicing with another seed, hostile
-//! integers written over the input (lengths, counts, varints), nesting bombs
+//! integers written over the input (lengths, counts), one-byte varints
+//! widened to hostile values (indexes, terms, lengths), nesting bombs
 //! (a token repeated up to thousands of times) and, for text, line swaps and
 //! duplicates. Inputs are capped at [`MAX_INPUT`] bytes.
 
@@ -129,7 +130,7 @@ impl<'a> Mutator<'a> {
     fn mutate_once(&self, rng: &mut ChaCha8Rng, out: &mut Vec<u8>) {
         let text = self.kind == InputKind::Text;
         let len = out.len();
-        match rng.random_range(0..16u32) {
+        match rng.random_range(0..18u32) {
             // Flip one bit.
             0 if len > 0 => {
                 let i = rng.random_range(0..len);
@@ -263,6 +264,22 @@ impl<'a> Mutator<'a> {
                 let (a, b) = Self::range(rng, len);
                 let v = INTERESTING_BYTES[rng.random_range(0..INTERESTING_BYTES.len())];
                 out[a..b].fill(v);
+            }
+            // Binary: replace one byte (a one-byte bincode varint: a length,
+            // an index, a count) with a wide varint of a hostile value.
+            16 | 17 if !text && len > 0 => {
+                let i = rng.random_range(0..len);
+                let v = if rng.random_ratio(1, 4) {
+                    u64::from(out[i]) // the same value, encoded non-minimally
+                } else {
+                    INTERESTING_INTS[rng.random_range(0..INTERESTING_INTS.len())]
+                };
+                let wide: Vec<u8> = match rng.random_range(0..3) {
+                    0 => [&[251u8][..], &(v as u16).to_le_bytes()].concat(),
+                    1 => [&[252u8][..], &(v as u32).to_le_bytes()].concat(),
+                    _ => [&[253u8][..], &v.to_le_bytes()].concat(),
+                };
+                out.splice(i..=i, wide);
             }
             // The empty input grows a token.
             _ => {
