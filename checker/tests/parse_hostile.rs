@@ -12,15 +12,23 @@ fn deeply_nested_edn_values_are_an_error_in_every_edn_based_format() {
     let cases = [
         (
             Format::PorcupineKv,
-            format!("{{:process 0, :type :invoke, :f :get, :key \"0\", :value nil}}\n{{:process 0, :type :ok, :f :get, :key \"0\", :value {bomb}"),
+            format!(
+                "{{:process 0, :type :invoke, :f :get, :key \"0\", :value nil}}\n{{:process 0, :type :ok, :f :get, :key \"0\", :value {bomb}"
+            ),
         ),
         (
             Format::JepsenEdn,
-            format!("{{:process 0 :type :invoke :f :read :value nil}}\n{}", "(".repeat(50_000)),
+            format!(
+                "{{:process 0 :type :invoke :f :read :value nil}}\n{}",
+                "(".repeat(50_000)
+            ),
         ),
         (
             Format::JepsenEdn,
-            format!("{{:process 0 :type :invoke :f :read :value nil}}\n{}1", "#_ ".repeat(50_000)),
+            format!(
+                "{{:process 0 :type :invoke :f :read :value nil}}\n{}1",
+                "#_ ".repeat(50_000)
+            ),
         ),
         (
             Format::JepsenEtcd,
@@ -61,5 +69,8 @@ fn deeply_nested_json_is_an_error() {
     let err = parse_str(&text, "h.jsonl", Some(Format::Jsonl))
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("h.jsonl:1: expected a JSON object"), "{err}");
+    assert!(
+        err.starts_with("h.jsonl:1: expected a JSON object"),
+        "{err}"
+    );
 }

@@ -199,7 +199,9 @@ impl<'a> Mutator<'a> {
             11 | 12 => {
                 let mut v = INTERESTING_INTS[rng.random_range(0..INTERESTING_INTS.len())];
                 if rng.random_ratio(1, 4) {
-                    v = (len as u64).wrapping_add(rng.random_range(0..3)).wrapping_sub(1);
+                    v = (len as u64)
+                        .wrapping_add(rng.random_range(0..3))
+                        .wrapping_sub(1);
                 }
                 if text {
                     let digits = if rng.random() {
@@ -243,12 +245,18 @@ impl<'a> Mutator<'a> {
                 let times = [2usize, 3, 8, 64, 200, 1_000, 5_000, 20_000][rng.random_range(0..8)];
                 let times = times.min(MAX_INPUT / tok.len().max(1));
                 let at = Self::pos(rng, len);
-                let run: Vec<u8> = tok.iter().copied().cycle().take(tok.len() * times).collect();
+                let run: Vec<u8> = tok
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(tok.len() * times)
+                    .collect();
                 out.splice(at..at, run);
             }
             // Text: swap two lines, or duplicate one.
             14 | 15 if text && len > 0 => {
-                let mut lines: Vec<Vec<u8>> = out.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+                let mut lines: Vec<Vec<u8>> =
+                    out.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
                 let i = rng.random_range(0..lines.len());
                 let j = rng.random_range(0..lines.len());
                 if rng.random() {

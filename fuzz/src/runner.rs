@@ -150,13 +150,21 @@ extern "C" fn on_abort(_signal: libc::c_int) {
         return;
     };
     let mut buf = [0u8; 512];
-    let mut at = put(&mut buf, 0, b"\nfaultline-fuzz: the process aborted in target ");
+    let mut at = put(
+        &mut buf,
+        0,
+        b"\nfaultline-fuzz: the process aborted in target ",
+    );
     at = put(&mut buf, at, t.name.as_bytes());
     at = put(&mut buf, at, b" on input #");
     at = put_u64(&mut buf, at, index);
     at = put(&mut buf, at, b" of seed ");
     at = put_u64(&mut buf, at, seed);
-    at = put(&mut buf, at, b"; write it out with: faultline-fuzz input --seed ");
+    at = put(
+        &mut buf,
+        at,
+        b"; write it out with: faultline-fuzz input --seed ",
+    );
     at = put_u64(&mut buf, at, seed);
     at = put(&mut buf, at, b" --index ");
     at = put_u64(&mut buf, at, index);

@@ -18,7 +18,10 @@ fn seed() -> u64 {
 fn short_pass(name: &str) {
     let t = target(name).unwrap_or_else(|| panic!("no fuzz target {name}"));
     let seed = seed();
-    println!("fuzz {name}: seed {seed} (FAULTLINE_FUZZ_SEED), {} inputs", t.short_inputs);
+    println!(
+        "fuzz {name}: seed {seed} (FAULTLINE_FUZZ_SEED), {} inputs",
+        t.short_inputs
+    );
     let opts = RunOptions {
         seed,
         inputs: None,

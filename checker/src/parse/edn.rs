@@ -396,11 +396,20 @@ mod tests {
     fn nesting_is_limited_instead_of_overflowing_the_stack() {
         let nested = |open: &str, close: &str, n: usize| open.repeat(n) + &close.repeat(n);
         assert!(read_all(&nested("[", "]", MAX_DEPTH)).is_ok());
-        for (open, close) in [("[", "]"), ("(", ")"), ("{:a ", "}"), ("#{", "}"), ("#t ", "")] {
+        for (open, close) in [
+            ("[", "]"),
+            ("(", ")"),
+            ("{:a ", "}"),
+            ("#{", "}"),
+            ("#t ", ""),
+        ] {
             for n in [MAX_DEPTH + 1, 200_000] {
                 let err = read_all(&format!("\n{}", nested(open, close, n))).unwrap_err();
                 assert_eq!(err.line, 2, "{open}");
-                assert!(err.expected.contains("nested at most 128"), "{open}: {err:?}");
+                assert!(
+                    err.expected.contains("nested at most 128"),
+                    "{open}: {err:?}"
+                );
             }
         }
         // Chained discards recurse too.

@@ -77,7 +77,10 @@ fn entries_at_index_zero_are_corruption() {
     drop(s);
     write_wal(dir.path(), &[Record::Entries(vec![entry(0)])]);
     let err = open_err(dir.path());
-    assert!(err.contains("index 0") && err.contains("000000000001.log at byte offset 0"), "{err}");
+    assert!(
+        err.contains("index 0") && err.contains("000000000001.log at byte offset 0"),
+        "{err}"
+    );
 }
 
 /// `u64::MAX` followed by 0 wrapped to "contiguous" without overflow checks.

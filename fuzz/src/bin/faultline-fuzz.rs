@@ -90,14 +90,20 @@ fn main() -> Result<()> {
             let mut out = Vec::new();
             Mutator::new(t, &seeds).input(seed, index, &mut out);
             std::fs::write(&file, &out).with_context(|| format!("writing {}", file.display()))?;
-            println!("wrote input #{index} of seed {seed} for {} ({} bytes) to {}", t.name, out.len(), file.display());
+            println!(
+                "wrote input #{index} of seed {seed} for {} ({} bytes) to {}",
+                t.name,
+                out.len(),
+                file.display()
+            );
             Ok(())
         }
         Command::Replay { target, files } => {
             let t = find(&target)?;
             let mut panicked = 0;
             for file in &files {
-                let input = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+                let input =
+                    std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
                 match feed(t, &input) {
                     None => println!("{}: no panic", file.display()),
                     Some((location, message)) => {
@@ -119,7 +125,12 @@ fn main() -> Result<()> {
                 let path = dir.join(format!("seed-{i:03}"));
                 std::fs::write(&path, s).with_context(|| format!("writing {}", path.display()))?;
             }
-            println!("wrote {} seeds of {} to {}", seeds.len(), t.name, dir.display());
+            println!(
+                "wrote {} seeds of {} to {}",
+                seeds.len(),
+                t.name,
+                dir.display()
+            );
             Ok(())
         }
         Command::Dict { target, file } => {
@@ -206,7 +217,13 @@ fn run_targets(
     println!("\n| target | inputs tried | panics found | inputs/s |");
     println!("|---|---:|---:|---:|");
     for r in &rows {
-        println!("| {} | {} | {} | {:.0} |", r.target, r.inputs, r.panics, r.rate());
+        println!(
+            "| {} | {} | {} | {:.0} |",
+            r.target,
+            r.inputs,
+            r.panics,
+            r.rate()
+        );
     }
     if total_panics > 0 {
         bail!("{total_panics} inputs panicked (seed {seed})");

@@ -17,7 +17,9 @@ fn make_root() -> tempfile::TempDir {
             .prefix("faultline-fuzz-")
             .tempdir_in(&dir)
             .unwrap_or_else(|e| {
-                panic!("cannot create a scratch directory in $FAULTLINE_FUZZ_SCRATCH ({dir:?}): {e}")
+                panic!(
+                    "cannot create a scratch directory in $FAULTLINE_FUZZ_SCRATCH ({dir:?}): {e}"
+                )
             });
     }
     let shm = Path::new("/dev/shm");
@@ -44,7 +46,8 @@ pub fn fresh_dir() -> PathBuf {
             std::fs::remove_dir_all(&dir)
                 .unwrap_or_else(|e| panic!("cannot empty {}: {e}", dir.display()));
         }
-        std::fs::create_dir(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        std::fs::create_dir(&dir)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
         dir
     })
 }

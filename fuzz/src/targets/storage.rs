@@ -35,7 +35,7 @@ pub const WAL_SEGMENT: Target = Target {
     run: run_wal_segment,
     seeds: wal_segment_seeds,
     dictionary: BINARY_TOKENS,
-    short_inputs: 4_000,
+    short_inputs: 10_000,
 };
 
 pub const WAL_RECORDS: Target = Target {
@@ -45,7 +45,7 @@ pub const WAL_RECORDS: Target = Target {
     run: run_wal_records,
     seeds: wal_records_seeds,
     dictionary: BINARY_TOKENS,
-    short_inputs: 4_000,
+    short_inputs: 10_000,
 };
 
 pub const HARDSTATE_FILE: Target = Target {
@@ -55,7 +55,7 @@ pub const HARDSTATE_FILE: Target = Target {
     run: |data| run_atomic_file(HARDSTATE, data),
     seeds: || atomic_file_seeds(HARDSTATE),
     dictionary: BINARY_TOKENS,
-    short_inputs: 4_000,
+    short_inputs: 10_000,
 };
 
 pub const SNAPSHOT_FILE: Target = Target {
@@ -65,7 +65,7 @@ pub const SNAPSHOT_FILE: Target = Target {
     run: |data| run_atomic_file(SNAPSHOT, data),
     seeds: || atomic_file_seeds(SNAPSHOT),
     dictionary: BINARY_TOKENS,
-    short_inputs: 4_000,
+    short_inputs: 10_000,
 };
 
 const HARDSTATE: &str = "hardstate";
@@ -205,8 +205,11 @@ fn run_wal_records(data: &[u8]) {
     }
     if flags & HAS_HARDSTATE != 0 {
         let payload = chunks.next().unwrap_or_default();
-        fs::write(dir.join(HARDSTATE), wrap_atomic(magic_of(HARDSTATE), payload))
-            .expect("write hardstate");
+        fs::write(
+            dir.join(HARDSTATE),
+            wrap_atomic(magic_of(HARDSTATE), payload),
+        )
+        .expect("write hardstate");
     }
     let mut segments: Vec<Vec<u8>> = vec![Vec::new()];
     let mut last: &[u8] = &[];

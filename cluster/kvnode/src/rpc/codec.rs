@@ -94,7 +94,8 @@ mod tests {
     fn a_hostile_string_length_is_an_error_not_an_allocation() {
         let err = decode_payload::<String>(&huge_string()).unwrap_err();
         assert!(
-            err.to_string().contains("announces more data than they can hold"),
+            err.to_string()
+                .contains("announces more data than they can hold"),
             "{err}"
         );
         // Past isize::MAX: was a capacity-overflow panic.
