@@ -54,8 +54,13 @@ ensure_afl() {
     echo "fuzz.sh: installing cargo-afl $AFL_VERSION"
     cargo install --locked cargo-afl --version "$AFL_VERSION"
   fi
-  if ! cargo afl fuzz -h >/dev/null 2>&1; then
-    cargo afl config --build
+  local out
+  if ! out=$(cargo afl config --build 2>&1); then
+    # Not an error when AFL++ is already built for this rustc.
+    if ! grep -q "already built" <<<"$out"; then
+      echo "$out" >&2
+      exit 1
+    fi
   fi
 }
 
@@ -68,7 +73,8 @@ run_afl() {
   if [ "${#targets[@]}" -eq 0 ]; then
     mapfile -t targets < <(target/release/faultline-fuzz list | awk '{print $1}')
   fi
-  local scratch
+  mkdir -p target/afl-out target/afl-in
+  # Global: the EXIT trap reads it after this function returns.
   scratch=$(mktemp -d -p /dev/shm faultline-afl-XXXXXX 2>/dev/null || mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
   local rows=() failed=0

@@ -189,9 +189,27 @@ pub fn feed(target: &Target, input: &[u8]) -> Option<(String, String)> {
     }
 }
 
-/// Run `target` as `opts` say. With neither `inputs` nor `time`, runs the
-/// target's short pass (`short_inputs`).
+/// Stack of the thread that feeds a target: smaller than a main thread's
+/// (8 MiB) and a test thread's (2 MiB), so recursion that grows with the
+/// input is caught even when a long input still fits a big stack.
+pub const FEED_STACK: usize = 1 << 20;
+
+/// Run `target` as `opts` say, on a thread with a [`FEED_STACK`] stack. With
+/// neither `inputs` nor `time`, runs the target's short pass
+/// (`short_inputs`).
 pub fn run(target: &'static Target, opts: &RunOptions) -> RunReport {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name(format!("fuzz-{}", target.name))
+            .stack_size(FEED_STACK)
+            .spawn_scoped(scope, || run_here(target, opts))
+            .expect("cannot spawn the fuzz thread")
+            .join()
+            .expect("the fuzz thread panicked outside a target")
+    })
+}
+
+fn run_here(target: &'static Target, opts: &RunOptions) -> RunReport {
     install_panic_hook();
     install_abort_note();
     let position = TARGETS
@@ -221,7 +239,7 @@ pub fn run(target: &'static Target, opts: &RunOptions) -> RunReport {
         if limit.is_some_and(|n| index >= n) {
             break;
         }
-        if index % 64 == 0 {
+        if index.is_multiple_of(64) {
             let now = Instant::now();
             if opts.time.is_some_and(|t| now - start >= t) {
                 break;

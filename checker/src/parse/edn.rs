@@ -141,7 +141,8 @@ impl<'a> EdnReader<'a> {
                 }
                 b'#' if self.src.get(self.pos + 1) == Some(&b'_') => {
                     self.pos += 2;
-                    self.skip_ws()?;
+                    // `read` skips the whitespace itself and counts the
+                    // nesting, so chained discards cannot recurse unbounded.
                     self.read()?;
                 }
                 _ => break,
