@@ -1,6 +1,12 @@
 //! A small EDN reader for the subset Jepsen and Porcupine histories use: maps,
 //! vectors, lists, sets, keywords, symbols, strings, integers, floats, `nil`,
 //! booleans, tagged literals (`#inst "..."`), comments and `#_` discards.
+//! Nesting (collections, tags, discards) is limited to [`MAX_DEPTH`] levels,
+//! so hostile input gets an error instead of overflowing the stack.
+
+/// The deepest nesting the reader accepts (as serde_json's default limit);
+/// histories nest a handful of levels.
+pub const MAX_DEPTH: usize = 128;
 
 /// An EDN value.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +70,8 @@ pub struct EdnReader<'a> {
     src: &'a [u8],
     pos: usize,
     line: usize,
+    /// Values being read around the current position (nesting level).
+    depth: usize,
 }
 
 impl<'a> EdnReader<'a> {
@@ -72,6 +80,7 @@ impl<'a> EdnReader<'a> {
             src: text.as_bytes(),
             pos: 0,
             line: 1,
+            depth: 0,
         }
     }
 
@@ -132,7 +141,8 @@ impl<'a> EdnReader<'a> {
                 }
                 b'#' if self.src.get(self.pos + 1) == Some(&b'_') => {
                     self.pos += 2;
-                    self.skip_ws()?;
+                    // `read` skips the whitespace itself and counts the
+                    // nesting, so chained discards cannot recurse unbounded.
                     self.read()?;
                 }
                 _ => break,
@@ -141,7 +151,21 @@ impl<'a> EdnReader<'a> {
         Ok(())
     }
 
+    /// Reads one value; every recursion (collections, tags, discards) goes
+    /// through here, so the depth check bounds the stack.
     fn read(&mut self) -> Result<Edn, EdnError> {
+        if self.depth >= MAX_DEPTH {
+            return self.err(&format!(
+                "values nested at most {MAX_DEPTH} deep (collections, tags and #_ discards)"
+            ));
+        }
+        self.depth += 1;
+        let value = self.read_value();
+        self.depth -= 1;
+        value
+    }
+
+    fn read_value(&mut self) -> Result<Edn, EdnError> {
         self.skip_ws()?;
         let Some(b) = self.peek() else {
             return self.err("an EDN value");
@@ -367,6 +391,32 @@ mod tests {
         );
         assert_eq!(v[8], Edn::Str("a\"b".into()));
         assert_eq!(v.len(), 9);
+    }
+
+    #[test]
+    fn nesting_is_limited_instead_of_overflowing_the_stack() {
+        let nested = |open: &str, close: &str, n: usize| open.repeat(n) + &close.repeat(n);
+        assert!(read_all(&nested("[", "]", MAX_DEPTH)).is_ok());
+        for (open, close) in [
+            ("[", "]"),
+            ("(", ")"),
+            ("{:a ", "}"),
+            ("#{", "}"),
+            ("#t ", ""),
+        ] {
+            for n in [MAX_DEPTH + 1, 200_000] {
+                let err = read_all(&format!("\n{}", nested(open, close, n))).unwrap_err();
+                assert_eq!(err.line, 2, "{open}");
+                assert!(
+                    err.expected.contains("nested at most 128"),
+                    "{open}: {err:?}"
+                );
+            }
+        }
+        // Chained discards recurse too.
+        let err = read_all(&("#_ ".repeat(200_000) + "1")).unwrap_err();
+        assert!(err.expected.contains("nested"), "{err:?}");
+        assert_eq!(read_all("#_ #_ 1 2 3").unwrap(), vec![Edn::Int(3)]);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub use codec::{decode_payload, encode_payload};
 pub use config::{DEFAULT_MAX_FRAME_SIZE, RpcConfig};
 pub use error::RpcError;
 pub use frame::{Frame, RequestId};
-pub use handshake::{HANDSHAKE_LEN, Identity, MAGIC, PROTOCOL_VERSION, encode as encode_handshake};
+pub use handshake::{
+    HANDSHAKE_LEN, Identity, MAGIC, PROTOCOL_VERSION, decode as decode_handshake,
+    encode as encode_handshake,
+};
 pub use peer::{PeerCounters, PeerSender};
 pub use server::{Handler, Server};
+pub use wire::{LEN_PREFIX, decode_frame, encode_frame, read_frame};

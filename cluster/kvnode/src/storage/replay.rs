@@ -50,7 +50,13 @@ impl ReplayedWal {
                 let Some(first) = batch.first().map(|e| e.index) else {
                     return Ok(());
                 };
-                if let Some(w) = batch.windows(2).find(|w| w[1].index != w[0].index + 1) {
+                if first == 0 {
+                    return Err("entries from index 0 (log indexes start at 1)".to_string());
+                }
+                if let Some(w) = batch
+                    .windows(2)
+                    .find(|w| w[0].index.checked_add(1) != Some(w[1].index))
+                {
                     return Err(format!(
                         "entries batch is not contiguous ({} then {})",
                         w[0].index, w[1].index
@@ -66,7 +72,8 @@ impl ReplayedWal {
                 }
                 match (self.entries.first(), self.entries.last()) {
                     (Some(head), Some(last)) => {
-                        if first > last.index + 1 {
+                        // `first - 1 > last` is `first > last + 1` without overflow.
+                        if first - 1 > last.index {
                             return Err(format!(
                                 "entries from index {first} leave a gap after index {}",
                                 last.index
@@ -77,7 +84,7 @@ impl ReplayedWal {
                     }
                     _ => {
                         if let Some(m) = self.marker
-                            && first != m.index + 1
+                            && m.index.checked_add(1) != Some(first)
                         {
                             return Err(format!(
                                 "entries from index {first} leave a gap after the snapshot marker at {}",

@@ -182,7 +182,8 @@ impl Storage {
                 // The snapshot file was written but the crash came before its
                 // WAL marker: finish the job the same way `persist` would have.
                 let log = TermLog::new(
-                    wal.entries.first().map_or(0, |e| e.index - 1),
+                    // Replay refuses entries at index 0, so this cannot wrap.
+                    wal.entries.first().map_or(0, |e| e.index.saturating_sub(1)),
                     0,
                     wal.entries.iter().map(|e| e.term),
                 );
@@ -201,7 +202,7 @@ impl Storage {
             (None, None) => {}
         }
         if let Some(first) = wal.entries.first()
-            && first.index != base_index + 1
+            && base_index.checked_add(1) != Some(first.index)
         {
             return Err(inconsistent(format!(
                 "the log on disk starts at index {} but the snapshot covers only up to {base_index} \
