@@ -380,15 +380,7 @@ pub fn is_command(entry: &Entry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn e(term: u64, index: u64, data: &str) -> Entry {
-        Entry {
-            term,
-            index,
-            kind: EntryKind::Normal,
-            data: data.as_bytes().to_vec(),
-        }
-    }
+    use faultline_raft::testkit::command as e;
 
     #[test]
     fn two_leaders_in_one_term_break_election_safety() {

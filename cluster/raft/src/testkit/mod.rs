@@ -9,7 +9,8 @@
 //!   network, state machine and checks;
 //! - `fmt`: the one readable form of messages and entries;
 //! - `safety`: the Raft safety properties and their checks;
-//! - `hash`: fixed 64-bit hashing for log prefixes and digests.
+//! - `hash`: fixed 64-bit hashing for log prefixes and digests;
+//! - [`command`]: a hand-built command entry for tests.
 //!
 //! Used by the raft integration tests, `faultline-sim` and the stateright
 //! model in `faultline-checker`.
@@ -24,3 +25,15 @@ pub use disk::MemDisk;
 pub use driver::{Drained, Handled, ReadyHost, Send, drain, handle_ready};
 pub use fmt::{Formatter, Payload, Text};
 pub use safety::{Breach, Safety};
+
+use crate::types::{Entry, EntryKind};
+
+/// A client command entry carrying `data`, for tests that build logs by hand.
+pub fn command(term: u64, index: u64, data: &str) -> Entry {
+    Entry {
+        term,
+        index,
+        kind: EntryKind::Normal,
+        data: data.as_bytes().to_vec(),
+    }
+}

@@ -116,19 +116,10 @@ impl CommittedLog {
 
 #[cfg(test)]
 mod tests {
+    use crate::testkit::command as e;
     use crate::testkit::safety::LogMatching;
-    use crate::types::Entry;
 
     use super::*;
-
-    fn e(term: u64, index: u64, data: &str) -> Entry {
-        Entry {
-            term,
-            index,
-            kind: EntryKind::Normal,
-            data: data.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn a_leader_missing_a_committed_entry_breaks_completeness() {

@@ -156,18 +156,9 @@ pub fn leader_append_only(
 
 #[cfg(test)]
 mod tests {
-    use crate::types::EntryKind;
+    use crate::testkit::command as e;
 
     use super::*;
-
-    fn e(term: u64, index: u64, data: &str) -> Entry {
-        Entry {
-            term,
-            index,
-            kind: EntryKind::Normal,
-            data: data.as_bytes().to_vec(),
-        }
-    }
 
     #[test]
     fn same_index_and_term_with_different_prefixes_breaks_log_matching() {
