@@ -122,7 +122,12 @@ impl RunRecord {
         for ns in self.namespaces.iter().filter(|ns| existing.contains(ns)) {
             kill_namespace_processes(ns);
             // Its rules and its end of each veth pair go with it.
-            if let Err(e) = ip_cmd(&["netns", "del", ns]) {
+            // A concurrent `clean` (or the owner's own Drop) may have removed
+            // it between the listing and here: only a namespace that is
+            // still there is a problem.
+            if let Err(e) = ip_cmd(&["netns", "del", ns])
+                && namespaces().unwrap_or_default().contains(ns)
+            {
                 problems.push(e.to_string());
             }
         }
@@ -216,7 +221,24 @@ fn records() -> Vec<(PathBuf, Option<RunRecord>)> {
         .collect()
 }
 
+/// Hold an exclusive lock on the records folder, so two cleanup passes (two
+/// `faultline clean`s, or a clean and a Ctrl-C handler) do not tear down the
+/// same record at once. `None` when the folder cannot be locked (then the
+/// idempotent teardown still copes).
+fn lock_records() -> Option<nix::fcntl::Flock<std::fs::File>> {
+    let dir = runs_dir();
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".clean.lock"))
+        .ok()?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).ok()
+}
+
 fn clean_where(pred: impl Fn(&RunRecord) -> bool) -> CleanReport {
+    let _lock = lock_records();
     let mut report = CleanReport::default();
     for (dir, rec) in records() {
         match rec {
