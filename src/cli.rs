@@ -269,6 +269,11 @@ pub struct BenchKvArgs {
     pub duration: u64,
     #[arg(long)]
     pub json: bool,
+    /// Run each kvnode's data directory on a faultline-diskfs FUSE mount
+    /// (the disk-fault layer of `--nemesis power`), to measure its cost.
+    /// Needs root and /dev/fuse.
+    #[arg(long)]
+    pub diskfs: bool,
 }
 
 #[derive(Debug, Args)]

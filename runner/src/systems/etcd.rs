@@ -56,6 +56,11 @@ impl SystemKind for Etcd {
                 "--groups runs the sharded kvnode stack; it does not go with --db etcd",
             ));
         }
+        if plan.nemesis.iter().any(|n| n == "power") {
+            return Err(bad_option(
+                "--nemesis power is not wired for etcd members yet (diskfs runs under kvnode data directories only); use --db faultline, or kill for etcd",
+            ));
+        }
         Ok(())
     }
 
