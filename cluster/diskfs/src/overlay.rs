@@ -244,7 +244,7 @@ impl Overlay {
     }
 
     /// Move `path` (inode `ino` if known) to the trash and journal it.
-    fn to_trash(&mut self, parent: u64, path: &Path) -> Result<()> {
+    fn move_to_trash(&mut self, parent: u64, path: &Path) -> Result<()> {
         let trash = self.trash.join(self.next_trash.to_string());
         self.next_trash += 1;
         fs::rename(path, &trash).map_err(DiskError::io("move to trash", path))?;
@@ -270,7 +270,7 @@ impl Overlay {
                 source: std::io::Error::from_raw_os_error(nix::libc::EISDIR),
             });
         }
-        self.to_trash(parent, &path)
+        self.move_to_trash(parent, &path)
     }
 
     /// Remove an empty directory (durable once `parent` is fsynced).
@@ -284,7 +284,7 @@ impl Overlay {
                 source: std::io::Error::from_raw_os_error(nix::libc::ENOTEMPTY),
             });
         }
-        self.to_trash(parent, &path)
+        self.move_to_trash(parent, &path)
     }
 
     /// Rename, replacing the target (durable once both directories are
@@ -303,7 +303,7 @@ impl Overlay {
             return Ok(());
         }
         if fs::symlink_metadata(&to).is_ok() {
-            self.to_trash(new_parent, &to)?;
+            self.move_to_trash(new_parent, &to)?;
         }
         fs::rename(&from, &to).map_err(DiskError::io("rename", &from))?;
         // Every inode at or under `from` moves.
