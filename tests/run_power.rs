@@ -59,7 +59,7 @@ fn power_catches_no_fsync() {
     );
     let test = read_json(&run.join("test.json"));
     assert!(
-        test.to_string().contains("#8c564b"),
+        test.to_string().contains("#b8860b"),
         "power's colour in test.json"
     );
     let history = std::fs::read_to_string(run.join("history.jsonl")).unwrap();

@@ -1,7 +1,7 @@
 //! `power`: a power loss on the target nodes — SIGKILL, then drop what
 //! their disks had not fsynced (the diskfs layer under each data
-//! directory; with a seeded coin, the newest write is torn at a seeded
-//! byte instead of lost whole); stopping the fault restarts them on what
+//! directory; one time in four the newest write is torn at a seeded byte
+//! instead, the torn file keeping its earlier unsynced writes); stopping the fault restarts them on what
 //! survived. Needs a system started with disk faults (`Db::lose_unsynced`).
 //!
 //! Targets: one node, the leader, a majority, or all the nodes of a group
@@ -38,11 +38,12 @@ impl PowerTarget {
         }
     }
 
+    /// One or the leader 1/5 each, a majority or all 3/10 each.
     fn draw(rng: &mut ChaCha8Rng) -> PowerTarget {
-        match rng.random_range(0..4) {
-            0 => PowerTarget::One,
-            1 => PowerTarget::Leader,
-            2 => PowerTarget::Majority,
+        match rng.random_range(0..10) {
+            0 | 1 => PowerTarget::One,
+            2 | 3 => PowerTarget::Leader,
+            4..=6 => PowerTarget::Majority,
             _ => PowerTarget::All,
         }
     }
@@ -82,7 +83,7 @@ impl Power {
     /// Name, plot colour and needs of this package.
     pub const INFO: PackageInfo = PackageInfo {
         name: "power",
-        colour: "#8c564b",
+        colour: "#b8860b",
         needs_network: false,
         needs_shards: false,
     };
@@ -96,7 +97,10 @@ impl Package for Power {
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {
         let target = PowerTarget::draw(rng);
         let nodes = target.resolve(db, rng);
-        let tear = rng.random_bool(0.5);
+        // A tear keeps the torn file's earlier unsynced writes (the kernel
+        // had flushed them) and cuts the newest: so a tear loses little,
+        // and one power loss in four tears.
+        let tear = rng.random_bool(0.25);
         let mut lost = Map::new();
         for n in &nodes {
             db.kill(n)?;

@@ -1,4 +1,5 @@
-//! Disk faults for a group: one `faultline-diskfs` server per member,
+//! Disk faults for a group (kvnode members, or etcd members): one
+//! `faultline-diskfs` server per member,
 //! mounted over the member's data directory (backing folder
 //! `<run>/nodes/<id>/disk`, control socket `<run>/nodes/<id>/diskfs.sock`,
 //! log `<run>/nodes/<id>/diskfs.log`). A server lives from the member's
