@@ -1,16 +1,18 @@
 //! The `fuser` adapter: every FUSE request becomes one [`Overlay`] call
 //! under a mutex. Entries and attributes are never cached by the kernel
 //! (TTL 0) and files are opened with direct I/O, so no kernel cache hides
-//! what a power loss took.
+//! what a power loss took. mmap of such files is allowed where the kernel
+//! can (6.6+); a file is read from the server again on every open.
 
 use std::ffi::OsStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
-    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, LockOwner,
-    OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory, ReplyEmpty,
-    ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
+    Errno, FileAttr, FileHandle, FileType, Filesystem, FopenFlags, Generation, INodeNo, InitFlags,
+    KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData,
+    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow,
+    WriteFlags,
 };
 
 use crate::error::DiskError;
@@ -69,6 +71,15 @@ fn fuse_attr(a: &Attr) -> FileAttr {
 }
 
 impl Filesystem for DiskFs {
+    fn init(&mut self, _req: &Request, config: &mut KernelConfig) -> std::io::Result<()> {
+        // Let programs mmap files opened with direct I/O (bbolt, etcd's
+        // store, maps its file to read it); kernels before 6.6 refuse it.
+        if let Err(missing) = config.add_capabilities(InitFlags::FUSE_DIRECT_IO_ALLOW_MMAP) {
+            tracing::warn!(?missing, "the kernel cannot mmap direct-I/O files");
+        }
+        Ok(())
+    }
+
     fn lookup(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEntry) {
         match self.lock().lookup(parent.0, name) {
             Ok(a) => reply.entry(&TTL, &fuse_attr(&a), Generation(0)),
