@@ -112,3 +112,20 @@ fn the_correct_build_stays_valid_under_power() {
         "{results}"
     );
 }
+
+#[test]
+fn etcd_unsafe_no_fsync_is_refused_by_an_etcd_without_the_flag() {
+    let help = std::process::Command::new("etcd").arg("--help").output();
+    if help.is_ok_and(|o| String::from_utf8_lossy(&o.stderr).contains("unsafe-no-fsync")) {
+        eprintln!("this etcd has --unsafe-no-fsync: nothing to refuse");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = output_in(
+        dir.path(),
+        "run --db etcd --bug unsafe-no-fsync --nemesis power --time-limit 5",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert!(stderr.contains("no --unsafe-no-fsync"), "{stderr}");
+}

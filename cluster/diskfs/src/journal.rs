@@ -1,13 +1,16 @@
 //! The namespace journal: creates, renames and removals that are already
 //! applied to the backing tree but not yet made durable by an fsync of the
 //! directories they touch. A directory fsync commits the changes whose
-//! directories are all synced; a power loss undoes the rest, newest first.
+//! directories are all synced; so does the passing of time, when a commit
+//! interval is set (a journaling file system commits its metadata every few
+//! seconds: ext4's `commit=5`); a power loss undoes the rest, newest first.
 //! Removed files wait in the trash folder until their removal commits.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// One namespace change, with backing paths relative to the tree root
 /// (trash paths are absolute).
@@ -27,6 +30,8 @@ struct Pending {
     change: Change,
     /// Directories (inode numbers) whose fsync this change still waits for.
     dirs: BTreeSet<u64>,
+    /// When it was made.
+    at: Instant,
 }
 
 /// Namespace changes not yet durable, oldest first.
@@ -46,10 +51,33 @@ pub struct Undone {
 impl Journal {
     /// Record `change`, durable once every directory in `dirs` is fsynced.
     pub fn record(&mut self, change: Change, dirs: impl IntoIterator<Item = u64>) {
+        self.record_at(change, dirs, Instant::now());
+    }
+
+    /// [`Journal::record`] of a change made at `at`.
+    pub fn record_at(&mut self, change: Change, dirs: impl IntoIterator<Item = u64>, at: Instant) {
         self.pending.push(Pending {
             change,
             dirs: dirs.into_iter().collect(),
+            at,
         });
+    }
+
+    /// The file system's periodic commit: every change made `interval` or
+    /// longer before `now` is durable (with all older ones: the journal
+    /// commits in order). Returns how many committed.
+    pub fn commit_older_than(&mut self, now: Instant, interval: Duration) -> io::Result<usize> {
+        let n = self
+            .pending
+            .iter()
+            .rposition(|p| now.saturating_duration_since(p.at) >= interval)
+            .map_or(0, |i| i + 1);
+        for p in self.pending.drain(..n) {
+            if let Change::Removed { trash, .. } = &p.change {
+                remove_any(trash)?;
+            }
+        }
+        Ok(n)
     }
 
     /// Changes not yet durable.
@@ -185,5 +213,47 @@ mod tests {
         assert_eq!(j.len(), 1);
         assert_eq!(j.sync_dir(1).unwrap(), 1);
         assert!(j.is_empty());
+    }
+
+    #[test]
+    fn the_periodic_commit_makes_old_changes_durable_in_order() {
+        let t0 = Instant::now();
+        let mut j = Journal::default();
+        j.record_at(
+            Change::Created {
+                path: "a".into(),
+                is_dir: false,
+            },
+            [1],
+            t0,
+        );
+        j.record_at(
+            Change::Created {
+                path: "b".into(),
+                is_dir: false,
+            },
+            [1],
+            t0 + Duration::from_secs(4),
+        );
+        j.record_at(
+            Change::Created {
+                path: "c".into(),
+                is_dir: false,
+            },
+            [1],
+            t0 + Duration::from_secs(9),
+        );
+        let five = Duration::from_secs(5);
+        assert_eq!(
+            j.commit_older_than(t0 + Duration::from_secs(4), five)
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            j.commit_older_than(t0 + Duration::from_secs(9), five)
+                .unwrap(),
+            2
+        );
+        assert_eq!(j.len(), 1, "c is younger than the interval");
     }
 }

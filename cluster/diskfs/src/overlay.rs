@@ -108,6 +108,9 @@ pub struct Overlay {
     /// The inode of the newest write (the one a tear cuts).
     newest_write: Option<u64>,
     journal: Journal,
+    /// Namespace changes this old are durable without a directory fsync
+    /// (`None`: only a directory fsync makes them durable).
+    commit_interval: Option<std::time::Duration>,
     rng: SplitMix64,
 }
 
@@ -133,10 +136,18 @@ impl Overlay {
             dirty: HashMap::new(),
             newest_write: None,
             journal: Journal::default(),
+            commit_interval: None,
             rng: SplitMix64::new(seed),
         };
         o.reset_inodes();
         Ok(o)
+    }
+
+    /// Let namespace changes become durable `interval` after they were
+    /// made, as a journaling file system's periodic commit does (ext4:
+    /// 5 s), besides by a directory fsync. File data still needs an fsync.
+    pub fn set_commit_interval(&mut self, interval: Option<std::time::Duration>) {
+        self.commit_interval = interval;
     }
 
     /// The backing tree's root.
@@ -449,6 +460,17 @@ impl Overlay {
     /// undo every unsynced namespace change, and forget all inodes but the
     /// root (the kernel's old inode numbers become stale).
     pub fn power_loss(&mut self, tear: bool) -> Result<Loss> {
+        self.power_loss_at(tear, std::time::Instant::now())
+    }
+
+    /// [`Overlay::power_loss`] at time `now` (what the commit interval is
+    /// measured against).
+    pub fn power_loss_at(&mut self, tear: bool, now: std::time::Instant) -> Result<Loss> {
+        if let Some(interval) = self.commit_interval {
+            self.journal
+                .commit_older_than(now, interval)
+                .map_err(DiskError::io("commit", &self.trash))?;
+        }
         let mut loss = Loss::default();
         let torn_ino = self.newest_write.take().filter(|_| tear);
         for (ino, d) in std::mem::take(&mut self.dirty) {

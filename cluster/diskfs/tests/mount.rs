@@ -38,7 +38,7 @@ impl Server {
             .args(["--backing", &dir.join("disk").display().to_string()])
             .args(["--mount", &mount.display().to_string()])
             .args(["--control", &control.display().to_string()])
-            .args(["--seed", "9"])
+            .args(["--seed", "9", "--commit-interval-ms", "0"])
             .stdin(Stdio::null())
             .spawn()
             .expect("start faultline-diskfs");

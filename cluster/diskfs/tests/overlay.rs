@@ -249,3 +249,31 @@ fn inode_numbers_from_before_a_power_loss_are_stale() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("x")]);
 }
+
+#[test]
+fn with_a_commit_interval_old_namespace_changes_survive_without_a_directory_fsync() {
+    let (dir, mut o) = setup();
+    o.set_commit_interval(Some(std::time::Duration::from_secs(5)));
+    let d = o.mkdir(ROOT_INO, n("member"), 0o755).unwrap().ino;
+    let f = o.create(d, n("wal"), 0o644).unwrap().ino;
+    o.write(f, 0, b"unsynced").unwrap();
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(6);
+    let late = o.create(ROOT_INO, n("late"), 0o644).unwrap().ino;
+    let _ = late;
+    // At `later` the first two changes are 6 s old, the last one too: all
+    // commit; none of the unsynced data does.
+    let loss = o.power_loss_at(false, later).unwrap();
+    assert_eq!(loss.changes_undone, 0);
+    assert_eq!(loss.bytes, 8);
+    assert_eq!(fs::read(dir.path().join("root/member/wal")).unwrap(), b"");
+    assert!(dir.path().join("root/late").exists());
+
+    let young = o.create(ROOT_INO, n("young"), 0o644).unwrap().ino;
+    let _ = young;
+    let loss = o.power_loss_at(false, std::time::Instant::now()).unwrap();
+    assert_eq!(
+        loss.changes_undone, 1,
+        "a change younger than the interval is undone"
+    );
+    assert!(!dir.path().join("root/young").exists());
+}

@@ -32,6 +32,12 @@ struct Args {
     /// Seed for where tears cut.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Namespace changes (create, rename, unlink, mkdir) this many ms old
+    /// are durable without a directory fsync, like a journaling file
+    /// system's periodic commit (ext4: 5000); 0: only a directory fsync
+    /// makes them durable (strict POSIX). File data always needs an fsync.
+    #[arg(long, default_value_t = 5000)]
+    commit_interval_ms: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -57,9 +63,12 @@ fn main() -> anyhow::Result<()> {
             args.backing.display()
         );
     }
-    let overlay = Overlay::new(&args.backing, args.seed)
+    let mut overlay = Overlay::new(&args.backing, args.seed)
         .with_context(|| format!("open backing folder {}", args.backing.display()))?;
-    tracing::info!(seed = args.seed, backing = %args.backing.display(), mount = %args.mount.display(), "diskfs starting");
+    overlay.set_commit_interval(
+        (args.commit_interval_ms > 0).then(|| Duration::from_millis(args.commit_interval_ms)),
+    );
+    tracing::info!(seed = args.seed, commit_interval_ms = args.commit_interval_ms, backing = %args.backing.display(), mount = %args.mount.display(), "diskfs starting");
     let shared = Arc::new(Mutex::new(overlay));
     let mut config = Config::default();
     config.mount_options = vec![
