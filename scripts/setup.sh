@@ -8,7 +8,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 # Debian packages the toolkit uses at run time or in tests.
-for pkg in iproute2 iptables faketime libfaketime procps chromium etcd-server; do
+# fuse3: fusermount3, for FUSE mounts (diskfs, `--nemesis power`) by non-root users.
+for pkg in iproute2 iptables faketime libfaketime procps chromium etcd-server fuse3; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done
 

@@ -70,7 +70,9 @@ pub struct RunArgs {
     pub db: String,
     #[arg(long, value_enum, default_value = "register")]
     pub workload: Workload,
-    /// Comma-separated nemesis packages, `all` or `none`.
+    /// Comma-separated nemesis packages (kill, pause, partition, clock,
+    /// packet, shard-move, power), `all` or `none`. `power` (a power loss:
+    /// the data directories run on diskfs; root and /dev/fuse) is not in `all`.
     #[arg(long, default_value = "kill,pause")]
     pub nemesis: String,
     #[arg(long, default_value_t = 60)]
@@ -269,6 +271,11 @@ pub struct BenchKvArgs {
     pub duration: u64,
     #[arg(long)]
     pub json: bool,
+    /// Run each kvnode's data directory on a faultline-diskfs FUSE mount
+    /// (the disk-fault layer of `--nemesis power`), to measure its cost.
+    /// Needs root and /dev/fuse.
+    #[arg(long)]
+    pub diskfs: bool,
 }
 
 #[derive(Debug, Args)]

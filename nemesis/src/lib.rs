@@ -9,6 +9,8 @@
 //! - [`partition`], [`clock`], [`packet`]: faults on the network and clocks
 //!   of nodes in network namespaces (iptables DROP by grudge, libfaketime
 //!   offsets, iptables random loss).
+//! - [`power`]: SIGKILL + drop what the node's disk had not fsynced
+//!   (diskfs; optionally a torn write) + restart on what survived.
 //! - [`shard_move`]: Join / Leave / Move through the shard controller of a
 //!   sharded system, undone at the stop.
 //! - [`targets`]: which nodes a fault hits (one, a minority, the leader),
@@ -28,6 +30,7 @@ pub mod package;
 pub mod packet;
 pub mod partition;
 pub mod pause;
+pub mod power;
 pub mod registry;
 pub mod runner;
 pub mod schedule;

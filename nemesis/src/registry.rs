@@ -13,16 +13,18 @@ use crate::package::{Package, PackageInfo};
 use crate::packet::Packet;
 use crate::partition::Partition;
 use crate::pause::Pause;
+use crate::power::Power;
 use crate::shard_move::ShardMove;
 
 /// Every package, in the order `all` lists them.
-pub const PACKAGES: [PackageInfo; 6] = [
+pub const PACKAGES: [PackageInfo; 7] = [
     Kill::INFO,
     Pause::INFO,
     Partition::INFO,
     Clock::INFO,
     Packet::INFO,
     ShardMove::INFO,
+    Power::INFO,
 ];
 
 /// The names of [`PACKAGES`], in order.
@@ -53,11 +55,13 @@ pub fn needs_network(name: &str) -> bool {
 }
 
 /// What `all` means: every package, less those that need shards when the
-/// run is not sharded.
+/// run is not sharded, and less `power` (it needs disk faults under the
+/// nodes; name it to get it).
 pub fn all(sharded: bool) -> Vec<&'static str> {
     PACKAGES
         .iter()
         .filter(|p| sharded || !p.needs_shards)
+        .filter(|p| p.name != Power::INFO.name)
         .map(|p| p.name)
         .collect()
 }
@@ -70,6 +74,7 @@ fn build(name: &str) -> Option<Box<dyn Package>> {
         "clock" => Some(Box::new(Clock::default())),
         "packet" => Some(Box::new(Packet::default())),
         "shard-move" => Some(Box::new(ShardMove::default())),
+        "power" => Some(Box::new(Power::default())),
         _ => None,
     }
 }

@@ -1,7 +1,7 @@
 //! Fakes for the packages' unit tests: [`FakeNet`], network controls that
 //! only record what they were asked (cuts, loss, clock offsets and strobes),
 //! and [`FakeDb`], a system of one or more replica groups with fixed leaders
-//! whose kill/restart/pause/resume do nothing, on a [`FakeNet`] or on
+//! whose kill/restart/pause/resume do nothing (power losses are recorded), on a [`FakeNet`] or on
 //! loopback (no network controls).
 
 use std::collections::BTreeMap;
@@ -90,6 +90,9 @@ pub struct FakeDb {
     pub groups: Vec<Vec<String>>,
     pub leaders: Vec<String>,
     pub net: Option<FakeNet>,
+    /// Whether `lose_unsynced` works (it records the node and tear flag).
+    pub disk_faults: bool,
+    pub lost: Mutex<Vec<(String, bool)>>,
 }
 
 impl FakeDb {
@@ -100,6 +103,8 @@ impl FakeDb {
             groups: vec![(1..=n).map(|i| i.to_string()).collect()],
             leaders: vec!["2".into()],
             net: net.then(|| FakeNet::new(n)),
+            disk_faults: true,
+            lost: Mutex::new(Vec::new()),
         }
     }
 
@@ -116,6 +121,8 @@ impl FakeDb {
             groups,
             leaders: leaders.iter().map(|l| l.to_string()).collect(),
             net: net.then(|| FakeNet::new(n)),
+            disk_faults: true,
+            lost: Mutex::new(Vec::new()),
         }
     }
 }
@@ -173,5 +180,12 @@ impl Db for FakeDb {
     }
     fn network(&self) -> Option<&dyn NetControl> {
         self.net.as_ref().map(|n| n as &dyn NetControl)
+    }
+    fn lose_unsynced(&self, node: &str, tear: bool) -> Result<serde_json::Value, WorkloadError> {
+        if !self.disk_faults {
+            return Err(WorkloadError::Db("no disk faults in this fake".into()));
+        }
+        self.lost.lock().unwrap().push((node.to_string(), tear));
+        Ok(serde_json::json!({"files": 1, "bytes": 10}))
     }
 }

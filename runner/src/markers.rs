@@ -194,6 +194,9 @@ impl Db for MarkedDb {
         self.update();
         r
     }
+    fn lose_unsynced(&self, node: &str, tear: bool) -> Result<serde_json::Value, WorkloadError> {
+        self.inner.lose_unsynced(node, tear)
+    }
     fn pause(&self, node: &str) -> Result<(), WorkloadError> {
         self.inner.pause(node)
     }

@@ -8,6 +8,11 @@
 //! Then the namespace side: every network namespace, veth/bridge device,
 //! iptables rule, faketime file and node process recorded by a run whose
 //! owner is dead is removed (`faultline_harness::netns::cleanup_leftovers`).
+//!
+//! Last the disk side: a diskfs server unmounts when its runner dies, but a
+//! SIGKILLed server leaves its FUSE mount behind ("transport endpoint is
+//! not connected"); every diskfs mount whose server is gone is detached
+//! (`faultline_diskfs::mounts::orphans`). Mounts of live servers are kept.
 
 use anyhow::Result;
 use faultline_runner::markers::{Leftover, leftovers, process_name, runs_dir};
@@ -51,6 +56,25 @@ fn clean_marker(l: &Leftover) -> Vec<i32> {
     killed
 }
 
+/// Detach every diskfs mount whose server is gone: (unmounted, failures).
+fn clean_disk_mounts() -> (usize, usize) {
+    let mut done = 0;
+    let mut failed = 0;
+    for m in faultline_diskfs::mounts::orphans() {
+        match faultline_diskfs::mounts::unmount(&m.mountpoint) {
+            Ok(()) => {
+                println!("  unmounted orphan diskfs mount {}", m.mountpoint.display());
+                done += 1;
+            }
+            Err(e) => {
+                eprintln!("  could not unmount {}: {e}", m.mountpoint.display());
+                failed += 1;
+            }
+        }
+    }
+    (done, failed)
+}
+
 pub fn run() -> Result<u8> {
     let all = leftovers();
     let mut cleaned = 0;
@@ -87,7 +111,9 @@ pub fn run() -> Result<u8> {
         net.problems.len(),
         faultline_harness::netns::runs_dir().display()
     );
-    if !net.problems.is_empty() {
+    let (unmounted, mount_problems) = clean_disk_mounts();
+    println!("faultline clean: {unmounted} orphan diskfs mount(s) unmounted");
+    if !net.problems.is_empty() || mount_problems > 0 {
         return Ok(super::EXIT_UNKNOWN);
     }
     Ok(EXIT_VALID)

@@ -21,9 +21,10 @@ pub fn faultline() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_faultline"))
 }
 
-/// A folder holding a `kvnode` binary: next to `faultline` when the
-/// workspace was built (`cargo test --workspace`, `cargo build --bins`);
-/// otherwise built now with `cargo build -p faultline-kvnode --bin kvnode`
+/// A folder holding a `kvnode` binary (and `faultline-diskfs`): next to
+/// `faultline` when the workspace was built (`cargo test --workspace`,
+/// `cargo build --bins`); otherwise built now with `cargo build -p
+/// faultline-kvnode --bin kvnode -p faultline-diskfs --bin faultline-diskfs`
 /// into `<target>/run-tests-kvnode` (a target folder of its own, so the build
 /// never waits on the lock of the cargo that runs these tests).
 pub fn kvnode_dir() -> PathBuf {
@@ -42,6 +43,7 @@ pub fn kvnode_dir() -> PathBuf {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", "faultline-kvnode", "--bin", "kvnode"])
+            .args(["-p", "faultline-diskfs", "--bin", "faultline-diskfs"])
             .env("CARGO_TARGET_DIR", &target)
             .current_dir(env!("CARGO_MANIFEST_DIR"));
         if release {

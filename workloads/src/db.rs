@@ -116,6 +116,17 @@ pub trait Db: Send + Sync {
     /// Ask a node for its status; `Err` when it does not answer.
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError>;
 
+    /// Power loss on a (killed) node's disk: drop what it did not fsync;
+    /// `tear` cuts the newest write at a seeded byte. Returns what was lost
+    /// (for the history). By default the system has no disk-fault layer.
+    fn lose_unsynced(&self, node: &str, tear: bool) -> Result<serde_json::Value, WorkloadError> {
+        let _ = tear;
+        Err(WorkloadError::Db(format!(
+            "cannot drop the unsynced writes of node {node}: this system runs without disk faults ({}); the power nemesis needs a single faultline KV group (--db faultline without --groups)",
+            self.describe()
+        )))
+    }
+
     /// Network and clock faults, when the nodes run in network namespaces
     /// (`None`: partitions, packet loss and clock skew are unavailable).
     fn network(&self) -> Option<&dyn NetControl> {

@@ -36,6 +36,22 @@ pub enum HarnessError {
     Status { id: NodeId, detail: String },
     #[error("no leader within {0:?}")]
     NoLeader(std::time::Duration),
+    #[error(
+        "cannot find the faultline-diskfs binary (looked next to {exe} and on PATH); build it with `cargo build --release --bins`"
+    )]
+    DiskfsMissing { exe: String },
+    #[error(
+        "/dev/fuse is missing: disk faults need FUSE (modprobe fuse; in a container, pass --device /dev/fuse)"
+    )]
+    NoFuse,
+    #[error("faultline-diskfs for node {id} did not come up: {detail}")]
+    DiskfsStart { id: NodeId, detail: String },
+    #[error("disk faults of node {id}: {detail}")]
+    DiskfsControl { id: NodeId, detail: String },
+    #[error(
+        "this group runs without disk faults; start it with disk faults (`faultline run --disk fuse`, or a `power` nemesis)"
+    )]
+    NoDiskFaults,
     /// Network namespaces: setup (with advice on how to fix it) or a node's
     /// place in the network.
     #[error(transparent)]

@@ -6,6 +6,7 @@
 //! also on panic.
 
 pub mod deployment;
+pub mod disk;
 mod error;
 pub mod etcd;
 mod load;
@@ -24,7 +25,9 @@ use std::time::{Duration, Instant};
 use faultline_raft::NodeId;
 
 pub use error::HarnessError;
-pub use load::{LoadOptions, LoadReport, bench_loopback, process_cpu_time, run_load};
+pub use load::{
+    LoadOptions, LoadReport, bench_loopback, bench_loopback_with, process_cpu_time, run_load,
+};
 pub(crate) use load::{LoadRun, OpStream, micros_since};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
@@ -92,6 +95,13 @@ pub trait Harness {
     }
     /// Stop every member (SIGTERM, then SIGKILL after a grace period).
     fn stop_all(&mut self) -> Result<(), HarnessError>;
+    /// Power loss on member `id`'s disk: drop what it did not fsync
+    /// (`tear`: cut the newest write at a seeded byte). Only for a group
+    /// started with disk faults; the member should be killed first.
+    fn lose_unsynced(&mut self, id: NodeId, tear: bool) -> Result<serde_json::Value, HarnessError> {
+        let _ = (id, tear);
+        Err(HarnessError::NoDiskFaults)
+    }
 }
 
 /// A boxed harness is a harness (a sharded deployment boxes its groups so
@@ -135,5 +145,8 @@ impl<H: Harness + ?Sized> Harness for Box<H> {
     }
     fn stop_all(&mut self) -> Result<(), HarnessError> {
         (**self).stop_all()
+    }
+    fn lose_unsynced(&mut self, id: NodeId, tear: bool) -> Result<serde_json::Value, HarnessError> {
+        (**self).lose_unsynced(id, tear)
     }
 }

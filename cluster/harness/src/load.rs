@@ -216,19 +216,33 @@ pub fn bench_loopback(
     run_dir: &std::path::Path,
     load: &LoadOptions,
 ) -> Result<LoadReport, HarnessError> {
+    bench_loopback_with(nodes, run_dir, load, None)
+}
+
+/// [`bench_loopback`], with the data directories on diskfs mounts when
+/// `disk` is given (the servers' CPU counts with the nodes').
+pub fn bench_loopback_with(
+    nodes: usize,
+    run_dir: &std::path::Path,
+    load: &LoadOptions,
+    disk: Option<crate::disk::DiskFaults>,
+) -> Result<LoadReport, HarnessError> {
     use super::{Harness, LoopbackHarness, LoopbackOptions};
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(HarnessError::io("start a tokio runtime for", run_dir))?;
-    let mut harness = LoopbackHarness::start(LoopbackOptions::new(nodes, run_dir))?;
+    let mut opts = LoopbackOptions::new(nodes, run_dir);
+    opts.disk_faults = disk;
+    let mut harness = LoopbackHarness::start(opts)?;
     let result = runtime.block_on(async {
         harness.wait_for_leader(Duration::from_secs(10)).await?;
         let pids: Vec<u32> = harness
             .node_ids()
             .into_iter()
-            .filter_map(|id| harness.pid(id))
+            .flat_map(|id| [harness.pid(id), harness.disk_pid(id)])
+            .flatten()
             .collect();
         Ok(run_load(&harness.addresses(), &pids, load).await)
     });

@@ -32,6 +32,8 @@ pub struct LoopbackOptions {
     pub extra_args: Vec<String>,
     /// The group id.
     pub group: u64,
+    /// Run data directories on diskfs mounts (power-loss faults).
+    pub disk_faults: Option<crate::disk::DiskFaults>,
 }
 
 impl LoopbackOptions {
@@ -43,6 +45,7 @@ impl LoopbackOptions {
             bugs: Vec::new(),
             extra_args: Vec::new(),
             group: 0,
+            disk_faults: None,
         }
     }
 }
@@ -88,6 +91,9 @@ impl LoopbackHarness {
             members: Members::new(opts.run_dir.clone(), addrs),
             launch: LoopbackLaunch { kvnode, opts },
         };
+        if let Some(d) = h.launch.opts.disk_faults.clone() {
+            h.members.enable_disk_faults(d)?;
+        }
         h.members.spawn_all(&h.launch)?;
         Ok(h)
     }

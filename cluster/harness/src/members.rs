@@ -16,6 +16,7 @@ use std::time::Duration;
 use faultline_raft::NodeId;
 use nix::sys::signal::Signal;
 
+use super::disk::{DiskFaults, DiskServers};
 use super::error::HarnessError;
 use super::process::NodeProcess;
 use faultline_kvnode::client::{ClientOptions, KvClient};
@@ -52,6 +53,9 @@ pub(crate) struct Members {
     /// Per-node extra flags (added after the group's), for the next start.
     node_args: BTreeMap<NodeId, Vec<String>>,
     status_client: KvClient,
+    /// The members' diskfs servers, when the group runs with disk faults
+    /// (declared last: dropped after the processes using the mounts).
+    disks: Option<DiskServers>,
 }
 
 impl Members {
@@ -68,6 +72,7 @@ impl Members {
             procs: BTreeMap::new(),
             node_args: BTreeMap::new(),
             status_client,
+            disks: None,
         }
     }
 
@@ -151,11 +156,37 @@ impl Members {
         }
     }
 
+    /// Run every member's data directory on a diskfs mount from its first
+    /// start on (see [`crate::disk`]).
+    pub fn enable_disk_faults(&mut self, opts: DiskFaults) -> Result<(), HarnessError> {
+        self.disks = Some(DiskServers::new(opts)?);
+        Ok(())
+    }
+
+    /// Power loss on member `id`'s disk (its process should be dead): what
+    /// was lost, as JSON.
+    pub fn lose_unsynced(&self, id: NodeId, tear: bool) -> Result<serde_json::Value, HarnessError> {
+        self.known(id)?;
+        self.disks
+            .as_ref()
+            .ok_or(HarnessError::NoDiskFaults)?
+            .lose_unsynced(id, tear)
+    }
+
+    /// The pid of member `id`'s diskfs server.
+    pub fn disk_pid(&self, id: NodeId) -> Option<u32> {
+        self.disks.as_ref().and_then(|d| d.pid(id))
+    }
+
     /// Start member `id` (its folder is created first).
     pub fn spawn(&mut self, id: NodeId, how: &impl Launch) -> Result<(), HarnessError> {
         self.known(id)?;
         let dir = self.node_dir(id);
         std::fs::create_dir_all(&dir).map_err(HarnessError::io("create", &dir))?;
+        if let Some(d) = self.disks.as_mut() {
+            let data = dir.join("data");
+            d.ensure(id, &dir, &data)?;
+        }
         let cmd = how.command(self, id)?;
         let p = NodeProcess::spawn(id, &cmd.program, &cmd.args, &self.log_path(id))?;
         how.started(id, p.pid());
@@ -244,6 +275,9 @@ impl Members {
             let status = p.terminate(Duration::from_secs(3));
             tracing::debug!(id, ?status, "stopped kvnode");
         }
+        if let Some(d) = self.disks.as_mut() {
+            d.stop_all();
+        }
         Ok(())
     }
 
@@ -251,6 +285,9 @@ impl Members {
     pub fn kill_all(&mut self) {
         // NodeProcess::drop SIGKILLs and reaps each one.
         self.procs.clear();
+        if let Some(d) = self.disks.as_mut() {
+            d.stop_all();
+        }
     }
 }
 
@@ -289,6 +326,11 @@ macro_rules! impl_harness_via_members {
             /// The content of member `id`'s log so far.
             pub fn read_log(&self, id: faultline_raft::NodeId) -> String {
                 self.members.read_log(id)
+            }
+
+            /// The pid of member `id`'s diskfs server (with disk faults).
+            pub fn disk_pid(&self, id: faultline_raft::NodeId) -> Option<u32> {
+                self.members.disk_pid(id)
             }
         }
 
@@ -331,6 +373,13 @@ macro_rules! impl_harness_via_members {
             }
             fn stop_all(&mut self) -> Result<(), $crate::HarnessError> {
                 self.members.stop_all()
+            }
+            fn lose_unsynced(
+                &mut self,
+                id: faultline_raft::NodeId,
+                tear: bool,
+            ) -> Result<serde_json::Value, $crate::HarnessError> {
+                self.members.lose_unsynced(id, tear)
             }
         }
     };

@@ -21,6 +21,7 @@ use std::time::Duration;
 use faultline_raft::NodeId;
 
 use super::Harness;
+use super::disk::DiskFaults;
 use super::error::HarnessError;
 use super::locate::find_kvnode;
 use super::members::{GroupFlags, Launch, Launched, Members, impl_harness_via_members};
@@ -52,6 +53,8 @@ pub struct NetnsOptions {
     /// Let libfaketime fake the monotonic clock too (default off: the wall
     /// clock skews, Raft timers run true).
     pub fake_monotonic: bool,
+    /// Run data directories on diskfs mounts (power-loss faults).
+    pub disk_faults: Option<DiskFaults>,
 }
 
 impl NetnsOptions {
@@ -65,6 +68,7 @@ impl NetnsOptions {
             group: 0,
             faketime: true,
             fake_monotonic: false,
+            disk_faults: None,
         }
     }
 }
@@ -202,6 +206,11 @@ impl NetnsHarness {
             owns_network,
         };
         // On failure, dropping `h` stops what started (and removes its own network).
+        if let Some(d) = h.launch.opts.disk_faults.clone() {
+            h.members
+                .enable_disk_faults(d)
+                .map_err(|e| NetnsError::BadParameter(e.to_string()))?;
+        }
         h.members.spawn_all(&h.launch).map_err(|e| match e {
             HarnessError::Netns(e) => e,
             e => NetnsError::BadParameter(e.to_string()),
@@ -367,5 +376,8 @@ impl Harness for AnyHarness {
     }
     fn stop_all(&mut self) -> Result<(), HarnessError> {
         each!(self, h => h.stop_all())
+    }
+    fn lose_unsynced(&mut self, id: NodeId, tear: bool) -> Result<serde_json::Value, HarnessError> {
+        each!(self, h => h.lose_unsynced(id, tear))
     }
 }

@@ -1,6 +1,7 @@
 //! etcd as a system under test, whole in this module: [`Etcd`] is its
-//! registry entry (`--db etcd`: the register workload, no planted bugs, no
-//! shards), [`EtcdDb`] its `Db` over the harness's `EtcdCluster` (members on
+//! registry entry (`--db etcd`: the register workload, no shards, one
+//! "bug": `--bug unsafe-no-fsync`, etcd's own flag, on an etcd that has it;
+//! with `--nemesis power` the members' data directories are diskfs mounts), [`EtcdDb`] its `Db` over the harness's `EtcdCluster` (members on
 //! loopback, or in network namespaces with `NetControl` for the nemesis)
 //! and [`EtcdClients`] its clients over the JSON-gateway client. This is
 //! the shape any new system takes: a kind, a Db, a client, one module.
@@ -32,6 +33,20 @@ use crate::system::{SystemContext, SystemKind, SystemUnderTest};
 /// A client call ends within this; then a write is `info`.
 const OP_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The one `--bug` etcd takes: its own `--unsafe-no-fsync` flag.
+const UNSAFE_NO_FSYNC: &str = "unsafe-no-fsync";
+
+/// Whether the etcd that would run knows `--unsafe-no-fsync`.
+fn etcd_has_unsafe_no_fsync() -> bool {
+    faultline_harness::etcd::find_etcd()
+        .ok()
+        .and_then(|p| std::process::Command::new(p).arg("--help").output().ok())
+        .is_some_and(|o| {
+            String::from_utf8_lossy(&o.stdout).contains("unsafe-no-fsync")
+                || String::from_utf8_lossy(&o.stderr).contains("unsafe-no-fsync")
+        })
+}
+
 /// The registry entry of etcd.
 #[derive(Debug)]
 pub struct Etcd;
@@ -46,9 +61,15 @@ impl SystemKind for Etcd {
     }
 
     fn validate(&self, plan: &Plan) -> Result<(), RunnerError> {
-        if plan.workload != "register" || plan.bug.is_some() {
+        if plan.workload != "register" || plan.bug.as_deref().is_some_and(|b| b != UNSAFE_NO_FSYNC)
+        {
             return Err(bad_option(
-                "--db etcd runs the register workload without planted bugs; use --workload register and no --bug",
+                "--db etcd runs the register workload without planted bugs (only --bug unsafe-no-fsync, etcd's own flag); use --workload register",
+            ));
+        }
+        if plan.bug.is_some() && !etcd_has_unsafe_no_fsync() {
+            return Err(bad_option(
+                "this etcd has no --unsafe-no-fsync flag (it came in etcd 3.5; Debian's etcd-server is 3.4); drop --bug or put an etcd 3.5+ first on PATH",
             ));
         }
         if plan.sharded() {
@@ -75,6 +96,19 @@ impl SystemKind for Etcd {
         Ok(Box::new(EtcdDb {
             opts: EtcdOptions {
                 netns: ctx.plan.netns,
+                disk_faults: ctx.plan.nemesis.iter().any(|n| n == "power").then_some(
+                    faultline_harness::disk::DiskFaults {
+                        seed: ctx.plan.seed,
+                        binary: None,
+                    },
+                ),
+                extra_args: ctx
+                    .plan
+                    .bug
+                    .iter()
+                    .filter(|b| *b == UNSAFE_NO_FSYNC)
+                    .map(|_| "--unsafe-no-fsync".to_string())
+                    .collect(),
                 ..EtcdOptions::new(ctx.plan.replicas, &ctx.run_dir)
             },
             serializable: ctx.plan.etcd_serializable_reads,
@@ -141,11 +175,16 @@ impl Db for EtcdDb {
         let problems = c.teardown();
         drop(c);
         for name in self.nodes() {
-            let data = self.member_dir(&name).join("data");
-            if data.is_dir()
-                && let Err(e) = std::fs::remove_dir_all(&data)
-            {
-                tracing::warn!(dir = %data.display(), error = %e, "cannot remove a data directory");
+            // The data directory, and with disk faults its backing folder.
+            for data in [
+                self.member_dir(&name).join("data"),
+                self.member_dir(&name).join("disk"),
+            ] {
+                if data.is_dir()
+                    && let Err(e) = std::fs::remove_dir_all(&data)
+                {
+                    tracing::warn!(dir = %data.display(), error = %e, "cannot remove a data directory");
+                }
             }
         }
         if problems.is_empty() {
@@ -198,6 +237,10 @@ impl Db for EtcdDb {
 
     fn restart(&self, node: &str) -> Result<(), WorkloadError> {
         self.with(|c| c.restart(node))
+    }
+
+    fn lose_unsynced(&self, node: &str, tear: bool) -> Result<Value, WorkloadError> {
+        self.with(|c| c.lose_unsynced(node, tear))
     }
 
     fn pause(&self, node: &str) -> Result<(), WorkloadError> {

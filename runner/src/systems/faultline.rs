@@ -4,10 +4,12 @@
 //! bugs go to every node, kv-layer bugs to the single group's nodes, the
 //! client bug `client-retry-new-seq` to the clients, shardkv bugs to the
 //! shard group members; a bug that would have no effect in the run asked
-//! for is refused, saying what to use instead.
+//! for is refused, saying what to use instead. With the `power` nemesis the
+//! group runs on diskfs mounts (disk faults).
 
 use std::time::Duration;
 
+use faultline_harness::disk::DiskFaults;
 use faultline_kvnode::bugs::{KvBug, NodeBugs};
 use faultline_kvnode::client::ClientOptions;
 use faultline_kvnode::shard::ShardBug;
@@ -17,6 +19,12 @@ use super::sharded::{ShardDb, ShardOptions};
 use crate::error::{RunnerError, bad_option};
 use crate::plan::Plan;
 use crate::system::{SystemContext, SystemKind, SystemUnderTest};
+
+/// Whether the run's nodes need diskfs under their data directories: the
+/// `power` nemesis is in the list.
+fn wants_disk_faults(plan: &Plan) -> bool {
+    plan.nemesis.iter().any(|n| n == "power")
+}
 
 /// The registry entry of the faultline KV stack.
 #[derive(Debug)]
@@ -68,6 +76,11 @@ impl SystemKind for Faultline {
         if plan.etcd_serializable_reads {
             return Err(bad_option("--etcd-serializable-reads needs --db etcd"));
         }
+        if plan.sharded() && wants_disk_faults(plan) {
+            return Err(bad_option(
+                "--nemesis power runs a single KV group for now (diskfs is not wired into shard groups); drop --groups",
+            ));
+        }
         node_bugs(plan.bug.as_deref(), plan.sharded()).map(|_| ())
     }
 
@@ -113,6 +126,10 @@ impl SystemKind for Faultline {
                 run_dir: ctx.run_dir.clone(),
                 client,
                 int_values: plan.int_values(),
+                disk_faults: wants_disk_faults(plan).then_some(DiskFaults {
+                    seed: plan.seed,
+                    binary: None,
+                }),
             },
             ctx.runtime.clone(),
         )))

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use faultline_harness::disk::DiskFaults;
 use faultline_harness::netns::Network;
 use faultline_harness::{
     AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
@@ -55,6 +56,8 @@ pub struct KvGroupOptions {
     pub client: ClientOptions,
     /// Register workload: values are integers in the history.
     pub int_values: bool,
+    /// Data directories on diskfs mounts (the `power` nemesis needs it).
+    pub disk_faults: Option<DiskFaults>,
 }
 
 /// One kvnode group, shared by the nemesis thread and the runner.
@@ -109,6 +112,7 @@ impl KvGroup {
         if o.netns {
             let h = NetnsHarness::start(NetnsOptions {
                 bugs: o.bugs.clone(),
+                disk_faults: o.disk_faults.clone(),
                 ..NetnsOptions::new(o.replicas, &o.run_dir)
             })
             .map_err(|e| {
@@ -120,6 +124,7 @@ impl KvGroup {
         }
         let mut lo = LoopbackOptions::new(o.replicas, &o.run_dir);
         lo.bugs = o.bugs.clone();
+        lo.disk_faults = o.disk_faults.clone();
         let h = LoopbackHarness::start(lo)
             .map_err(|e| WorkloadError::Db(format!("starting the kvnode group: {e}")))?;
         Ok(AnyHarness::Loopback(h))
@@ -146,7 +151,13 @@ impl Db for KvGroup {
             return Ok(());
         };
         let stopped = h.stop_all().map_err(db_err);
-        let data: Vec<PathBuf> = h.node_ids().into_iter().map(|id| h.data_dir(id)).collect();
+        // The data directories, and with disk faults their backing folders
+        // (`<node>/disk`, unmounted by stop_all).
+        let data: Vec<PathBuf> = h
+            .node_ids()
+            .into_iter()
+            .flat_map(|id| [h.data_dir(id), h.node_dir(id).join("disk")])
+            .collect();
         // Dropping the harness reaps what is left and removes the network.
         drop(h);
         for dir in data.into_iter().filter(|d| d.is_dir()) {
@@ -195,6 +206,11 @@ impl Db for KvGroup {
     fn restart(&self, node: &str) -> Result<(), WorkloadError> {
         let id = node_id(node)?;
         self.with(|h| h.restart(id).map_err(db_err))
+    }
+
+    fn lose_unsynced(&self, node: &str, tear: bool) -> Result<serde_json::Value, WorkloadError> {
+        let id = node_id(node)?;
+        self.with(|h| h.lose_unsynced(id, tear).map_err(db_err))
     }
 
     fn pause(&self, node: &str) -> Result<(), WorkloadError> {

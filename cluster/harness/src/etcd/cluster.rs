@@ -4,7 +4,8 @@
 //! <run marker, faketime vars> etcd ...`, both exec in place so the pid is
 //! etcd's). Run folder: `<run>/nodes/<name>/{data,node.log}`. Dropping the
 //! cluster kills and reaps every member, then (namespaces) removes the
-//! network.
+//! network. With disk faults each member's data directory is a diskfs mount
+//! (see [`crate::disk`]), unmounted after the members stop.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
@@ -39,6 +40,11 @@ pub struct EtcdOptions {
     pub netns: bool,
     /// In namespaces: start members under libfaketime.
     pub faketime: bool,
+    /// Run data directories on diskfs mounts (the `power` nemesis).
+    pub disk_faults: Option<crate::disk::DiskFaults>,
+    /// Further etcd flags for every member (e.g. `--unsafe-no-fsync` on an
+    /// etcd that has it: 3.5 and later).
+    pub extra_args: Vec<String>,
 }
 
 impl EtcdOptions {
@@ -49,6 +55,8 @@ impl EtcdOptions {
             etcd: None,
             netns: false,
             faketime: true,
+            disk_faults: None,
+            extra_args: Vec::new(),
         }
     }
 }
@@ -96,6 +104,8 @@ pub struct EtcdCluster {
     status_clients: BTreeMap<NodeId, EtcdClient>,
     /// etcd member ids to names, learnt from the first member list.
     ids: Mutex<BTreeMap<u64, String>>,
+    /// The members' diskfs servers, with disk faults.
+    disks: Option<crate::disk::DiskServers>,
 }
 
 /// `n * 2` distinct free ports on 127.0.0.1 (all bound at once, then freed).
@@ -176,7 +186,17 @@ impl EtcdCluster {
             tools,
             status_clients,
             ids: Mutex::new(BTreeMap::new()),
+            disks: None,
         };
+        if let Some(d) = cluster.opts.disk_faults.clone() {
+            cluster.disks =
+                Some(
+                    crate::disk::DiskServers::new(d).map_err(|e| EtcdError::Call {
+                        name: "diskfs".into(),
+                        detail: e.to_string(),
+                    })?,
+                );
+        }
         for id in ids {
             cluster.spawn(id)?;
         }
@@ -243,6 +263,10 @@ impl EtcdCluster {
             "--logger=zap".to_string(),
             "--log-outputs=stderr".to_string(),
         ];
+        let etcd_args: Vec<String> = etcd_args
+            .into_iter()
+            .chain(self.opts.extra_args.iter().cloned())
+            .collect();
         match (&self.network, &self.tools) {
             (Some(net), Some((ip, env))) => {
                 let mut args = vec![
@@ -256,13 +280,20 @@ impl EtcdCluster {
                 args.extend(etcd_args);
                 Ok((ip.clone(), args))
             }
-            _ => Ok((self.etcd.clone(), etcd_args.to_vec())),
+            _ => Ok((self.etcd.clone(), etcd_args)),
         }
     }
 
     fn spawn(&mut self, id: NodeId) -> Result<(), EtcdError> {
         let dir = self.member_dir(&id.to_string());
         std::fs::create_dir_all(&dir).map_err(EtcdError::io("create", &dir))?;
+        if let Some(d) = self.disks.as_mut() {
+            d.ensure(id, &dir, &dir.join("data"))
+                .map_err(|e| EtcdError::Call {
+                    name: id.to_string(),
+                    detail: e.to_string(),
+                })?;
+        }
         let (program, args) = self.command(id)?;
         let p = MemberProcess::spawn(&id.to_string(), &program, &args, &dir.join("node.log"))?;
         if let Some(net) = &self.network
@@ -308,6 +339,27 @@ impl EtcdCluster {
         }
         self.procs.remove(&id);
         self.spawn(id)
+    }
+
+    /// Power loss on member `name`'s disk (kill it first): drop what it
+    /// did not fsync (`tear`: cut the newest write); what was lost, as JSON.
+    pub fn lose_unsynced(&self, name: &str, tear: bool) -> Result<serde_json::Value, EtcdError> {
+        let id = name_id(name)?;
+        let call = |detail: String| EtcdError::Call {
+            name: name.to_string(),
+            detail,
+        };
+        self.disks
+            .as_ref()
+            .ok_or_else(|| call(crate::HarnessError::NoDiskFaults.to_string()))?
+            .lose_unsynced(id, tear)
+            .map_err(|e| call(e.to_string()))
+    }
+
+    /// The pid of member `name`'s diskfs server (with disk faults).
+    pub fn disk_pid(&self, name: &str) -> Option<u32> {
+        let id = name_id(name).ok()?;
+        self.disks.as_ref().and_then(|d| d.pid(id))
     }
 
     pub fn pause(&mut self, name: &str) -> Result<(), EtcdError> {
@@ -376,11 +428,17 @@ impl EtcdCluster {
             p.terminate(Duration::from_secs(3));
             tracing::debug!(id, "stopped etcd");
         }
+        if let Some(d) = self.disks.as_mut() {
+            d.stop_all();
+        }
     }
 
     /// Stop every member and remove the network now (what Drop does).
     pub fn teardown(&mut self) -> Vec<String> {
         self.procs.clear();
+        if let Some(d) = self.disks.as_mut() {
+            d.stop_all();
+        }
         self.network
             .as_ref()
             .map(|n| n.teardown())

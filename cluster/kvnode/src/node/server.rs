@@ -115,7 +115,11 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
             cfg.id
         )));
     }
-    let (storage, persisted) = Storage::open(&cfg.data_dir, StorageOptions::default())?;
+    let (mut storage, persisted) = Storage::open(&cfg.data_dir, StorageOptions::default())?;
+    if cfg.bugs.has(KvBug::NoFsync) {
+        tracing::warn!("planted bug no-fsync: WAL writes are not fsynced");
+        storage.plant_no_fsync();
+    }
     let mut kv: Box<dyn Machine> = match cfg.role {
         NodeRole::Kv => Box::new(KvMachine {
             store: KvStore::new(

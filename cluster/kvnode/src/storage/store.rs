@@ -116,6 +116,8 @@ pub struct Storage {
     batches: u64,
     wal_bytes_written: u64,
     failed: bool,
+    /// Planted bug `no-fsync`: WAL writes are not fsynced.
+    no_wal_fsync: bool,
 }
 
 impl Storage {
@@ -267,6 +269,7 @@ impl Storage {
             batches: 0,
             wal_bytes_written: 0,
             failed: false,
+            no_wal_fsync: false,
         };
         if let Some(kind) = pending_marker {
             let mut buf = Vec::new();
@@ -442,6 +445,7 @@ impl Storage {
     /// Append `buf` to the WAL in one write, rolling first if the active
     /// segment would pass the size threshold; fsync when `sync`.
     fn write_wal(&mut self, buf: &[u8], sync: bool) -> Result<()> {
+        let sync = sync && !self.no_wal_fsync;
         if self.active.len > 0 && self.active.len + buf.len() as u64 > self.opts.segment_size {
             self.roll()?;
         }
@@ -455,7 +459,7 @@ impl Storage {
     }
 
     fn roll(&mut self) -> Result<()> {
-        if self.active.unsynced {
+        if self.active.unsynced && !self.no_wal_fsync {
             self.active.sync()?;
             self.fsyncs += 1;
         }
@@ -495,6 +499,12 @@ impl Storage {
     }
 
     /// Size and activity counters.
+    /// Planted bug `no-fsync`: from now on WAL writes are not fsynced (the
+    /// hard state and snapshot files still are).
+    pub fn plant_no_fsync(&mut self) {
+        self.no_wal_fsync = true;
+    }
+
     pub fn stats(&self) -> StorageStats {
         StorageStats {
             bytes_on_disk: self.closed.iter().map(|s| s.len).sum::<u64>()
