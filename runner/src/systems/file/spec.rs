@@ -139,8 +139,17 @@ impl SystemSpec {
             let msg = e.message().trim_end().to_string();
             match e.span() {
                 Some(span) => {
-                    let line = text[..span.start.min(text.len())].lines().count().max(1);
-                    format!("line {line}: {msg}")
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let section = before
+                        .lines()
+                        .rev()
+                        .map(str::trim)
+                        .find(|l| l.starts_with('['))
+                        .map(|l| format!(" in {l}"))
+                        .unwrap_or_default();
+                    let source = text.lines().nth(line - 1).unwrap_or("").trim();
+                    format!("line {line}{section} (`{source}`): {msg}")
                 }
                 None => msg,
             }
@@ -299,9 +308,15 @@ command = ["python3", "adapter.py", "{node}"]
             "{e}"
         );
         let e = error_of(&format!("{GOOD}timeout_msec = 5\n"));
-        assert!(e.contains("timeout_msec"), "{e}");
+        assert!(
+            e.contains("line 6 in [client]") && e.contains("timeout_msec"),
+            "{e}"
+        );
         let e = error_of(&format!("{GOOD}timeout_ms = \"fast\"\n"));
-        assert!(e.contains("line") && e.contains("integer"), "{e}");
+        assert!(
+            e.contains("line 6 in [client]") && e.contains("timeout_ms = \"fast\""),
+            "{e}"
+        );
         let e = error_of(&format!("{GOOD}[ready]\ntcp = false\n"));
         assert!(e.contains("ready"), "{e}");
         let e = error_of(&GOOD.replace("[client]", "[node.env]\n\"A=B\" = \"1\"\n[client]"));
