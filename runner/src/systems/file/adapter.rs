@@ -35,6 +35,9 @@ pub struct AdapterLaunch {
     pub stderr_log: PathBuf,
     /// One request's budget.
     pub timeout: Duration,
+    /// Added to the budget of the first request of a fresh adapter (its
+    /// start-up: an interpreter, a connection).
+    pub start_timeout: Duration,
 }
 
 /// What the adapter answered, or why there is no answer.
@@ -169,12 +172,15 @@ impl Adapter {
 
     /// Send `op` and wait for the answer.
     pub async fn call(&mut self, op: &Op) -> Answer {
-        if self.running.is_none()
-            && let Err(e) = self.start()
-        {
+        let fresh = self.running.is_none();
+        if fresh && let Err(e) = self.start() {
             return Answer::Fail(e);
         }
-        let timeout = self.launch.timeout;
+        let timeout = if fresh {
+            self.launch.timeout + self.launch.start_timeout
+        } else {
+            self.launch.timeout
+        };
         let Some(r) = self.running.as_mut() else {
             return Answer::Fail("no adapter".into());
         };
@@ -229,6 +235,7 @@ mod tests {
             cwd: dir.path().to_path_buf(),
             stderr_log: dir.path().join("adapter.log"),
             timeout: Duration::from_millis(timeout_ms),
+            start_timeout: Duration::from_millis(timeout_ms),
         };
         (dir, l)
     }
@@ -310,6 +317,10 @@ for line in sys.stdin:
         let started = std::time::Instant::now();
         assert!(matches!(a.call(&Op::get("k")).await, Answer::Info(e) if e.contains("no answer")));
         assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(
+            started.elapsed() >= Duration::from_millis(600),
+            "start-up grace"
+        );
         assert!(a.pid().is_none(), "the hung adapter was killed");
         assert!(matches!(a.call(&Op::get("k")).await, Answer::Info(_)));
         assert_eq!(a.starts, 2);

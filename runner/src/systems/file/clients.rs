@@ -70,6 +70,7 @@ impl AdapterClients {
                 cwd: self.system_dir.clone(),
                 stderr_log: self.run_dir.join("adapters.log"),
                 timeout: Duration::from_millis(self.spec.timeout_ms),
+                start_timeout: Duration::from_millis(self.spec.start_timeout_ms),
             },
             name,
         ))

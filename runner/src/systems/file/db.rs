@@ -200,10 +200,11 @@ impl FileDb {
         })
     }
 
-    fn ready(&self, name: &str) -> Result<(), WorkloadError> {
-        self.probe(name)?
+    /// Whether node `name` passes the probe; why not.
+    fn ready(&self, name: &str) -> Result<(), String> {
+        self.probe(name)
+            .map_err(|e| e.to_string())?
             .check(&self.system_dir)
-            .map_err(WorkloadError::Db)
     }
 
     /// Wait until every node is ready; the ones that are not at `deadline`.
@@ -221,7 +222,7 @@ impl FileDb {
                         waiting.remove(&n);
                     }
                     Err(e) => {
-                        waiting.insert(n, e.to_string());
+                        waiting.insert(n, e);
                     }
                 }
             }
@@ -243,7 +244,7 @@ impl Db for FileDb {
             ports: self.spec.node.ports,
             netns: self.netns,
             base_port: self.spec.node.port,
-            faketime: true,
+            faketime: self.spec.node.faketime,
         })
         .map_err(|e| WorkloadError::Db(format!("placing the nodes: {e}")))?;
         let _ = self.endpoints.set(group.endpoints().clone());
@@ -392,7 +393,7 @@ impl Db for FileDb {
     }
 
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {
-        self.ready(node)?;
+        self.ready(node).map_err(WorkloadError::Db)?;
         Ok(NodeState {
             node: node.to_string(),
             role: "unknown".to_string(),

@@ -65,7 +65,13 @@ impl SystemKind for FileSystem {
     }
 
     fn validate(&self, plan: &Plan) -> Result<(), RunnerError> {
-        load(plan)?;
+        let (file, spec) = load(plan)?;
+        if !spec.node.faketime && plan.nemesis.iter().any(|n| n == "clock") {
+            return Err(bad_option(format!(
+                "--nemesis clock needs the nodes under libfaketime, but {} sets node.faketime = false; drop clock from --nemesis",
+                file.display()
+            )));
+        }
         if plan.bug.is_some() {
             return Err(bad_option(
                 "--bug plants bugs in faultline's own KV stack; it does not go with --system",

@@ -13,6 +13,7 @@
 //! port = 7000                          # optional: the first port in namespaces
 //! log = "{data_dir}/server.log"        # optional: a log the node writes itself
 //! stop_grace_ms = 3000                 # optional: SIGTERM to SIGKILL
+//! faketime = true                      # optional: false refuses --nemesis clock
 //! [ready]
 //! tcp = true                           # connect to {addr}; or command = [...]
 //! timeout_s = 30
@@ -20,6 +21,7 @@
 //! command = ["python3", "adapter.py"]
 //! env = {}
 //! timeout_ms = 2000                    # one request; then `info`, adapter restarted
+//! start_timeout_ms = 10000             # added for a fresh adapter's first request
 //! ```
 
 use std::collections::BTreeMap;
@@ -58,6 +60,11 @@ pub struct NodeSpec {
     pub log: Option<String>,
     #[serde(default = "default_grace")]
     pub stop_grace_ms: u64,
+    /// In namespaces, run the node under libfaketime (the clock nemesis
+    /// needs it; a JVM crawls under it, as it re-reads its clock file on
+    /// every clock call).
+    #[serde(default = "yes")]
+    pub faketime: bool,
 }
 
 /// How to know a node is ready.
@@ -91,8 +98,14 @@ pub struct ClientSpec {
     pub env: BTreeMap<String, String>,
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u64,
+    /// Added to the budget of a fresh adapter's first request.
+    #[serde(default = "default_start_timeout_ms")]
+    pub start_timeout_ms: u64,
 }
 
+fn yes() -> bool {
+    true
+}
 fn one() -> usize {
     1
 }
@@ -107,6 +120,9 @@ fn default_ready_timeout() -> u64 {
 }
 fn default_timeout_ms() -> u64 {
     2000
+}
+fn default_start_timeout_ms() -> u64 {
+    10_000
 }
 
 /// A system file that cannot be used; the message names the file and
@@ -241,6 +257,12 @@ impl SystemSpec {
         for (k, v) in &self.client.env {
             check_env_name(k).map_err(|e| format!("client.env.{k}: {e}"))?;
             render(v, &client_vars).map_err(|e| format!("client.env.{k}: {e}"))?;
+        }
+        if self.client.start_timeout_ms > 600_000 {
+            return Err(format!(
+                "client.start_timeout_ms = {}: give at most 600000",
+                self.client.start_timeout_ms
+            ));
         }
         if !(10..=600_000).contains(&self.client.timeout_ms) {
             return Err(format!(
