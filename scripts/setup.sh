@@ -9,7 +9,8 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 
 # Debian packages the toolkit uses at run time or in tests.
 # fuse3: fusermount3, for FUSE mounts (diskfs, `--nemesis power`) by non-root users.
-for pkg in iproute2 iptables faketime libfaketime procps chromium etcd-server fuse3; do
+# python3, python3-pip, zookeeper: the examples/ systems run through `--system`.
+for pkg in iproute2 iptables faketime libfaketime procps chromium etcd-server fuse3 python3 python3-pip zookeeper; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done
 
@@ -22,6 +23,14 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# The ZooKeeper example's client adapter (examples/zookeeper) uses kazoo
+# from PyPI. Debian's own python refuses a global pip install unless told.
+if ! python3 -c 'import kazoo' >/dev/null 2>&1; then
+  echo "setup: installing kazoo (PyPI) for the ZooKeeper example"
+  python3 -m pip install --quiet kazoo 2>/dev/null \
+    || python3 -m pip install --quiet --break-system-packages kazoo
 fi
 
 if ! have cargo; then

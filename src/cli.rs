@@ -68,6 +68,10 @@ pub struct RunArgs {
     #[arg(long, default_value = "faultline",
           value_parser = clap::builder::PossibleValuesParser::new(faultline_runner::systems::names()))]
     pub db: String,
+    /// Test the system this file describes (nodes, readiness, logs, client
+    /// adapter; README "Testing your own system"); selects `--db file`.
+    #[arg(long, value_name = "FILE.toml", conflicts_with = "db")]
+    pub system: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "register")]
     pub workload: Workload,
     /// Comma-separated nemesis packages (kill, pause, partition, clock,

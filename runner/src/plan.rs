@@ -49,6 +49,9 @@ pub struct RunOptions {
     pub no_netns: bool,
     pub etcd_serializable_reads: bool,
     pub attempt_timeout_ms: u64,
+    /// `--system FILE.toml`: the system a file describes (selects the
+    /// `file` system; `db` must then be the default or `file`).
+    pub system_file: Option<PathBuf>,
 }
 
 /// Everything one test needs to know: the options as recorded in
@@ -191,7 +194,17 @@ fn workload_kind(name: &str) -> Result<WorkloadKind, RunnerError> {
 /// Check `opts` and resolve them into a plan for the registered system
 /// `opts.db`.
 pub fn plan(opts: &RunOptions) -> Result<Plan, RunnerError> {
-    plan_with(opts, systems::find(&opts.db)?)
+    let system = match &opts.system_file {
+        Some(_) if opts.db != "faultline" && opts.db != systems::file::FileSystem.name() => {
+            return Err(bad_option(format!(
+                "--system FILE describes the system under test; it does not go with --db {}",
+                opts.db
+            )));
+        }
+        Some(_) => &systems::file::FileSystem,
+        None => systems::find(&opts.db)?,
+    };
+    plan_with(opts, system)
 }
 
 /// Check `opts` and resolve them into a plan for `system` (registered or
@@ -285,7 +298,16 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             no_netns: opts.no_netns,
             netns: false,
             attempt_timeout_ms: opts.attempt_timeout_ms,
-            extra: Default::default(),
+            extra: opts
+                .system_file
+                .iter()
+                .map(|f| {
+                    (
+                        systems::file::SYSTEM_FILE_OPTION.to_string(),
+                        serde_json::Value::String(systems::file::resolve(f).display().to_string()),
+                    )
+                })
+                .collect(),
         },
         workload_kind,
         model_kind: workload_kind

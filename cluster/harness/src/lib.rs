@@ -17,6 +17,7 @@ pub mod netns;
 mod netns_group;
 mod ports;
 mod process;
+pub mod procs;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

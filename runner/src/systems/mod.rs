@@ -1,10 +1,12 @@
 //! The registry of systems under test: [`ALL`] is the one place a system is
 //! listed (`--db NAME` finds it there). Each system is a module: its
 //! [`SystemKind`] entry, its `Db` and its clients (see [`etcd`] for the
-//! shape a new system takes). [`kv_ops`] is shared by the two kvnode stacks.
+//! shape a new system takes; [`file`] is any system a file describes,
+//! `--system FILE.toml`). [`kv_ops`] is shared by the two kvnode stacks.
 
 pub mod etcd;
 pub mod faultline;
+pub mod file;
 pub mod kv_ops;
 pub mod kvnode;
 pub mod sharded;
@@ -13,7 +15,7 @@ use crate::error::{RunnerError, bad_option};
 use crate::system::SystemKind;
 
 /// Every system `faultline run --db` can test; the first is the default.
-pub static ALL: &[&dyn SystemKind] = &[&faultline::Faultline, &etcd::Etcd];
+pub static ALL: &[&dyn SystemKind] = &[&faultline::Faultline, &etcd::Etcd, &file::FileSystem];
 
 /// The names of every registered system, in registry order.
 pub fn names() -> Vec<&'static str> {

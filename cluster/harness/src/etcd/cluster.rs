@@ -8,23 +8,20 @@
 //! (see [`crate::disk`]), unmounted after the members stop.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use faultline_raft::NodeId;
-use nix::sys::signal::Signal;
 
 use super::client::{EtcdClient, EtcdStatus};
 use super::error::EtcdError;
-use super::process::MemberProcess;
-use crate::netns::cmd::{ip, tool};
-use crate::netns::{Network, NetworkOptions};
+use crate::netns::Network;
+use crate::procs::{Endpoint, GroupOptions, Launch, ProcessGroup};
+use std::sync::Arc;
 
 /// Client and peer ports of a member in a namespace.
 const NS_CLIENT_PORT: u16 = 2379;
-const NS_PEER_PORT: u16 = 2380;
 /// Status calls end within this.
 const STATUS_TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -75,49 +72,28 @@ pub fn find_etcd() -> Result<PathBuf, EtcdError> {
         .ok_or(EtcdError::EtcdMissing)
 }
 
-#[derive(Debug, Clone)]
-struct Member {
-    ip: IpAddr,
-    client_port: u16,
-    peer_port: u16,
+/// A member's client URL (its first port).
+fn client_url(e: &Endpoint) -> String {
+    format!("http://{}:{}", e.ip, e.ports[0])
 }
 
-impl Member {
-    fn client_url(&self) -> String {
-        format!("http://{}:{}", self.ip, self.client_port)
-    }
-    fn peer_url(&self) -> String {
-        format!("http://{}:{}", self.ip, self.peer_port)
-    }
+/// A member's peer URL (its second port).
+fn peer_url(e: &Endpoint) -> String {
+    format!("http://{}:{}", e.ip, e.ports[1])
 }
 
-/// A running etcd cluster.
+/// A running etcd cluster: its members are a [`ProcessGroup`] with two
+/// ports each (client, peer).
 pub struct EtcdCluster {
     etcd: PathBuf,
     opts: EtcdOptions,
     token: String,
-    members: BTreeMap<NodeId, Member>,
-    procs: BTreeMap<NodeId, MemberProcess>,
-    network: Option<Arc<Network>>,
-    /// For `ip netns exec` and `env`, in namespace mode.
-    tools: Option<(PathBuf, PathBuf)>,
+    group: ProcessGroup,
     status_clients: BTreeMap<NodeId, EtcdClient>,
     /// etcd member ids to names, learnt from the first member list.
     ids: Mutex<BTreeMap<u64, String>>,
     /// The members' diskfs servers, with disk faults.
     disks: Option<crate::disk::DiskServers>,
-}
-
-/// `n * 2` distinct free ports on 127.0.0.1 (all bound at once, then freed).
-fn free_ports(n: usize) -> Result<Vec<u16>, EtcdError> {
-    let ls = (0..n)
-        .map(|_| TcpListener::bind("127.0.0.1:0"))
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(EtcdError::io("bind", Path::new("127.0.0.1:0")))?;
-    ls.iter()
-        .map(|l| l.local_addr().map(|a| a.port()))
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(EtcdError::io("bind", Path::new("127.0.0.1:0")))
 }
 
 fn name_id(name: &str) -> Result<NodeId, EtcdError> {
@@ -133,57 +109,27 @@ impl EtcdCluster {
             Some(p) => p.clone(),
             None => find_etcd()?,
         };
-        let ids: Vec<NodeId> = (1..=opts.members as NodeId).collect();
-        let (network, tools, members) = if opts.netns {
-            let tools = (ip()?, tool("env", "coreutils")?);
-            let net = Network::setup(&NetworkOptions {
-                nodes: ids.clone(),
-                faketime: opts.faketime,
-                fake_monotonic: false,
-            })?;
-            let mut members = BTreeMap::new();
-            for &id in &ids {
-                let member = Member {
-                    ip: IpAddr::V4(net.node(id)?.ip),
-                    client_port: NS_CLIENT_PORT,
-                    peer_port: NS_PEER_PORT,
-                };
-                members.insert(id, member);
-            }
-            (Some(Arc::new(net)), Some(tools), members)
-        } else {
-            let ports = free_ports(ids.len() * 2)?;
-            let members = ids
-                .iter()
-                .enumerate()
-                .map(|(i, &id)| {
-                    let member = Member {
-                        ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
-                        client_port: ports[2 * i],
-                        peer_port: ports[2 * i + 1],
-                    };
-                    (id, member)
-                })
-                .collect();
-            (None, None, members)
-        };
-        let status_clients = members
+        let group = ProcessGroup::new(&GroupOptions {
+            members: opts.members,
+            ports: 2,
+            netns: opts.netns,
+            base_port: NS_CLIENT_PORT,
+            faketime: opts.faketime,
+        })?;
+        let status_clients = group
+            .endpoints()
             .iter()
-            .map(|(&id, m): (&NodeId, &Member)| {
-                (id, EtcdClient::new(&m.client_url(), STATUS_TIMEOUT))
-            })
+            .map(|(&id, e)| (id, EtcdClient::new(&client_url(e), STATUS_TIMEOUT)))
             .collect();
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let ids: Vec<NodeId> = group.endpoints().keys().copied().collect();
         let mut cluster = EtcdCluster {
             etcd,
             opts,
             token: format!("faultline-{}-{stamp}", std::process::id()),
-            members,
-            procs: BTreeMap::new(),
-            network,
-            tools,
+            group,
             status_clients,
             ids: Mutex::new(BTreeMap::new()),
             disks: None,
@@ -205,20 +151,21 @@ impl EtcdCluster {
 
     /// The member names (`"1"`, `"2"`, ...), in order.
     pub fn names(&self) -> Vec<String> {
-        self.members.keys().map(|id| id.to_string()).collect()
+        self.group.names()
     }
 
     /// Each member's client URL, by name.
     pub fn client_urls(&self) -> BTreeMap<String, String> {
-        self.members
+        self.group
+            .endpoints()
             .iter()
-            .map(|(id, m)| (id.to_string(), m.client_url()))
+            .map(|(id, e)| (id.to_string(), client_url(e)))
             .collect()
     }
 
     /// The namespace network (partitions, loss, clocks), if any.
     pub fn network(&self) -> Option<Arc<Network>> {
-        self.network.clone()
+        self.group.network()
     }
 
     /// `<run>/nodes/<name>`.
@@ -232,29 +179,28 @@ impl EtcdCluster {
 
     /// The pids of the running members, by name.
     pub fn pids(&self) -> Vec<(String, u32)> {
-        self.procs
-            .iter()
-            .map(|(id, p)| (id.to_string(), p.pid()))
-            .collect()
+        self.group.pids()
     }
 
-    /// The etcd command line of member `id` (program, args).
-    fn command(&self, id: NodeId) -> Result<(PathBuf, Vec<String>), EtcdError> {
-        let m = &self.members[&id];
-        let cluster = self
-            .members
+    /// The etcd command of member `id`.
+    fn launch(&self, id: NodeId) -> Result<Launch, EtcdError> {
+        let endpoints = self.group.endpoints();
+        let m = endpoints
+            .get(&id)
+            .ok_or_else(|| EtcdError::UnknownMember(id.to_string()))?;
+        let cluster = endpoints
             .iter()
-            .map(|(id, m)| format!("{id}={}", m.peer_url()))
+            .map(|(id, e)| format!("{id}={}", peer_url(e)))
             .collect::<Vec<_>>()
             .join(",");
-        let data = self.member_dir(&id.to_string()).join("data");
-        let etcd_args = [
+        let dir = self.member_dir(&id.to_string());
+        let args = vec![
             format!("--name={id}"),
-            format!("--data-dir={}", data.display()),
-            format!("--listen-client-urls={}", m.client_url()),
-            format!("--advertise-client-urls={}", m.client_url()),
-            format!("--listen-peer-urls={}", m.peer_url()),
-            format!("--initial-advertise-peer-urls={}", m.peer_url()),
+            format!("--data-dir={}", dir.join("data").display()),
+            format!("--listen-client-urls={}", client_url(m)),
+            format!("--advertise-client-urls={}", client_url(m)),
+            format!("--listen-peer-urls={}", peer_url(m)),
+            format!("--initial-advertise-peer-urls={}", peer_url(m)),
             format!("--initial-cluster={cluster}"),
             "--initial-cluster-state=new".to_string(),
             format!("--initial-cluster-token={}", self.token),
@@ -263,81 +209,52 @@ impl EtcdCluster {
             "--logger=zap".to_string(),
             "--log-outputs=stderr".to_string(),
         ];
-        let etcd_args: Vec<String> = etcd_args
+        let args = args
             .into_iter()
             .chain(self.opts.extra_args.iter().cloned())
             .collect();
-        match (&self.network, &self.tools) {
-            (Some(net), Some((ip, env))) => {
-                let mut args = vec![
-                    "netns".to_string(),
-                    "exec".into(),
-                    net.node(id)?.namespace.clone(),
-                    env.display().to_string(),
-                ];
-                args.extend(net.node_env(id)?);
-                args.push(self.etcd.display().to_string());
-                args.extend(etcd_args);
-                Ok((ip.clone(), args))
-            }
-            _ => Ok((self.etcd.clone(), etcd_args)),
-        }
+        Ok(Launch {
+            program: self.etcd.clone(),
+            args,
+            env: Vec::new(),
+            cwd: None,
+            log: dir.join("node.log"),
+        })
     }
 
     fn spawn(&mut self, id: NodeId) -> Result<(), EtcdError> {
-        let dir = self.member_dir(&id.to_string());
-        std::fs::create_dir_all(&dir).map_err(EtcdError::io("create", &dir))?;
         if let Some(d) = self.disks.as_mut() {
+            let dir = self.opts.run_dir.join("nodes").join(id.to_string());
+            std::fs::create_dir_all(&dir).map_err(|source| EtcdError::Io {
+                op: "create",
+                path: dir.clone(),
+                source,
+            })?;
             d.ensure(id, &dir, &dir.join("data"))
                 .map_err(|e| EtcdError::Call {
                     name: id.to_string(),
                     detail: e.to_string(),
                 })?;
         }
-        let (program, args) = self.command(id)?;
-        let p = MemberProcess::spawn(&id.to_string(), &program, &args, &dir.join("node.log"))?;
-        if let Some(net) = &self.network
-            && let Err(e) = net.record_pid(p.pid())
-        {
-            tracing::warn!(id, error = %e, "cannot record the etcd pid");
-        }
-        tracing::debug!(id, pid = p.pid(), "started etcd");
-        self.procs.insert(id, p);
+        let launch = self.launch(id)?;
+        let pid = self.group.spawn(id, &launch)?;
+        tracing::debug!(id, pid, "started etcd");
         Ok(())
-    }
-
-    fn process(&mut self, name: &str) -> Result<&mut MemberProcess, EtcdError> {
-        let id = name_id(name)?;
-        if !self.members.contains_key(&id) {
-            return Err(EtcdError::UnknownMember(name.to_string()));
-        }
-        self.procs
-            .get_mut(&id)
-            .ok_or_else(|| EtcdError::NotRunning(name.to_string()))
     }
 
     /// Whether the member's process is alive (paused counts).
     pub fn is_running(&mut self, name: &str) -> bool {
-        self.process(name).is_ok_and(|p| !p.exited())
+        self.group.is_running(name)
     }
 
     /// SIGKILL the member and reap it (its data stays).
     pub fn kill(&mut self, name: &str) -> Result<(), EtcdError> {
-        self.process(name)?.kill();
-        self.procs.remove(&name_id(name)?);
-        Ok(())
+        Ok(self.group.kill(name)?)
     }
 
     /// Start a killed (or exited) member again on its data.
     pub fn restart(&mut self, name: &str) -> Result<(), EtcdError> {
-        let id = name_id(name)?;
-        if !self.members.contains_key(&id) {
-            return Err(EtcdError::UnknownMember(name.to_string()));
-        }
-        if self.is_running(name) {
-            return Err(EtcdError::AlreadyRunning(name.to_string()));
-        }
-        self.procs.remove(&id);
+        let id = self.group.forget_exited(name)?;
         self.spawn(id)
     }
 
@@ -363,11 +280,11 @@ impl EtcdCluster {
     }
 
     pub fn pause(&mut self, name: &str) -> Result<(), EtcdError> {
-        self.process(name)?.signal(Signal::SIGSTOP)
+        Ok(self.group.pause(name)?)
     }
 
     pub fn resume(&mut self, name: &str) -> Result<(), EtcdError> {
-        self.process(name)?.signal(Signal::SIGCONT)
+        Ok(self.group.resume(name)?)
     }
 
     /// A status client for a member (cheap clone; usable without `&mut`).
@@ -424,10 +341,7 @@ impl EtcdCluster {
 
     /// SIGTERM every member (SIGKILL after a grace period).
     pub fn stop_all(&mut self) {
-        for (id, mut p) in std::mem::take(&mut self.procs) {
-            p.terminate(Duration::from_secs(3));
-            tracing::debug!(id, "stopped etcd");
-        }
+        self.group.stop_all(Duration::from_secs(3));
         if let Some(d) = self.disks.as_mut() {
             d.stop_all();
         }
@@ -435,19 +349,10 @@ impl EtcdCluster {
 
     /// Stop every member and remove the network now (what Drop does).
     pub fn teardown(&mut self) -> Vec<String> {
-        self.procs.clear();
+        let problems = self.group.teardown();
         if let Some(d) = self.disks.as_mut() {
             d.stop_all();
         }
-        self.network
-            .as_ref()
-            .map(|n| n.teardown())
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for EtcdCluster {
-    fn drop(&mut self) {
-        self.teardown();
+        problems
     }
 }

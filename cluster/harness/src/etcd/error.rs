@@ -1,6 +1,6 @@
 //! Errors of starting, signalling and querying etcd members.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// What went wrong with an etcd cluster.
 #[derive(Debug, thiserror::Error)]
@@ -38,9 +38,26 @@ pub enum EtcdError {
     NoLeader(std::time::Duration),
 }
 
-impl EtcdError {
-    pub(crate) fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EtcdError {
-        let path = path.to_path_buf();
-        move |source| EtcdError::Io { op, path, source }
+impl From<crate::procs::ProcessError> for EtcdError {
+    fn from(e: crate::procs::ProcessError) -> EtcdError {
+        use crate::procs::ProcessError as P;
+        match e {
+            P::Io { op, path, source } => EtcdError::Io { op, path, source },
+            P::UnknownMember(n) => EtcdError::UnknownMember(n),
+            P::NotRunning(n) => EtcdError::NotRunning(n),
+            P::AlreadyRunning(n) => EtcdError::AlreadyRunning(n),
+            P::Signal {
+                name,
+                pid,
+                signal,
+                source,
+            } => EtcdError::Signal {
+                name,
+                pid,
+                signal,
+                source,
+            },
+            P::Netns(e) => EtcdError::Netns(e),
+        }
     }
 }

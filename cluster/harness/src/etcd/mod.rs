@@ -11,7 +11,6 @@ mod client;
 mod cluster;
 mod error;
 mod load;
-mod process;
 
 pub use client::{CallError, EtcdClient, EtcdStatus};
 pub use cluster::{EtcdCluster, EtcdOptions, find_etcd};
