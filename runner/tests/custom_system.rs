@@ -182,6 +182,7 @@ fn options(store: PathBuf) -> RunOptions {
         no_netns: true,
         etcd_serializable_reads: false,
         attempt_timeout_ms: 250,
+        read_mode: "read-index".into(),
     }
 }
 

@@ -48,6 +48,7 @@ pub fn options(args: &RunArgs) -> RunOptions {
         no_netns: args.no_netns,
         etcd_serializable_reads: args.etcd_serializable_reads,
         attempt_timeout_ms: args.attempt_timeout_ms,
+        read_mode: args.read_mode.clone(),
     }
 }
 

@@ -22,15 +22,24 @@ pub enum KvBug {
     AckBeforeCommit,
     /// The client retries with a fresh sequence number (client layer).
     ClientRetryNewSeq,
+    /// Lease mode: the node counts its ticks, and so its lease, on the wall
+    /// clock instead of the monotonic clock.
+    LeaseWallClock,
 }
 
 impl KvBug {
-    pub const ALL: [KvBug; 4] = [
+    pub const ALL: [KvBug; 5] = [
         KvBug::StaleRead,
         KvBug::NoDedup,
         KvBug::AckBeforeCommit,
         KvBug::ClientRetryNewSeq,
+        KvBug::LeaseWallClock,
     ];
+
+    /// Whether the bug only shows in lease mode (`--read-mode lease`).
+    pub fn needs_lease(self) -> bool {
+        matches!(self, KvBug::LeaseWallClock)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -38,6 +47,7 @@ impl KvBug {
             KvBug::NoDedup => "no-dedup",
             KvBug::AckBeforeCommit => "ack-before-commit",
             KvBug::ClientRetryNewSeq => "client-retry-new-seq",
+            KvBug::LeaseWallClock => "lease-wall-clock",
         }
     }
 
@@ -58,6 +68,9 @@ impl KvBug {
             KvBug::ClientRetryNewSeq => {
                 "the client retries with a fresh sequence number, defeating exactly-once"
             }
+            KvBug::LeaseWallClock => {
+                "lease mode: the node measures its ticks and lease on the wall clock, not the monotonic clock"
+            }
         }
     }
 
@@ -75,6 +88,9 @@ impl KvBug {
             KvBug::ClientRetryNewSeq => {
                 "faultline run --workload append --nemesis kill,partition --nemesis-interval 2 --bug client-retry-new-seq (2/2 runs of 20 s)"
             }
+            KvBug::LeaseWallClock => {
+                "faultline run --read-mode lease --nemesis clock,partition --bug lease-wall-clock (nodes in namespaces, as root; see README \"Clock faults and leases\" for the measured ratio); cluster/harness/tests/clock_rate.rs"
+            }
         }
     }
 }
@@ -89,7 +105,7 @@ impl fmt::Display for KvBug {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "unknown bug {0:?}; known: stale-read, no-dedup, ack-before-commit, client-retry-new-seq, \
-     figure8, forget-vote, no-log-check, stale-read-index"
+     lease-wall-clock, figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
 )]
 pub struct UnknownBugName(pub String);
 
@@ -156,8 +172,9 @@ mod tests {
         assert!(bugs.has(KvBug::NoDedup));
         assert!(bugs.raft.contains(&RaftBug::Figure8));
         assert!(NodeBugs::parse(&["nope"]).is_err());
-        assert_eq!(catalogue().len(), 7);
-        assert_eq!(catalogue()[6].layer, "shardkv");
+        assert_eq!(catalogue().len(), 8);
+        assert_eq!(catalogue()[7].layer, "shardkv");
+        assert_eq!(catalogue()[4].name, "lease-wall-clock");
         assert_eq!(catalogue()[3].layer, "client");
     }
 }

@@ -112,8 +112,9 @@ impl RaftBug {
                  (linearizable-reads; test model_bugs)"
             }
             RaftBug::LeaseNoDriftMargin => {
-                "faultline sim raft --read-mode lease --bug lease-no-drift-margin (per-node clock \
-                 rates within the drift bound; test sim_catches_lease_bugs); faultline run \
+                "faultline sim raft --seeds 500 --seed 0 --read-mode lease --clock-drift 40 --bug \
+                 lease-no-drift-margin (per-node clock rates within the drift bound; 7 of 500 \
+                 seeds, first seed 21; test sim_bugs lease_no_drift_margin_is_found); faultline run \
                  --read-mode lease --nemesis clock,partition --bug lease-no-drift-margin (see README \
                  \"Clock faults and leases\"); tests/lease.rs in faultline-raft"
             }

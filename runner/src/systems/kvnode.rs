@@ -55,6 +55,11 @@ pub struct KvGroupOptions {
     pub client: ClientOptions,
     /// Register workload: values are integers in the history.
     pub int_values: bool,
+    /// More kvnode flags for every member (e.g. `--read-mode lease`).
+    pub extra_args: Vec<String>,
+    /// In namespaces: let libfaketime fake the monotonic clock too, so clock
+    /// faults reach timers, ticks and leases (lease mode).
+    pub fake_monotonic: bool,
 }
 
 /// One kvnode group, shared by the nemesis thread and the runner.
@@ -109,6 +114,8 @@ impl KvGroup {
         if o.netns {
             let h = NetnsHarness::start(NetnsOptions {
                 bugs: o.bugs.clone(),
+                extra_args: o.extra_args.clone(),
+                fake_monotonic: o.fake_monotonic,
                 ..NetnsOptions::new(o.replicas, &o.run_dir)
             })
             .map_err(|e| {
@@ -120,6 +127,7 @@ impl KvGroup {
         }
         let mut lo = LoopbackOptions::new(o.replicas, &o.run_dir);
         lo.bugs = o.bugs.clone();
+        lo.extra_args = o.extra_args.clone();
         let h = LoopbackHarness::start(lo)
             .map_err(|e| WorkloadError::Db(format!("starting the kvnode group: {e}")))?;
         Ok(AnyHarness::Loopback(h))

@@ -152,6 +152,8 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
     raft_cfg.max_entries_per_msg = 1024;
     raft_cfg.max_inflight = 64;
     raft_cfg.bugs = cfg.bugs.raft.clone();
+    raft_cfg.read_mode = cfg.read_mode;
+    raft_cfg.max_clock_drift_pct = cfg.max_clock_drift_pct;
     let raw = RawNode::new(raft_cfg, persisted)?;
 
     let rpc_cfg = RpcConfig {
