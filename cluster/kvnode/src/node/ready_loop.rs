@@ -73,12 +73,19 @@ impl ReadyLoop {
         let mut ticks: u64 = 0;
         self.update_status();
         loop {
-            let wait = clock.wait();
             let mut stop = false;
-            match self.rx.recv_timeout(wait) {
-                Ok(ev) => stop |= self.handle(ev),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => stop = true,
+            if clock.paced() {
+                match self.rx.recv_timeout(clock.wait()) {
+                    Ok(ev) => stop |= self.handle(ev),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => stop = true,
+                }
+            } else {
+                // Lease mode: the waker thread sends `Wake` every half tick.
+                match self.rx.recv() {
+                    Ok(ev) => stop |= self.handle(ev),
+                    Err(_) => stop = true,
+                }
             }
             for _ in 0..MAX_EVENTS_PER_ROUND {
                 match self.rx.try_recv() {
@@ -147,6 +154,7 @@ impl ReadyLoop {
                 false
             }
             Event::Shutdown => true,
+            Event::Wake => false,
         }
     }
 

@@ -77,6 +77,12 @@ impl TickClock {
         }
     }
 
+    /// Whether the loop waits with a timeout (ReadIndex mode) rather than
+    /// being woken (lease mode: see `server::spawn_waker`).
+    pub fn paced(&self) -> bool {
+        self.source == TickSource::Paced
+    }
+
     /// How long the loop may wait for input before the next tick is due.
     pub fn wait(&self) -> Duration {
         match self.source {
