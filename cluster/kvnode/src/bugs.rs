@@ -89,7 +89,7 @@ impl KvBug {
                 "faultline run --workload append --nemesis kill,partition --nemesis-interval 2 --bug client-retry-new-seq (2/2 runs of 20 s)"
             }
             KvBug::LeaseWallClock => {
-                "faultline run --read-mode lease --nemesis clock,partition --bug lease-wall-clock (nodes in namespaces, as root; see README \"Clock faults and leases\" for the measured ratio); cluster/harness/tests/clock_rate.rs"
+                "faultline run --read-mode lease --nemesis clock,partition --bug lease-wall-clock --nemesis-interval 2 --time-limit 20 (nodes in namespaces, as root): 2/3 runs invalid; --nemesis clock alone: 0/3 (README \"Clock faults and leases\")"
             }
         }
     }
