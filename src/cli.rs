@@ -280,6 +280,9 @@ pub struct BenchKvArgs {
     pub clients: usize,
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
+    /// kvnode's read mode: read-index or lease.
+    #[arg(long, default_value = "read-index")]
+    pub read_mode: String,
     #[arg(long)]
     pub json: bool,
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use faultline_harness::etcd::bench_etcd;
-use faultline_harness::{LoadOptions, bench_loopback};
+use faultline_harness::{LoadOptions, bench_loopback_with};
 
 use super::EXIT_VALID;
 use crate::cli::{BenchDb, BenchKvArgs};
@@ -31,7 +31,8 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
     };
     let result = match args.db {
         BenchDb::Faultline => {
-            bench_loopback(args.nodes, &run_dir, &load).map_err(anyhow::Error::from)
+            let extra = ["--read-mode".to_string(), args.read_mode.clone()];
+            bench_loopback_with(args.nodes, &run_dir, &load, &extra).map_err(anyhow::Error::from)
         }
         BenchDb::Etcd => bench_etcd(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
     };

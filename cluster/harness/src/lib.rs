@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 use faultline_raft::NodeId;
 
 pub use error::HarnessError;
-pub use load::{LoadOptions, LoadReport, bench_loopback, process_cpu_time, run_load};
+pub use load::{
+    LoadOptions, LoadReport, bench_loopback, bench_loopback_with, process_cpu_time, run_load,
+};
 pub(crate) use load::{LoadRun, OpStream, micros_since};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};

@@ -216,13 +216,25 @@ pub fn bench_loopback(
     run_dir: &std::path::Path,
     load: &LoadOptions,
 ) -> Result<LoadReport, HarnessError> {
+    bench_loopback_with(nodes, run_dir, load, &[])
+}
+
+/// [`bench_loopback`] with more kvnode flags (e.g. `--read-mode lease`).
+pub fn bench_loopback_with(
+    nodes: usize,
+    run_dir: &std::path::Path,
+    load: &LoadOptions,
+    extra_args: &[String],
+) -> Result<LoadReport, HarnessError> {
     use super::{Harness, LoopbackHarness, LoopbackOptions};
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(HarnessError::io("start a tokio runtime for", run_dir))?;
-    let mut harness = LoopbackHarness::start(LoopbackOptions::new(nodes, run_dir))?;
+    let mut opts = LoopbackOptions::new(nodes, run_dir);
+    opts.extra_args = extra_args.to_vec();
+    let mut harness = LoopbackHarness::start(opts)?;
     let result = runtime.block_on(async {
         harness.wait_for_leader(Duration::from_secs(10)).await?;
         let pids: Vec<u32> = harness
