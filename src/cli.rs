@@ -129,6 +129,11 @@ pub struct RunArgs {
     /// (the whole operation gives up after 5 s).
     #[arg(long, default_value_t = 250)]
     pub attempt_timeout_ms: u64,
+    /// How kvnode leaders serve Gets: read-index (a heartbeat round per
+    /// batch) or lease (locally, inside a leader lease; see README "Clock
+    /// faults and leases").
+    #[arg(long, default_value = "read-index")]
+    pub read_mode: String,
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +247,14 @@ pub struct SimArgs {
     pub steps: u64,
     #[arg(long)]
     pub bug: Option<String>,
+    /// How leaders serve reads: read-index, or lease (leader leases).
+    #[arg(long, default_value = "read-index")]
+    pub read_mode: String,
+    /// Clock drift bound in percent: every node's clock rate is drawn within
+    /// 100 ± PCT % and lease cores allow for it (default: 20 with
+    /// --read-mode lease, else 0: exact clocks).
+    #[arg(long, value_name = "PCT")]
+    pub clock_drift: Option<u32>,
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -273,6 +286,9 @@ pub struct BenchKvArgs {
     pub clients: usize,
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
+    /// kvnode's read mode: read-index or lease.
+    #[arg(long, default_value = "read-index")]
+    pub read_mode: String,
     #[arg(long)]
     pub json: bool,
     /// Run each kvnode's data directory on a faultline-diskfs FUSE mount

@@ -1,9 +1,23 @@
-//! `clock`: skew node wall clocks through libfaketime. A start either
-//! bumps the clocks of one node or a minority by a random ±10 ms..30 s, or
+//! `clock`: skew node clocks through libfaketime. A start either
+//! bumps the clocks of one node or a minority by a random ±10 ms..30 s,
 //! strobes one node's clock between its offset and offset + delta at a
-//! random period (10..500 ms) for a random duration (1..10 s). The history
-//! value gives the mode, nodes, offsets and timing; stopping resets every
-//! clock to the real time (ending any strobe).
+//! random period (10..500 ms) for a random duration (1..10 s), or sets
+//! clock *rates* (`rate`): the leader's clock runs slow and the others' fast,
+//! within ±`RATE_BOUND_PCT` % (the drift bound kvnode's leases allow for by
+//! default), until the stop. The history value gives the mode, nodes,
+//! offsets, rates and timing; stopping resets every clock to the real time
+//! (ending any strobe or drift).
+//!
+//! What each reaches: libfaketime is an `LD_PRELOAD` library, so it changes
+//! what a process reads through libc (`clock_gettime`, `gettimeofday`,
+//! `time`): kvnode's `SystemTime` always, and its `Instant` (monotonic:
+//! tokio timers, the Raft tick, the lease) only when the nodes run with
+//! `FAKETIME_DONT_FAKE_MONOTONIC=0` (lease mode). Then a bump or strobe moves
+//! the monotonic clock too (a forward jump fires timers at once; a backward
+//! one would stall them, which kvnode detects and treats as the lease
+//! lost). Go binaries such as etcd read the clock through the vDSO without
+//! libc, so no clock fault reaches them; nor does any reach the kernel
+//! (TCP timers) or the runner.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,6 +34,11 @@ use crate::targets::minority;
 
 /// Bump sizes to draw from (ms): small skews to tens of seconds.
 const MAGNITUDES_MS: [i64; 6] = [10, 100, 500, 2_000, 10_000, 30_000];
+
+/// The bound of `rate` faults, percent of real time either way.
+pub const RATE_BOUND_PCT: u32 = 20;
+/// A rate fault lasts until the stop, at most this long.
+const RATE_HOLD: Duration = Duration::from_secs(120);
 
 /// A random skew: a magnitude, jittered by up to ±50 %, with a random sign.
 fn draw_delta(rng: &mut ChaCha8Rng) -> i64 {
@@ -55,7 +74,23 @@ impl Package for Clock {
             return Err(NemesisError::Option("no nodes to skew".into()));
         }
         self.active = true;
-        if rng.random_bool(0.5) {
+        let mode = rng.random_range(0..3);
+        if mode == 2 {
+            let leader = db.leader();
+            let d = RATE_BOUND_PCT;
+            let mut rates = BTreeMap::new();
+            for n in &nodes {
+                let rate = if Some(n) == leader.as_ref() {
+                    rng.random_range(100 - d..=100 - d / 2)
+                } else {
+                    rng.random_range(100 + d / 2..=100 + d)
+                };
+                net.drift_clock(n, rate, RATE_HOLD)?;
+                rates.insert(n.clone(), rate);
+            }
+            return Ok(json!({"mode": "rate", "leader": leader, "rates_pct": rates}));
+        }
+        if mode == 0 {
             let targets = if rng.random_bool(0.5) {
                 vec![nodes[rng.random_range(0..nodes.len())].clone()]
             } else {
@@ -124,6 +159,15 @@ mod tests {
                 for (node, off) in v["offsets_ms"].as_object().unwrap() {
                     assert_eq!(net.clock(node).unwrap(), off.as_i64().unwrap());
                 }
+            } else if v["mode"] == "rate" {
+                let rates = v["rates_pct"].as_object().unwrap();
+                assert_eq!(rates.len(), 3, "{v}");
+                for r in rates.values() {
+                    let r = r.as_u64().unwrap() as u32;
+                    assert!((100 - RATE_BOUND_PCT..=100 + RATE_BOUND_PCT).contains(&r));
+                    assert!(r != 100, "{v}");
+                }
+                assert_eq!(net.drifts.lock().unwrap().len(), 3);
             } else {
                 assert_eq!(net.strobes.lock().unwrap().len(), 1, "{v}");
                 assert!((10..=500).contains(&v["period_ms"].as_u64().unwrap()));
@@ -133,7 +177,8 @@ mod tests {
             assert!(!c.active());
             assert!(net.clocks.lock().unwrap().is_empty());
             assert!(net.strobes.lock().unwrap().is_empty());
+            assert!(net.drifts.lock().unwrap().is_empty());
         }
-        assert_eq!(modes.len(), 2, "{modes:?}");
+        assert_eq!(modes.len(), 3, "{modes:?}");
     }
 }

@@ -18,6 +18,8 @@ pub struct FakeNet {
     pub loss: Mutex<Option<f64>>,
     pub clocks: Mutex<BTreeMap<String, i64>>,
     pub strobes: Mutex<Vec<String>>,
+    /// (node, rate %) of every drift asked for.
+    pub drifts: Mutex<Vec<(String, u32)>>,
 }
 
 impl FakeNet {
@@ -66,8 +68,18 @@ impl NetControl for FakeNet {
         self.strobes.lock().unwrap().push(node.into());
         self.set_clock(node, a)
     }
+    fn drift_clock(
+        &self,
+        node: &str,
+        rate_pct: u32,
+        _duration: Duration,
+    ) -> Result<(), WorkloadError> {
+        self.drifts.lock().unwrap().push((node.into(), rate_pct));
+        Ok(())
+    }
     fn reset_clocks(&self) -> Result<(), WorkloadError> {
         self.clocks.lock().unwrap().clear();
+        self.drifts.lock().unwrap().clear();
         self.strobes.lock().unwrap().clear();
         Ok(())
     }

@@ -52,6 +52,8 @@ pub struct RunOptions {
     /// `--system FILE.toml`: the system a file describes (selects the
     /// `file` system; `db` must then be the default or `file`).
     pub system_file: Option<PathBuf>,
+    /// How kvnode leaders serve reads: `read-index` or `lease`.
+    pub read_mode: String,
 }
 
 /// Everything one test needs to know: the options as recorded in
@@ -73,6 +75,17 @@ impl Deref for Plan {
 }
 
 impl Plan {
+    /// How kvnode leaders serve reads (`--read-mode`; recorded in test.json
+    /// as `read_mode` when not the default).
+    pub fn read_mode(&self) -> faultline_raft::ReadMode {
+        self.options
+            .extra
+            .get("read_mode")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default()
+    }
+
     pub fn time_limit(&self) -> Duration {
         Duration::from_secs(self.time_limit_s)
     }
@@ -316,6 +329,15 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             .map_err(|e| bad_option(format!("{e}")))?,
         system,
     };
+    let read_mode: faultline_raft::ReadMode = opts
+        .read_mode
+        .parse()
+        .map_err(|e| bad_option(format!("--read-mode: {e}")))?;
+    if read_mode != faultline_raft::ReadMode::ReadIndex {
+        plan.options
+            .extra
+            .insert("read_mode".into(), read_mode.name().into());
+    }
     system.validate(&plan)?;
     plan.options.netns = network_mode(opts.no_netns, &nemesis, sharded)?;
     plan.options.name = match &opts.name {

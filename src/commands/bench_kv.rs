@@ -41,7 +41,9 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
                 seed: 1,
                 binary: None,
             });
-            bench_loopback_with(args.nodes, &run_dir, &load, disk).map_err(anyhow::Error::from)
+            let extra = ["--read-mode".to_string(), args.read_mode.clone()];
+            bench_loopback_with(args.nodes, &run_dir, &load, disk, &extra)
+                .map_err(anyhow::Error::from)
         }
         BenchDb::Etcd => bench_etcd(args.nodes, &run_dir, &load).map_err(anyhow::Error::from),
     };

@@ -49,6 +49,7 @@ pub fn options(args: &RunArgs) -> RunOptions {
         etcd_serializable_reads: args.etcd_serializable_reads,
         attempt_timeout_ms: args.attempt_timeout_ms,
         system_file: args.system.clone(),
+        read_mode: args.read_mode.clone(),
     }
 }
 

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use faultline_raft::{BugSet, RaftBug};
+use faultline_raft::{BugSet, DEFAULT_MAX_CLOCK_DRIFT_PCT, RaftBug, ReadMode};
 use faultline_sim::{SimOptions, run_seeds};
 use serde_json::json;
 
@@ -28,10 +28,23 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             }
         }
     }
+    let read_mode = match args.read_mode.parse::<ReadMode>() {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("faultline sim: {e}");
+            return Ok(EXIT_UNKNOWN);
+        }
+    };
+    let clock_drift_pct = args.clock_drift.unwrap_or(match read_mode {
+        ReadMode::Lease => DEFAULT_MAX_CLOCK_DRIFT_PCT,
+        ReadMode::ReadIndex => 0,
+    });
     let opts = SimOptions {
         servers: args.servers,
         steps: args.steps,
         bugs,
+        read_mode,
+        clock_drift_pct,
     };
     if let Err(e) = opts.validate() {
         eprintln!("faultline sim: {e}");
@@ -47,12 +60,14 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if !args.json {
         println!(
-            "sim raft: seeds {first}..{} ({} seeds), {} servers, {} steps each, {} threads{}",
+            "sim raft: seeds {first}..{} ({} seeds), {} servers, {} steps each, {} threads, reads {}, clock drift {} %{}",
             first.wrapping_add(args.seeds - 1),
             args.seeds,
             opts.servers,
             opts.steps,
             threads,
+            opts.read_mode,
+            opts.clock_drift_pct,
             args.bug
                 .as_deref()
                 .map(|b| format!(", bug {b}"))
@@ -90,6 +105,8 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             "first_seed": first,
             "servers": opts.servers,
             "steps_per_seed": opts.steps,
+            "read_mode": opts.read_mode.name(),
+            "clock_drift_pct": opts.clock_drift_pct,
             "violations": summary.violations,
             "steps": summary.steps,
             "commits": summary.commits,
@@ -117,10 +134,12 @@ pub fn run(args: &SimArgs) -> Result<u8> {
                 println!("  {line}");
             }
             println!(
-                "\nreplay: faultline sim raft --seeds 1 --seed {} --servers {} --steps {}{}",
+                "\nreplay: faultline sim raft --seeds 1 --seed {} --servers {} --steps {} --read-mode {} --clock-drift {}{}",
                 f.seed,
                 opts.servers,
                 opts.steps,
+                opts.read_mode,
+                opts.clock_drift_pct,
                 args.bug
                     .as_deref()
                     .map(|b| format!(" --bug {b}"))

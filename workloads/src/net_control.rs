@@ -46,6 +46,21 @@ pub trait NetControl: Send + Sync {
         period: Duration,
         duration: Duration,
     ) -> Result<(), WorkloadError>;
-    /// Stop every strobe and set every clock back to the real time.
+    /// Make `node`'s clock run at `rate_pct` percent of real time for
+    /// `duration`, from its offset now (in the background: the offset is
+    /// moved every few ms; with the monotonic clock faked too, timers and
+    /// leases see the rate). Networks without clock control refuse.
+    fn drift_clock(
+        &self,
+        node: &str,
+        rate_pct: u32,
+        duration: Duration,
+    ) -> Result<(), WorkloadError> {
+        let _ = (rate_pct, duration);
+        Err(WorkloadError::Db(format!(
+            "this network cannot change the clock rate of {node}"
+        )))
+    }
+    /// Stop every strobe and drift and set every clock back to the real time.
     fn reset_clocks(&self) -> Result<(), WorkloadError>;
 }

@@ -216,16 +216,18 @@ pub fn bench_loopback(
     run_dir: &std::path::Path,
     load: &LoadOptions,
 ) -> Result<LoadReport, HarnessError> {
-    bench_loopback_with(nodes, run_dir, load, None)
+    bench_loopback_with(nodes, run_dir, load, None, &[])
 }
 
 /// [`bench_loopback`], with the data directories on diskfs mounts when
-/// `disk` is given (the servers' CPU counts with the nodes').
+/// `disk` is given (the servers' CPU counts with the nodes') and more kvnode
+/// flags (e.g. `--read-mode lease`).
 pub fn bench_loopback_with(
     nodes: usize,
     run_dir: &std::path::Path,
     load: &LoadOptions,
     disk: Option<crate::disk::DiskFaults>,
+    extra_args: &[String],
 ) -> Result<LoadReport, HarnessError> {
     use super::{Harness, LoopbackHarness, LoopbackOptions};
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -235,6 +237,7 @@ pub fn bench_loopback_with(
         .map_err(HarnessError::io("start a tokio runtime for", run_dir))?;
     let mut opts = LoopbackOptions::new(nodes, run_dir);
     opts.disk_faults = disk;
+    opts.extra_args = extra_args.to_vec();
     let mut harness = LoopbackHarness::start(opts)?;
     let result = runtime.block_on(async {
         harness.wait_for_leader(Duration::from_secs(10)).await?;

@@ -25,16 +25,25 @@ pub enum KvBug {
     /// The WAL is written but not fsynced before the node acknowledges
     /// (storage layer): only a power loss shows it.
     NoFsync,
+    /// Lease mode: the node counts its ticks, and so its lease, on the wall
+    /// clock instead of the monotonic clock.
+    LeaseWallClock,
 }
 
 impl KvBug {
-    pub const ALL: [KvBug; 5] = [
+    pub const ALL: [KvBug; 6] = [
         KvBug::StaleRead,
         KvBug::NoDedup,
         KvBug::AckBeforeCommit,
         KvBug::ClientRetryNewSeq,
         KvBug::NoFsync,
+        KvBug::LeaseWallClock,
     ];
+
+    /// Whether the bug only shows in lease mode (`--read-mode lease`).
+    pub fn needs_lease(self) -> bool {
+        matches!(self, KvBug::LeaseWallClock)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +52,7 @@ impl KvBug {
             KvBug::AckBeforeCommit => "ack-before-commit",
             KvBug::ClientRetryNewSeq => "client-retry-new-seq",
             KvBug::NoFsync => "no-fsync",
+            KvBug::LeaseWallClock => "lease-wall-clock",
         }
     }
 
@@ -67,6 +77,9 @@ impl KvBug {
             KvBug::NoFsync => {
                 "the WAL is written but not fsynced before the node votes, replicates and acknowledges; kill -9 never shows it (the kernel keeps the writes), a power loss does"
             }
+            KvBug::LeaseWallClock => {
+                "lease mode: the node measures its ticks and lease on the wall clock, not the monotonic clock"
+            }
         }
     }
 
@@ -87,6 +100,9 @@ impl KvBug {
             KvBug::NoFsync => {
                 "faultline run --workload append --nemesis power --nemesis-interval 3 --time-limit 30 --bug no-fsync (diskfs over each data directory; root and /dev/fuse): 10/10 runs invalid, while --nemesis kill: 0/10 (scripts/power-matrix.sh); tests/run_power.rs, cluster/harness/tests/disk_faults.rs"
             }
+            KvBug::LeaseWallClock => {
+                "faultline run --read-mode lease --nemesis clock,partition --bug lease-wall-clock --nemesis-interval 2 --time-limit 20 (nodes in namespaces, as root): 2/3 runs invalid; --nemesis clock alone: 0/3 (README \"Clock faults and leases\")"
+            }
         }
     }
 }
@@ -101,7 +117,7 @@ impl fmt::Display for KvBug {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "unknown bug {0:?}; known: stale-read, no-dedup, ack-before-commit, client-retry-new-seq, \
-     no-fsync, figure8, forget-vote, no-log-check, stale-read-index"
+     no-fsync, lease-wall-clock, figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
 )]
 pub struct UnknownBugName(pub String);
 
@@ -168,9 +184,10 @@ mod tests {
         assert!(bugs.has(KvBug::NoDedup));
         assert!(bugs.raft.contains(&RaftBug::Figure8));
         assert!(NodeBugs::parse(&["nope"]).is_err());
-        assert_eq!(catalogue().len(), 8);
+        assert_eq!(catalogue().len(), 9);
         assert_eq!(catalogue()[4].layer, "storage");
-        assert_eq!(catalogue()[7].layer, "shardkv");
+        assert_eq!(catalogue()[5].name, "lease-wall-clock");
+        assert_eq!(catalogue()[8].layer, "shardkv");
         assert_eq!(catalogue()[3].layer, "client");
     }
 }

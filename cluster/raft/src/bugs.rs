@@ -37,15 +37,25 @@ pub enum RaftBug {
     /// heartbeat round that confirms leadership and without waiting for the
     /// leader's first commit in its term.
     StaleReadIndex,
+    /// Lease mode: the lease is the full election timeout, with no margin
+    /// for clock drift, so a leader whose clock runs slow keeps serving
+    /// reads after its followers elected a new leader.
+    LeaseNoDriftMargin,
 }
 
 impl RaftBug {
-    pub const ALL: [RaftBug; 4] = [
+    pub const ALL: [RaftBug; 5] = [
         RaftBug::Figure8,
         RaftBug::ForgetVote,
         RaftBug::NoLogCheck,
         RaftBug::StaleReadIndex,
+        RaftBug::LeaseNoDriftMargin,
     ];
+
+    /// Whether the bug only shows in lease mode (`ReadMode::Lease`).
+    pub fn needs_lease(self) -> bool {
+        matches!(self, RaftBug::LeaseNoDriftMargin)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -53,6 +63,7 @@ impl RaftBug {
             RaftBug::ForgetVote => "forget-vote",
             RaftBug::NoLogCheck => "no-log-check",
             RaftBug::StaleReadIndex => "stale-read-index",
+            RaftBug::LeaseNoDriftMargin => "lease-no-drift-margin",
         }
     }
 
@@ -69,6 +80,9 @@ impl RaftBug {
             }
             RaftBug::StaleReadIndex => {
                 "ReadIndex is answered without the heartbeat round that proves leadership"
+            }
+            RaftBug::LeaseNoDriftMargin => {
+                "lease mode: the leader lease is the full election timeout, with no margin for clock drift"
             }
         }
     }
@@ -97,6 +111,14 @@ impl RaftBug {
                  faultline model raft --bug stale-read-index --max-log 3 --reads 1 \
                  (linearizable-reads; test model_bugs)"
             }
+            RaftBug::LeaseNoDriftMargin => {
+                "faultline sim raft --seeds 500 --seed 0 --read-mode lease --clock-drift 40 --bug \
+                 lease-no-drift-margin (per-node clock rates within the drift bound; 7 of 500 \
+                 seeds, first seed 21; test sim_bugs lease_no_drift_margin_is_found); faultline run \
+                 --read-mode lease --nemesis clock,partition --bug lease-no-drift-margin: not caught \
+                 in 3 runs of 20 s (README \"Clock faults and leases\"); tests/lease.rs in \
+                 faultline-raft (isolated leader at 80 %, followers at 120 %)"
+            }
         }
     }
 }
@@ -109,7 +131,9 @@ impl fmt::Display for RaftBug {
 
 /// Error for an unknown bug name.
 #[derive(Debug, thiserror::Error)]
-#[error("unknown raft bug {0:?}; known: figure8, forget-vote, no-log-check, stale-read-index")]
+#[error(
+    "unknown raft bug {0:?}; known: figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
+)]
 pub struct UnknownBug(pub String);
 
 impl FromStr for RaftBug {

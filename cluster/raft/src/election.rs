@@ -25,6 +25,15 @@ impl Raft {
             );
             return;
         }
+        if self.lease_guards_votes() {
+            // A lease this node acknowledged may still run.
+            trace!(
+                node = self.id,
+                term = self.term,
+                "within a leader's lease; not campaigning"
+            );
+            return;
+        }
         self.campaign(self.pre_vote);
     }
 

@@ -1,7 +1,7 @@
 //! faultline-raft: the Raft core as a pure, deterministic state machine.
 //!
 //! It owns elections (with PreVote and CheckQuorum), log replication, commit,
-//! snapshots and ReadIndex. It does no I/O: time enters through `tick()`,
+//! snapshots, ReadIndex and (off by default) leader leases. It does no I/O: time enters through `tick()`,
 //! randomness through a seeded RNG, messages through `step()`, and all output
 //! leaves through a `Ready` batch. kvnode, the simulator and the model checker
 //! all drive this one core.
@@ -9,6 +9,7 @@
 pub mod bugs;
 mod election;
 pub mod error;
+mod lease;
 mod log;
 pub mod node;
 mod progress;
@@ -24,7 +25,8 @@ pub mod types;
 
 pub use bugs::{BugInfo, BugSet, RaftBug};
 pub use error::RaftError;
-pub use node::{Config, PersistedState, Ready, Status};
+pub use lease::{LEASE_CTX_LEN, LEASE_CTX_PREFIX, ReadMode, UnknownReadMode, lease_ticks};
+pub use node::{Config, DEFAULT_MAX_CLOCK_DRIFT_PCT, PersistedState, Ready, Status};
 pub use raw_node::RawNode;
 pub use relabel::Renaming;
 pub use rng::{SplitMix64, splitmix64};

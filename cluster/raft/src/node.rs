@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bugs::BugSet;
+use crate::lease::ReadMode;
 use crate::types::{
     Entry, HardState, Index, Message, NodeId, ReadState, Snapshot, SoftState, Term,
 };
@@ -44,7 +45,21 @@ pub struct Config {
     pub seed: u64,
     /// Planted bugs (empty: correct behaviour).
     pub bugs: BugSet,
+    /// How the leader serves reads (`lease.rs`); ReadIndex by default.
+    #[serde(default)]
+    pub read_mode: ReadMode,
+    /// Lease mode: the bound on how far any node's clock rate may stray from
+    /// true time, in percent; the lease is shortened to stay safe within it.
+    #[serde(default = "default_drift_pct")]
+    pub max_clock_drift_pct: u32,
 }
+
+fn default_drift_pct() -> u32 {
+    DEFAULT_MAX_CLOCK_DRIFT_PCT
+}
+
+/// The default clock drift bound of lease mode, in percent.
+pub const DEFAULT_MAX_CLOCK_DRIFT_PCT: u32 = 20;
 
 impl Config {
     /// A configuration with etcd-like defaults: election 10 ticks, heartbeat 1,
@@ -61,7 +76,21 @@ impl Config {
             max_inflight: 8,
             seed,
             bugs: BugSet::new(),
+            read_mode: ReadMode::ReadIndex,
+            max_clock_drift_pct: DEFAULT_MAX_CLOCK_DRIFT_PCT,
         }
+    }
+
+    /// Lease mode: the lease length in ticks (None: not in lease mode).
+    pub fn lease_ticks(&self) -> Option<u32> {
+        (self.read_mode == ReadMode::Lease).then(|| {
+            crate::lease::lease_ticks(
+                self.election_tick,
+                self.max_clock_drift_pct,
+                self.bugs
+                    .contains(&crate::bugs::RaftBug::LeaseNoDriftMargin),
+            )
+        })?
     }
 
     /// A seed for node `id` under which its RNG stream does not depend on

@@ -7,6 +7,7 @@ use tracing::{debug, trace, warn};
 
 use crate::bugs::ActiveBugs;
 use crate::error::RaftError;
+use crate::lease::Lease;
 use crate::log::RaftLog;
 use crate::node::{Config, PersistedState};
 use crate::progress::Progress;
@@ -58,6 +59,8 @@ pub(crate) struct Raft {
     pub msgs_after: Vec<Message>,
     /// Reads ready to be served.
     pub read_states: Vec<ReadState>,
+    /// Lease mode only (`lease.rs`): the lease clock, vote guard and lease.
+    pub lease: Option<Lease>,
 }
 
 impl Raft {
@@ -88,6 +91,18 @@ impl Raft {
             return bad("max_entries_per_msg and max_inflight must be positive".into());
         }
         let bugs = ActiveBugs::from_set(&config.bugs);
+        let lease = match config.read_mode {
+            crate::lease::ReadMode::ReadIndex => None,
+            crate::lease::ReadMode::Lease => match config.lease_ticks() {
+                Some(ticks) => Some(Lease::new(ticks)),
+                None => {
+                    return bad(format!(
+                        "lease mode: election_tick {} with a clock drift bound of {} % leaves no lease",
+                        config.election_tick, config.max_clock_drift_pct
+                    ));
+                }
+            },
+        };
         let PersistedState {
             hard_state,
             snapshot,
@@ -150,6 +165,7 @@ impl Raft {
             msgs: Vec::new(),
             msgs_after: Vec::new(),
             read_states: Vec::new(),
+            lease,
         };
         raft.reset_randomized_timeout();
         debug!(
@@ -246,6 +262,9 @@ impl Raft {
         self.votes.clear();
         self.progress.clear();
         self.reads.clear();
+        if let Some(l) = &mut self.lease {
+            l.reset();
+        }
     }
 
     pub fn become_follower(&mut self, term: Term, leader: Option<NodeId>) {
@@ -320,6 +339,9 @@ impl Raft {
 
     /// Advance logical time by one tick.
     pub fn tick(&mut self) {
+        if let Some(l) = &mut self.lease {
+            l.tick();
+        }
         if self.role == Role::Leader {
             self.tick_leader();
         } else {
@@ -394,9 +416,10 @@ impl Raft {
                 MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
             );
             if is_vote_request
-                && self.check_quorum
-                && self.leader.is_some()
-                && self.election_elapsed < self.election_tick
+                && ((self.check_quorum
+                    && self.leader.is_some()
+                    && self.election_elapsed < self.election_tick)
+                    || self.lease_guards_votes())
             {
                 // Leader lease: we heard from a live leader recently.
                 trace!(
@@ -594,5 +617,16 @@ impl Raft {
     fn heard_from_leader(&mut self, leader: NodeId) {
         self.election_elapsed = 0;
         self.leader = Some(leader);
+        if let Some(l) = &mut self.lease {
+            l.heard_from_leader();
+        }
+    }
+
+    /// Lease mode: fewer than `election_tick` ticks since this node heard
+    /// from a leader (or started), so a lease it acknowledged may still run.
+    pub fn lease_guards_votes(&self) -> bool {
+        self.lease
+            .as_ref()
+            .is_some_and(|l| l.guards_votes(self.election_tick))
     }
 }

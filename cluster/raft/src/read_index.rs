@@ -2,7 +2,8 @@
 //! index once (1) the leader has committed an entry of its own term, so that
 //! commit index covers every write acknowledged by earlier leaders, and (2) a
 //! quorum answered a heartbeat sent after the read arrived, so the leader was
-//! still the leader when it fixed the read point.
+//! still the leader when it fixed the read point. In lease mode
+//! (`lease.rs`) a leader inside its lease skips (2).
 
 use tracing::{debug, trace};
 
@@ -37,6 +38,21 @@ impl Raft {
             return Err(RaftError::ProposalDropped(
                 "a read with this ctx is already pending",
             ));
+        }
+        if self.committed_in_term() && self.lease.as_ref().is_some_and(|l| l.valid()) {
+            // Lease mode: a quorum answered a round within the lease, so no
+            // other leader can exist yet: serve at the commit index.
+            trace!(
+                node = self.id,
+                term = self.term,
+                index = self.log.committed(),
+                "lease read"
+            );
+            self.read_states.push(ReadState {
+                index: self.log.committed(),
+                ctx,
+            });
+            return Ok(());
         }
         if !self.committed_in_term() {
             trace!(

@@ -211,6 +211,11 @@ pub(crate) fn relabel_raft(raft: &crate::raft::Raft, r: &Renaming) -> crate::raf
     for req in &mut out.reads.pending {
         req.acks = r.sorted(&req.acks);
     }
+    if let Some(l) = &mut out.lease {
+        for round in &mut l.rounds {
+            round.acks = r.sorted(&round.acks);
+        }
+    }
     out.msgs = raft.msgs.iter().map(|m| m.relabel(r)).collect();
     out.msgs_after = raft.msgs_after.iter().map(|m| m.relabel(r)).collect();
     out.log.relabel_voters(|v| r.sorted(v));

@@ -210,7 +210,12 @@ impl Raft {
     /// Leader: a heartbeat to every follower, carrying the newest pending
     /// read's ctx.
     pub fn bcast_heartbeat(&mut self) {
-        let ctx = self.reads.last_pending_ctx().map(<[u8]>::to_vec);
+        let read_ctx = self.reads.last_pending_ctx();
+        let ctx = match &mut self.lease {
+            // Lease mode: every heartbeat is a round that may extend the lease.
+            Some(l) => Some(l.start_round(read_ctx, self.id)),
+            None => read_ctx.map(<[u8]>::to_vec),
+        };
         for i in 0..self.progress.len() {
             self.send_heartbeat(i, ctx.clone());
         }
@@ -244,6 +249,11 @@ impl Raft {
             self.send_append(i, probing);
         }
         if let Some(ctx) = ctx {
+            let quorum = self.quorum();
+            let (id, term) = (self.id, self.term);
+            if let Some(l) = &mut self.lease {
+                l.ack(from, &ctx, quorum, id, term);
+            }
             self.read_acked(from, &ctx);
         }
     }

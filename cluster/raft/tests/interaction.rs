@@ -5,7 +5,7 @@
 //! files are the spec).
 //!
 //! Commands:
-//! - `add-nodes N [pre-vote=B] [check-quorum=B] [max-entries=N] [max-inflight=N] [election=N] [bug=NAME]`
+//! - `add-nodes N [pre-vote=B] [check-quorum=B] [max-entries=N] [max-inflight=N] [election=N] [read-mode=lease|read-index] [drift=PCT] [bug=NAME]`
 //! - `campaign ID`, `tick ID N`, `tick-all N` (each node N times, with
 //!   `stabilize` after every round), `stabilize`
 //! - `propose ID DATA`, `read-index ID CTX`
@@ -50,6 +50,8 @@ fn run_command(c: &mut Option<Cluster>, line: &str) -> String {
                     "max-entries" => cfg.max_entries_per_msg = v.parse().expect("number"),
                     "max-inflight" => cfg.max_inflight = v.parse().expect("number"),
                     "election" => cfg.election_tick = v.parse().expect("number"),
+                    "read-mode" => cfg.read_mode = v.parse().expect("read mode"),
+                    "drift" => cfg.max_clock_drift_pct = v.parse().expect("number"),
                     "bug" => {
                         cfg.bugs.insert(v.parse::<RaftBug>().expect("bug name"));
                     }
@@ -239,4 +241,9 @@ fn snapshots() {
 #[test]
 fn reads() {
     check("reads.txt");
+}
+
+#[test]
+fn leases() {
+    check("leases.txt");
 }

@@ -8,7 +8,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use faultline_raft::BugSet;
+use faultline_raft::{BugSet, ReadMode};
 
 use super::error::SimError;
 use super::invariants::Property;
@@ -36,6 +36,25 @@ pub struct SimOptions {
     /// Steps per seed (see `world` for what a step is).
     pub steps: u64,
     pub bugs: BugSet,
+    /// How leaders serve reads (lease: leader leases in every core).
+    pub read_mode: ReadMode,
+    /// Clock drift bound in percent: each seed draws every node's clock
+    /// rate within `100 ± clock_drift_pct` %, and lease cores allow for it.
+    /// 0: exact clocks (seeds then replay as they did before rates existed).
+    pub clock_drift_pct: u32,
+}
+
+impl SimOptions {
+    /// Correct-core options: ReadIndex, exact clocks.
+    pub fn new(servers: usize, steps: u64, bugs: BugSet) -> SimOptions {
+        SimOptions {
+            servers,
+            steps,
+            bugs,
+            read_mode: ReadMode::ReadIndex,
+            clock_drift_pct: 0,
+        }
+    }
 }
 
 impl SimOptions {
@@ -48,6 +67,19 @@ impl SimOptions {
         }
         if self.steps == 0 {
             return Err(SimError::InvalidOptions("--steps must be positive".into()));
+        }
+        if self.clock_drift_pct >= 50 {
+            return Err(SimError::InvalidOptions(format!(
+                "--clock-drift must be below 50 (percent), got {}",
+                self.clock_drift_pct
+            )));
+        }
+        if let Some(bug) = self.bugs.iter().find(|b| b.needs_lease())
+            && self.read_mode != ReadMode::Lease
+        {
+            return Err(SimError::InvalidOptions(format!(
+                "bug {bug} needs --read-mode lease"
+            )));
         }
         Ok(())
     }
@@ -79,6 +111,24 @@ pub fn world_config(opts: &SimOptions, seed: u64) -> WorldConfig {
     cfg.max_entries_per_msg = [1, 4, 64][rng.index(3)];
     cfg.max_inflight = [1, 4, 8][rng.index(3)];
     cfg.snapshot_every = [0, 5, 20, 50][rng.index(4)];
+    cfg.read_mode = opts.read_mode;
+    cfg.max_clock_drift_pct = opts.clock_drift_pct;
+    if opts.clock_drift_pct > 0 {
+        // Its own stream, so the draws above stay as they were.
+        let mut clocks = Rng::new(seed, 6);
+        let d = u64::from(opts.clock_drift_pct);
+        // Mostly at the bound, where drift hurts most: slow or fast.
+        cfg.clock_rates_pct = (0..opts.servers)
+            .map(|_| {
+                let rate = if clocks.chance(0.75) {
+                    if clocks.chance(0.5) { 100 - d } else { 100 + d }
+                } else {
+                    100 - d + clocks.range(0, 2 * d + 1)
+                };
+                rate as u32
+            })
+            .collect();
+    }
     cfg
 }
 

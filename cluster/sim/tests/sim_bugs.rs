@@ -2,15 +2,15 @@
 //! (5 servers, 10,000 steps per seed), and the report names the seed, the
 //! property and the events that led there.
 
-use faultline_raft::{BugSet, RaftBug};
+use faultline_raft::{BugSet, RaftBug, ReadMode};
 use faultline_sim::{Property, SimOptions, run_seeds};
 
 fn finds(bug: RaftBug, expected: &[Property]) {
-    let opts = SimOptions {
-        servers: 5,
-        steps: 10_000,
-        bugs: BugSet::from([bug]),
-    };
+    let mut opts = SimOptions::new(5, 10_000, BugSet::from([bug]));
+    if bug.needs_lease() {
+        opts.read_mode = ReadMode::Lease;
+        opts.clock_drift_pct = 40;
+    }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let summary = run_seeds(&opts, 0, 500, threads, true).unwrap();
     let Some(found) = summary.first_violation else {
@@ -66,4 +66,12 @@ fn no_log_check_is_found() {
 #[test]
 fn stale_read_index_is_found() {
     finds(RaftBug::StaleReadIndex, &[Property::ReadLinearizability]);
+}
+
+#[test]
+fn lease_no_drift_margin_is_found() {
+    finds(
+        RaftBug::LeaseNoDriftMargin,
+        &[Property::ReadLinearizability],
+    );
 }

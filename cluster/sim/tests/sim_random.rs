@@ -6,11 +6,7 @@ use faultline_raft::BugSet;
 use faultline_sim::{SimOptions, Trace, run_seed, run_seeds};
 
 fn opts(steps: u64) -> SimOptions {
-    SimOptions {
-        servers: 5,
-        steps,
-        bugs: BugSet::new(),
-    }
+    SimOptions::new(5, steps, BugSet::new())
 }
 
 #[test]

@@ -77,6 +77,11 @@ impl SystemKind for Etcd {
                 "--groups runs the sharded kvnode stack; it does not go with --db etcd",
             ));
         }
+        if plan.read_mode() != faultline_raft::ReadMode::ReadIndex {
+            return Err(bad_option(
+                "--read-mode is kvnode's; etcd serves reads its own way (see --etcd-serializable-reads)",
+            ));
+        }
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use faultline_harness::disk::DiskFaults;
 use faultline_kvnode::bugs::{KvBug, NodeBugs};
 use faultline_kvnode::client::ClientOptions;
 use faultline_kvnode::shard::ShardBug;
+use faultline_raft::{RaftBug, ReadMode};
 
 use super::kvnode::{KvGroup, KvGroupOptions};
 use super::sharded::{ShardDb, ShardOptions};
@@ -81,12 +82,29 @@ impl SystemKind for Faultline {
                 "--nemesis power runs a single KV group for now (diskfs is not wired into shard groups); drop --groups",
             ));
         }
+        let lease = plan.read_mode() == ReadMode::Lease;
+        if lease && plan.sharded() {
+            return Err(bad_option(
+                "--read-mode lease is for one kvnode group; drop --groups",
+            ));
+        }
+        if let Some(name) = plan.bug.as_deref() {
+            let needs_lease = name.parse::<KvBug>().is_ok_and(|b| b.needs_lease())
+                || name.parse::<RaftBug>().is_ok_and(|b| b.needs_lease());
+            if needs_lease && !lease {
+                return Err(bad_option(format!(
+                    "--bug {name} is a leader-lease bug: add --read-mode lease"
+                )));
+            }
+        }
         node_bugs(plan.bug.as_deref(), plan.sharded()).map(|_| ())
     }
 
     fn test_name_prefix(&self, plan: &Plan) -> String {
         if plan.sharded() {
             format!("shard{}-", plan.groups)
+        } else if plan.read_mode() == ReadMode::Lease {
+            "lease-".to_string()
         } else {
             String::new()
         }
@@ -130,6 +148,8 @@ impl SystemKind for Faultline {
                     seed: plan.seed,
                     binary: None,
                 }),
+                extra_args: vec!["--read-mode".into(), plan.read_mode().name().into()],
+                fake_monotonic: plan.read_mode() == ReadMode::Lease,
             },
             ctx.runtime.clone(),
         )))

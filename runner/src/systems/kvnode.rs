@@ -58,6 +58,11 @@ pub struct KvGroupOptions {
     pub int_values: bool,
     /// Data directories on diskfs mounts (the `power` nemesis needs it).
     pub disk_faults: Option<DiskFaults>,
+    /// More kvnode flags for every member (e.g. `--read-mode lease`).
+    pub extra_args: Vec<String>,
+    /// In namespaces: let libfaketime fake the monotonic clock too, so clock
+    /// faults reach timers, ticks and leases (lease mode).
+    pub fake_monotonic: bool,
 }
 
 /// One kvnode group, shared by the nemesis thread and the runner.
@@ -113,6 +118,8 @@ impl KvGroup {
             let h = NetnsHarness::start(NetnsOptions {
                 bugs: o.bugs.clone(),
                 disk_faults: o.disk_faults.clone(),
+                extra_args: o.extra_args.clone(),
+                fake_monotonic: o.fake_monotonic,
                 ..NetnsOptions::new(o.replicas, &o.run_dir)
             })
             .map_err(|e| {
@@ -125,6 +132,7 @@ impl KvGroup {
         let mut lo = LoopbackOptions::new(o.replicas, &o.run_dir);
         lo.bugs = o.bugs.clone();
         lo.disk_faults = o.disk_faults.clone();
+        lo.extra_args = o.extra_args.clone();
         let h = LoopbackHarness::start(lo)
             .map_err(|e| WorkloadError::Db(format!("starting the kvnode group: {e}")))?;
         Ok(AnyHarness::Loopback(h))

@@ -73,6 +73,16 @@ impl NetControl for Network {
         Network::strobe_clock(self, id, offsets_ms, period, duration).map_err(db)
     }
 
+    fn drift_clock(
+        &self,
+        node: &str,
+        rate_pct: u32,
+        duration: Duration,
+    ) -> Result<(), WorkloadError> {
+        let id = self.node_named(node).map_err(db)?.id;
+        Network::drift_clock(self, id, rate_pct, duration).map_err(db)
+    }
+
     fn reset_clocks(&self) -> Result<(), WorkloadError> {
         Network::reset_clocks(self).map_err(db)
     }

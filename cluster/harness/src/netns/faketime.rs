@@ -4,7 +4,8 @@
 //! real clock, libfaketime's relative-offset format). With
 //! `FAKETIME_NO_CACHE=1` the node rereads the file on every clock read, so
 //! a rewrite takes effect at once; a strobe is a thread that keeps
-//! rewriting it.
+//! rewriting it, and so is a drift (a clock running fast or slow by a
+//! rate: [`Strobe::drift`]).
 //!
 //! By default `FAKETIME_DONT_FAKE_MONOTONIC=1` is set: only the wall clock
 //! (`CLOCK_REALTIME`, what `SystemTime::now()` reads) is skewed, while
@@ -96,7 +97,10 @@ pub fn write_offset(path: &Path, ms: i64) -> Result<(), NetnsError> {
     std::fs::rename(&tmp, path).map_err(NetnsError::io("rename", path))
 }
 
-/// A thread flipping a control file between two offsets.
+/// How often a drifting clock's offset is rewritten.
+pub const DRIFT_STEP: Duration = Duration::from_millis(5);
+
+/// A thread flipping a control file between two offsets, or drifting it.
 #[derive(Debug)]
 pub struct Strobe {
     stop: Arc<AtomicBool>,
@@ -131,6 +135,37 @@ impl Strobe {
         }
     }
 
+    /// Make the clock behind `path` run at `rate_pct` % of real time for
+    /// `duration`, starting from offset `base` ms: the offset is rewritten
+    /// every `DRIFT_STEP` to `base + elapsed · (rate − 100) %`, so between
+    /// two rewrites the clock runs true and over any longer span at the
+    /// rate (steps of at most `DRIFT_STEP · |rate − 100| %`). libfaketime's
+    /// own `x` rate is not used: changing it at run time makes the clock
+    /// jump by the time since the process started times the change, and
+    /// `FAKETIME_XRESET`, which smooths that, drops the offset (measured
+    /// with libfaketime 0.9.10).
+    pub fn drift(path: PathBuf, base: i64, rate_pct: u32, duration: Duration) -> Strobe {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let start = Instant::now();
+            let offset = |elapsed: Duration| {
+                base + (elapsed.as_millis() as i64) * (i64::from(rate_pct) - 100) / 100
+            };
+            while !flag.load(Ordering::Relaxed) && start.elapsed() < duration {
+                if let Err(e) = write_offset(&path, offset(start.elapsed())) {
+                    tracing::warn!(error = %e, "clock drift");
+                }
+                std::thread::sleep(DRIFT_STEP);
+            }
+            let _ = write_offset(&path, offset(start.elapsed().min(duration)));
+        });
+        Strobe {
+            stop,
+            handle: Some(handle),
+        }
+    }
+
     /// End the strobe now (the file is left at its first offset).
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
@@ -156,6 +191,18 @@ mod tests {
         assert_eq!(format_offset(-250), "-0.250");
         assert_eq!(format_offset(0), "+0.000");
         assert_eq!(format_offset(-12_005), "-12.005");
+    }
+
+    #[test]
+    fn drift_moves_the_offset_at_the_rate() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("clock");
+        write_offset(&f, 0).unwrap();
+        let mut s = Strobe::drift(f.clone(), 100, 150, Duration::from_millis(400));
+        std::thread::sleep(Duration::from_millis(600));
+        s.stop();
+        // 400 ms at 150 %: 200 ms ahead of where it started.
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "+0.300\n");
     }
 
     #[test]

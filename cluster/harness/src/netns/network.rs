@@ -363,6 +363,29 @@ impl Network {
         Ok(())
     }
 
+    /// Make node `id`'s clock run at `rate_pct` % of real time for
+    /// `duration` (a background thread moves its offset every few ms, see
+    /// [`Strobe::drift`]); it then keeps the offset it reached.
+    pub fn drift_clock(
+        &self,
+        id: NodeId,
+        rate_pct: u32,
+        duration: Duration,
+    ) -> Result<(), NetnsError> {
+        if rate_pct == 0 {
+            return Err(NetnsError::BadParameter("clock rate 0 %".into()));
+        }
+        let file = self.clock_file(id)?;
+        let mut st = self.lock();
+        if let Some(mut s) = st.strobes.remove(&id) {
+            s.stop();
+        }
+        let base = st.offsets.get(&id).copied().unwrap_or(0);
+        st.strobes
+            .insert(id, Strobe::drift(file, base, rate_pct, duration));
+        Ok(())
+    }
+
     /// End every strobe and set every clock to the real time.
     pub fn reset_clocks(&self) -> Result<(), NetnsError> {
         let strobes = std::mem::take(&mut self.lock().strobes);

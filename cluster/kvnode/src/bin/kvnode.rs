@@ -73,6 +73,15 @@ struct Args {
     /// The shard controller's members, id=host:port,... (role shardkv).
     #[arg(long)]
     ctrlers: Option<String>,
+    /// How the leader serves Gets: read-index (a heartbeat round per batch)
+    /// or lease (locally, inside a leader lease measured on the monotonic
+    /// clock).
+    #[arg(long, default_value = "read-index")]
+    read_mode: String,
+    /// Lease mode: the bound on clock rate drift, in percent, that the lease
+    /// is shortened for.
+    #[arg(long, value_name = "PCT", default_value_t = faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT)]
+    clock_drift: u32,
 }
 
 fn parse_peers(spec: &str) -> Result<BTreeMap<u64, SocketAddr>> {
@@ -126,6 +135,29 @@ fn config(args: &Args) -> Result<NodeConfig> {
         .partition(|b| b.parse::<ShardBug>().is_ok());
     cfg.bugs = NodeBugs::parse(&other_bugs)?;
     cfg.shard_bugs = shard_bugs.iter().filter_map(|b| b.parse().ok()).collect();
+    cfg.read_mode = args
+        .read_mode
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--read-mode: {e}"))?;
+    cfg.max_clock_drift_pct = args.clock_drift;
+    let lease_bug = cfg
+        .bugs
+        .kv
+        .iter()
+        .find(|b| b.needs_lease())
+        .map(|b| b.name())
+        .or_else(|| {
+            cfg.bugs
+                .raft
+                .iter()
+                .find(|b| b.needs_lease())
+                .map(|b| b.name())
+        });
+    if let Some(bug) = lease_bug
+        && cfg.read_mode != faultline_raft::ReadMode::Lease
+    {
+        bail!("--bug {bug} needs --read-mode lease");
+    }
     cfg.snapshot_entries = args.snapshot_entries.max(1);
     cfg.tick = Duration::from_millis(args.tick_ms);
     cfg.election_ticks = args.election_ticks;

@@ -79,6 +79,10 @@ pub struct NodeConfig {
     pub ctrlers: BTreeMap<NodeId, String>,
     /// Planted bugs of the shard group layer.
     pub shard_bugs: crate::shard::ShardBugs,
+    /// How the leader serves Gets: ReadIndex rounds or leader leases.
+    pub read_mode: faultline_raft::ReadMode,
+    /// Lease mode: the clock drift bound (percent) the lease allows for.
+    pub max_clock_drift_pct: u32,
 }
 
 impl NodeConfig {
@@ -108,6 +112,8 @@ impl NodeConfig {
             nshards: crate::shard::DEFAULT_SHARDS,
             ctrlers: BTreeMap::new(),
             shard_bugs: crate::shard::ShardBugs::new(),
+            read_mode: faultline_raft::ReadMode::ReadIndex,
+            max_clock_drift_pct: faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT,
         }
     }
 }

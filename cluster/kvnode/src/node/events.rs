@@ -22,4 +22,6 @@ pub enum Event {
     },
     /// Stop the loop (SIGTERM).
     Shutdown,
+    /// Look at the clock (lease mode's waker thread; see `tick_clock`).
+    Wake,
 }

@@ -19,6 +19,7 @@ mod server;
 mod shard_duties;
 mod shardkv_machine;
 pub mod status;
+pub mod tick_clock;
 mod waiters;
 
 pub use config::{NodeConfig, NodeRole};

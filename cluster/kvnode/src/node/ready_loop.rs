@@ -3,7 +3,8 @@
 //! 1. waits for input until the next tick is due, then drains every queued
 //!    event (Raft batches, client requests), so all proposals that arrived
 //!    during the previous fsync go into ONE Ready and one fsync;
-//! 2. ticks the core when a tick is due, and starts one ReadIndex round for
+//! 2. ticks the core when a tick is due (lease mode: every tick due, see
+//!    `tick_clock`), and starts one ReadIndex round for
 //!    all Gets collected this round;
 //! 3. handles Ready batches in the order of `faultline_raft::node`: send
 //!    `messages` (one frame per peer), persist and fsync, send
@@ -22,9 +23,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use faultline_raft::{EntryKind, Message, NodeId, RaftError, RawNode, Ready, Role};
+use faultline_raft::{EntryKind, Message, NodeId, RaftError, RawNode, ReadMode, Ready, Role};
+
+use super::tick_clock::{TickClock, TickSource};
+use crate::bugs::KvBug;
 
 use super::error::NodeError;
 use super::events::{Event, Responder};
@@ -61,16 +65,27 @@ impl ReadyLoop {
     /// Run until `Shutdown` or until every sender is gone. An error means
     /// the node must stop (storage failure): the process exits non-zero.
     pub fn run(mut self) -> Result<(), NodeError> {
-        let mut next_tick = Instant::now() + self.cfg.tick;
+        let mut clock = TickClock::new(
+            self.tick_source(),
+            self.cfg.tick,
+            u64::from(self.cfg.election_ticks),
+        );
         let mut ticks: u64 = 0;
         self.update_status();
         loop {
-            let wait = next_tick.saturating_duration_since(Instant::now());
             let mut stop = false;
-            match self.rx.recv_timeout(wait) {
-                Ok(ev) => stop |= self.handle(ev),
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => stop = true,
+            if clock.paced() {
+                match self.rx.recv_timeout(clock.wait()) {
+                    Ok(ev) => stop |= self.handle(ev),
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => stop = true,
+                }
+            } else {
+                // Lease mode: the waker thread sends `Wake` every half tick.
+                match self.rx.recv() {
+                    Ok(ev) => stop |= self.handle(ev),
+                    Err(_) => stop = true,
+                }
             }
             for _ in 0..MAX_EVENTS_PER_ROUND {
                 match self.rx.try_recv() {
@@ -84,11 +99,10 @@ impl ReadyLoop {
                     .fail_all(self.raw.leader().filter(|&l| l != self.cfg.id));
                 return Ok(());
             }
-            let now = Instant::now();
-            if now >= next_tick {
+            // Lease mode: every due tick before any read is served.
+            for _ in 0..clock.due() {
                 self.raw.tick();
                 ticks += 1;
-                next_tick = now + self.cfg.tick;
                 if ticks.is_multiple_of(100) {
                     self.waiters.expire_rounds(READ_ROUND_MAX_AGE);
                 }
@@ -100,6 +114,15 @@ impl ReadyLoop {
             }
             self.maybe_compact()?;
             self.update_status();
+        }
+    }
+
+    /// Which clock the core's ticks (and so its lease) are counted on.
+    fn tick_source(&self) -> TickSource {
+        match self.cfg.read_mode {
+            ReadMode::ReadIndex => TickSource::Paced,
+            ReadMode::Lease if self.cfg.bugs.has(KvBug::LeaseWallClock) => TickSource::Wall,
+            ReadMode::Lease => TickSource::Monotonic,
         }
     }
 
@@ -131,6 +154,7 @@ impl ReadyLoop {
                 false
             }
             Event::Shutdown => true,
+            Event::Wake => false,
         }
     }
 

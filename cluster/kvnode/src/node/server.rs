@@ -156,6 +156,8 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
     raft_cfg.max_entries_per_msg = 1024;
     raft_cfg.max_inflight = 64;
     raft_cfg.bugs = cfg.bugs.raft.clone();
+    raft_cfg.read_mode = cfg.read_mode;
+    raft_cfg.max_clock_drift_pct = cfg.max_clock_drift_pct;
     let raw = RawNode::new(raft_cfg, persisted)?;
 
     let rpc_cfg = RpcConfig {
@@ -186,6 +188,9 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
             live.clone(),
         ))
     });
+    if cfg.read_mode == faultline_raft::ReadMode::Lease {
+        spawn_waker(events.clone(), cfg.tick / 2)?;
+    }
     let ready_loop = ReadyLoop {
         cfg,
         raw,
@@ -209,4 +214,22 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         duties,
         live,
     })
+}
+
+/// Lease mode: a thread that wakes the Ready loop every `period` with
+/// relative sleeps, so the loop can block without a deadline. std's timed
+/// waits (`recv_timeout`) sleep until an absolute `CLOCK_MONOTONIC` time
+/// computed from the process's clock; under libfaketime with monotonic
+/// faking that clock is on another scale than the kernel's, and such a wait
+/// never ends (measured with libfaketime 0.9.10). It ends when the loop is
+/// gone.
+fn spawn_waker(events: mpsc::Sender<Event>, period: std::time::Duration) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("tick-waker".into())
+        .spawn(move || {
+            while events.send(Event::Wake).is_ok() {
+                std::thread::sleep(period);
+            }
+        })
+        .map(|_| ())
 }

@@ -183,9 +183,21 @@ impl<P: Payload> Formatter<P> {
     }
 
     fn write_ctx(&self, out: &mut String, ctx: Option<&[u8]>) {
-        if let Some(ctx) = ctx {
-            out.push_str(", read:");
-            self.payload.ctx(out, ctx);
+        match ctx {
+            // A lease round of a lease leader (`lease.rs`): `lease:N`.
+            Some(c)
+                if c.len() == crate::lease::LEASE_CTX_LEN
+                    && c.starts_with(&crate::lease::LEASE_CTX_PREFIX) =>
+            {
+                let mut n = [0u8; 8];
+                n.copy_from_slice(&c[2..]);
+                let _ = write!(out, ", lease:{}", u64::from_be_bytes(n));
+            }
+            Some(c) => {
+                out.push_str(", read:");
+                self.payload.ctx(out, c);
+            }
+            None => {}
         }
     }
 }

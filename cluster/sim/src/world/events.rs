@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use faultline_raft::Message;
 
-use super::{TICK, World};
+use super::World;
 use crate::trace::fmt_message;
 
 /// Actions the driver or the network can schedule for later.
@@ -85,7 +85,8 @@ impl World {
                     && let Some(raw) = self.nodes[node].raw.as_mut()
                 {
                     raw.tick();
-                    self.push(self.now + TICK, EventKind::Tick { node, life });
+                    let gap = self.tick_gap(node);
+                    self.push(self.now + gap, EventKind::Tick { node, life });
                     self.drain(node);
                 }
                 None

@@ -21,7 +21,7 @@ mod ready;
 
 use std::collections::BinaryHeap;
 
-use faultline_raft::{BugSet, Config, NodeId};
+use faultline_raft::{BugSet, Config, NodeId, ReadMode};
 
 use super::error::SimError;
 use super::invariants::{Breach, Invariants, Property};
@@ -52,6 +52,14 @@ pub struct WorldConfig {
     pub check_quorum: bool,
     /// Each node snapshots after this many applied entries (0: never).
     pub snapshot_every: u64,
+    /// How leaders serve reads (lease mode: leader leases).
+    pub read_mode: ReadMode,
+    /// The clock drift bound the cores' leases allow for, in percent.
+    pub max_clock_drift_pct: u32,
+    /// Each node's clock rate in percent of true time (100: exact): node
+    /// `i` ticks every `TICK * 100 / rate` time units on average. Empty: all
+    /// exact (then ticks come exactly every `TICK`, as without rates).
+    pub clock_rates_pct: Vec<u32>,
 }
 
 impl WorldConfig {
@@ -68,6 +76,9 @@ impl WorldConfig {
             pre_vote: true,
             check_quorum: true,
             snapshot_every: 0,
+            read_mode: ReadMode::ReadIndex,
+            max_clock_drift_pct: faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT,
+            clock_rates_pct: Vec::new(),
         }
     }
 }
@@ -119,6 +130,8 @@ pub struct World {
     next_read: u64,
     pub stats: Stats,
     watch: Option<ProgressWatch>,
+    /// Per node: the remainder of its last tick gap, in 1/rate units.
+    tick_acc: Vec<u64>,
 }
 
 impl World {
@@ -133,6 +146,14 @@ impl World {
             ));
         }
         let n = cfg.servers;
+        if !cfg.clock_rates_pct.is_empty()
+            && (cfg.clock_rates_pct.len() != n || cfg.clock_rates_pct.contains(&0))
+        {
+            return Err(SimError::InvalidOptions(format!(
+                "need one positive clock rate per server, got {:?}",
+                cfg.clock_rates_pct
+            )));
+        }
         let mut world = World {
             nodes: (0..n)
                 .map(|i| SimNode::new(i as u64 + 1, cfg.snapshot_every))
@@ -153,6 +174,7 @@ impl World {
             next_read: 1,
             stats: Stats::default(),
             watch: None,
+            tick_acc: vec![0; n],
             cfg,
         };
         for i in 0..n {
@@ -198,7 +220,21 @@ impl World {
         c.pre_vote = self.cfg.pre_vote;
         c.check_quorum = self.cfg.check_quorum;
         c.bugs = self.cfg.bugs.clone();
+        c.read_mode = self.cfg.read_mode;
+        c.max_clock_drift_pct = self.cfg.max_clock_drift_pct;
         c
+    }
+
+    /// The time until node `i`'s next tick: `TICK` on an exact clock; on a
+    /// clock at `rate` percent, gaps that average `TICK * 100 / rate`.
+    fn tick_gap(&mut self, i: usize) -> u64 {
+        let Some(&rate) = self.cfg.clock_rates_pct.get(i) else {
+            return TICK;
+        };
+        let rate = u64::from(rate);
+        let total = self.tick_acc[i] + TICK * 100;
+        self.tick_acc[i] = total % rate;
+        (total / rate).max(1)
     }
 
     /// Adds a trace line (only built when tracing is on).
