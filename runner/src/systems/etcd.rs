@@ -69,7 +69,7 @@ impl SystemKind for Etcd {
         }
         if plan.bug.is_some() && !etcd_has_unsafe_no_fsync() {
             return Err(bad_option(
-                "this etcd has no --unsafe-no-fsync flag (it came in etcd 3.5; Debian's etcd-server is 3.4); drop --bug or put an etcd 3.5+ first on PATH",
+                "this etcd has no --unsafe-no-fsync flag (it came in etcd 3.5; Debian's etcd-server is 3.4); drop --bug or select an etcd 3.5+ with FAULTLINE_ETCD=/opt/faultline/etcd-3.5.1/etcd (scripts/setup.sh installs it)",
             ));
         }
         if plan.sharded() {

@@ -58,8 +58,21 @@ impl EtcdOptions {
     }
 }
 
-/// `/usr/bin/etcd` or `etcd` on PATH.
+/// The environment variable that picks the etcd binary (e.g.
+/// `/opt/faultline/etcd-3.5.1/etcd`, which `scripts/setup.sh` installs for
+/// `--bug unsafe-no-fsync`).
+pub const ETCD_ENV: &str = "FAULTLINE_ETCD";
+
+/// `$FAULTLINE_ETCD`, else `/usr/bin/etcd`, else `etcd` on PATH.
 pub fn find_etcd() -> Result<PathBuf, EtcdError> {
+    if let Some(p) = std::env::var_os(ETCD_ENV) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(EtcdError::EnvMissing(p))
+        };
+    }
     let std_path = PathBuf::from("/usr/bin/etcd");
     if std_path.is_file() {
         return Ok(std_path);

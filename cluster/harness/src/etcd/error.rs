@@ -9,6 +9,10 @@ pub enum EtcdError {
         "cannot find the etcd binary (/usr/bin/etcd or on PATH); install it with `apt-get install etcd-server` (scripts/setup.sh does)"
     )]
     EtcdMissing,
+    #[error(
+        "FAULTLINE_ETCD names {0}, which is not a file; point it at an etcd binary or unset it (scripts/setup.sh installs etcd 3.5.1 at /opt/faultline/etcd-3.5.1/etcd)"
+    )]
+    EnvMissing(PathBuf),
     #[error("{op} {}: {source}", path.display())]
     Io {
         op: &'static str,

@@ -83,14 +83,15 @@ impl ReplayedWal {
                         self.entries.truncate(keep);
                     }
                     _ => {
-                        if let Some(m) = self.marker
-                            && m.index.checked_add(1) != Some(first)
-                        {
-                            return Err(format!(
-                                "entries from index {first} leave a gap after the snapshot marker at {}",
-                                m.index
-                            ));
-                        }
+                        // No entries since the last marker: the batch may
+                        // start past it. Compaction deletes whole segments, so
+                        // the oldest surviving one can hold an old marker
+                        // followed by entries whose predecessors were in the
+                        // deleted segments; a later marker in the WAL covers
+                        // the gap. Whether one did is checked once, against
+                        // the snapshot file, after the replay (`Storage::open`
+                        // refuses a log that does not start right after the
+                        // snapshot), as for a WAL with no marker at all.
                     }
                 }
                 self.entries.extend(batch);
