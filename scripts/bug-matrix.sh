@@ -7,7 +7,8 @@
 #
 # With -f F it instead measures false alarms: F runs of the correct build
 # under --nemesis all, each with a fresh random seed (printed), cycling
-# through register, append and sharded append (--groups 3, shard moves too);
+# through register, append, sharded append (--groups 3, shard moves too) and
+# register with leader leases (--read-mode lease; clock faults in rate mode);
 # any invalid run is a false alarm and any unknown is listed to investigate.
 #
 # usage: scripts/bug-matrix.sh [-n N] [-m M] [-t SECS] [-s STORE] [-b FAULTLINE] [-f F]
@@ -35,6 +36,7 @@ if [ "$F" -gt 0 ]; then
     "--workload register --nemesis all --nemesis-interval 4"
     "--workload append --nemesis all --nemesis-interval 4"
     "--workload append --groups 3 --nemesis all --nemesis-interval 2"
+    "--workload register --read-mode lease --nemesis all --nemesis-interval 4"
   )
   inv=0 val=0 unk=0 suspects=()
   for i in $(seq 1 "$F"); do
