@@ -438,15 +438,17 @@ impl Raft {
         if m.to != self.id {
             return Err(invalid("addressed to another node"));
         }
-        // A voter hears only from members, from the leader it follows (a
-        // leader that removed itself leads until the removal commits), and,
-        // as a leader, from the nodes it still replicates to. A node outside
-        // the voters (joining, learner, removed) follows whoever leads.
-        if m.from == self.id
-            || (!self.is_member(m.from)
-                && self.is_voter(self.id)
-                && self.leader != Some(m.from)
-                && !self.progress.iter().any(|p| p.id == m.from))
+        // A voter takes vote requests only from voters and learners of its
+        // configuration (a removed server that missed its removal must not
+        // disrupt the group). Everything else is heard from anyone: a
+        // leader may be a server added by a change this node has not seen
+        // yet, or one that removed itself and leads until that commits;
+        // terms, not membership, keep that safe.
+        let vote_request = matches!(
+            m.body,
+            MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
+        );
+        if m.from == self.id || (vote_request && !self.is_member(m.from) && self.is_voter(self.id))
         {
             return Err(RaftError::UnknownPeer(m.from));
         }
