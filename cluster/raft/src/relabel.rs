@@ -325,4 +325,34 @@ mod tests {
         assert_eq!(disk.relabel(&r).hard_state.vote, Some(3));
         assert_eq!(disk.relabel(&r).relabel(&r.inverse()), disk);
     }
+
+    #[test]
+    fn membership_changes_rename_the_server_they_name() {
+        let r = Renaming::new([(1, 3), (3, 1)]).unwrap();
+        let change = |cc| Entry {
+            term: 2,
+            index: 4,
+            kind: EntryKind::ConfChange(cc),
+            data: vec![],
+        };
+        let m = Message {
+            from: 1,
+            to: 2,
+            term: 2,
+            body: MessageBody::AppendEntries {
+                prev_log_index: 3,
+                prev_log_term: 1,
+                entries: vec![change(ConfChange::Remove(3))],
+                commit: 3,
+            },
+        };
+        let MessageBody::AppendEntries { entries, .. } = m.relabel(&r).body else {
+            panic!("still an append");
+        };
+        assert_eq!(entries, vec![change(ConfChange::Remove(1))]);
+        assert_eq!(
+            change(ConfChange::AddLearner(2)).relabel(&r),
+            change(ConfChange::AddLearner(2))
+        );
+    }
 }
