@@ -131,10 +131,11 @@ impl RaftBug {
                  faultline-raft (isolated leader at 80 %, followers at 120 %)"
             }
             RaftBug::ReconfigNoNoop => {
-                "cargo test -p faultline-raft --test reconfig_bug (the 2015 scenario: 4 voters, \
-                 leader 1 adds 5 uncommitted, leader 2 of term 2 removes 1 at once, then 5 leads \
-                 term 3 with 1 and 4; two different entries committed at index 2). Not reached by \
-                 faultline sim or the model, which never propose membership changes"
+                "cargo test -p faultline-raft --test reconfig_bug (the 2015 scenario: 4 voters; \
+                 leader 1 adds 5, uncommitted; leader 2 of term 2 removes 1 at once and commits \
+                 it with 3; leader 1 wins term 3 with 4 and 5; two different entries committed \
+                 at index 2). Not reached by faultline sim, the model or faultline run, which \
+                 never propose membership changes"
             }
         }
     }
