@@ -70,6 +70,7 @@ fn entries_at_index_zero_are_corruption() {
             index: 8,
             term: 1,
             voters: vec![1],
+            learners: Vec::new(),
         },
         data: vec![],
     };

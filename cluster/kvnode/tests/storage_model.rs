@@ -134,6 +134,7 @@ fn run(ops: Vec<Op>, segment_size: u64) -> Result<(), TestCaseError> {
                         index,
                         term,
                         voters: vec![1, 2, 3],
+                        learners: Vec::new(),
                     },
                     data: index.to_le_bytes().to_vec(),
                 };

@@ -20,6 +20,7 @@ fn snap(index: u64, term: u64, data: &[u8]) -> Snapshot {
             index,
             term,
             voters: vec![1, 2, 3],
+            learners: Vec::new(),
         },
         data: data.to_vec(),
     }

@@ -41,15 +41,20 @@ pub enum RaftBug {
     /// for clock drift, so a leader whose clock runs slow keeps serving
     /// reads after its followers elected a new leader.
     LeaseNoDriftMargin,
+    /// A new leader proposes a membership change before it has committed an
+    /// entry of its own term, so its change can conflict with an
+    /// uncommitted change of an earlier leader (Ongaro, raft-dev 2015).
+    ReconfigNoNoop,
 }
 
 impl RaftBug {
-    pub const ALL: [RaftBug; 5] = [
+    pub const ALL: [RaftBug; 6] = [
         RaftBug::Figure8,
         RaftBug::ForgetVote,
         RaftBug::NoLogCheck,
         RaftBug::StaleReadIndex,
         RaftBug::LeaseNoDriftMargin,
+        RaftBug::ReconfigNoNoop,
     ];
 
     /// Whether the bug only shows in lease mode (`ReadMode::Lease`).
@@ -64,6 +69,7 @@ impl RaftBug {
             RaftBug::NoLogCheck => "no-log-check",
             RaftBug::StaleReadIndex => "stale-read-index",
             RaftBug::LeaseNoDriftMargin => "lease-no-drift-margin",
+            RaftBug::ReconfigNoNoop => "reconfig-no-noop",
         }
     }
 
@@ -83,6 +89,11 @@ impl RaftBug {
             }
             RaftBug::LeaseNoDriftMargin => {
                 "lease mode: the leader lease is the full election timeout, with no margin for clock drift"
+            }
+            RaftBug::ReconfigNoNoop => {
+                "a new leader may propose a membership change before committing an entry of its \
+                 own term, so two overlapping changes of different leaders can both take effect \
+                 and a committed entry is lost (the 2015 single-server change bug)"
             }
         }
     }
@@ -119,6 +130,13 @@ impl RaftBug {
                  in 3 runs of 20 s (README \"Clock faults and leases\"); tests/lease.rs in \
                  faultline-raft (isolated leader at 80 %, followers at 120 %)"
             }
+            RaftBug::ReconfigNoNoop => {
+                "cargo test -p faultline-raft --test reconfig_bug (the 2015 scenario: 4 voters; \
+                 leader 1 adds 5, uncommitted; leader 2 of term 2 removes 1 at once and commits \
+                 it with 3; leader 1 wins term 3 with 4 and 5; two different entries committed \
+                 at index 2). Not reached by faultline sim, the model or faultline run, which \
+                 never propose membership changes"
+            }
         }
     }
 }
@@ -132,7 +150,7 @@ impl fmt::Display for RaftBug {
 /// Error for an unknown bug name.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "unknown raft bug {0:?}; known: figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
+    "unknown raft bug {0:?}; known: figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin, reconfig-no-noop"
 )]
 pub struct UnknownBug(pub String);
 
@@ -157,6 +175,7 @@ pub(crate) struct ActiveBugs {
     pub forget_vote: bool,
     pub no_log_check: bool,
     pub stale_read_index: bool,
+    pub reconfig_no_noop: bool,
 }
 
 impl ActiveBugs {
@@ -166,6 +185,7 @@ impl ActiveBugs {
             forget_vote: set.contains(&RaftBug::ForgetVote),
             no_log_check: set.contains(&RaftBug::NoLogCheck),
             stale_read_index: set.contains(&RaftBug::StaleReadIndex),
+            reconfig_no_noop: set.contains(&RaftBug::ReconfigNoNoop),
         }
     }
 }

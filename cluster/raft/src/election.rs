@@ -25,6 +25,14 @@ impl Raft {
             );
             return;
         }
+        if !self.is_voter(self.id) {
+            trace!(
+                node = self.id,
+                term = self.term,
+                "not a voter; not campaigning"
+            );
+            return;
+        }
         if self.lease_guards_votes() {
             // A lease this node acknowledged may still run.
             trace!(
@@ -78,8 +86,17 @@ impl Raft {
         if !self.votes.iter().any(|(v, _)| *v == from) {
             self.votes.push((from, granted));
         }
-        let yes = self.votes.iter().filter(|(_, g)| *g).count();
-        let no = self.votes.len() - yes;
+        // Only voters of the current configuration count.
+        let (mut yes, mut no) = (0, 0);
+        for &(v, granted) in &self.votes {
+            if self.is_voter(v) {
+                if granted {
+                    yes += 1;
+                } else {
+                    no += 1;
+                }
+            }
+        }
         if yes >= self.quorum() {
             VoteResult::Won
         } else if no >= self.quorum() {

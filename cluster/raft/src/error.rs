@@ -30,4 +30,7 @@ pub enum RaftError {
     SafetyViolation { from: NodeId, what: &'static str },
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
+    /// A membership change was refused (`RawNode::propose_conf_change`).
+    #[error("configuration change refused: {0}")]
+    ConfChange(#[from] crate::conf::ConfChangeError),
 }

@@ -6,6 +6,7 @@
 //! `snapshot.index <= applied <= committed`, `applied <= persisted <= last_index`,
 //! and `entries[k].index == snapshot.index + 1 + k`.
 
+use crate::conf::ConfState;
 use crate::types::{Entry, Index, Snapshot, SnapshotMeta, Term};
 
 /// Why entries could not be appended.
@@ -315,7 +316,7 @@ impl RaftLog {
 
     /// The application has a snapshot at `index` (retained, applied): drop
     /// the log up to it.
-    pub fn compact(&mut self, index: Index, data: Vec<u8>, voters: Vec<u64>) {
+    pub fn compact(&mut self, index: Index, data: Vec<u8>, conf: ConfState) {
         let term = self
             .term(index)
             .expect("compact index checked to be in the retained log");
@@ -325,15 +326,23 @@ impl RaftLog {
             meta: SnapshotMeta {
                 index,
                 term,
-                voters,
+                voters: conf.voters,
+                learners: conf.learners,
             },
             data,
         };
     }
 
-    /// Rewrite the snapshot's voters (renaming servers, see relabel.rs).
-    pub fn relabel_voters(&mut self, f: impl Fn(&[u64]) -> Vec<u64>) {
+    /// Rewrite the snapshot's voters and learners and the entries' ids
+    /// (renaming servers, see relabel.rs).
+    pub fn relabel_ids(&mut self, f: impl Fn(&[u64]) -> Vec<u64>, g: impl Fn(&Entry) -> Entry) {
         self.snapshot.meta.voters = f(&self.snapshot.meta.voters);
+        self.snapshot.meta.learners = f(&self.snapshot.meta.learners);
+        for e in &mut self.entries {
+            if matches!(e.kind, crate::types::EntryKind::ConfChange(_)) {
+                *e = g(e);
+            }
+        }
     }
 
     /// Check the cursor invariants (debug builds and tests).
@@ -473,7 +482,7 @@ mod tests {
         let mut log = log_of(&[1, 1, 2, 2]);
         log.commit_to(4);
         log.applied_to(3);
-        log.compact(3, b"s".to_vec(), vec![1]);
+        log.compact(3, b"s".to_vec(), ConfState::with_voters(vec![1]));
         assert_eq!(log.first_index(), 4);
         assert_eq!(log.term(3), Some(2));
         assert_eq!(log.term(2), None);
@@ -484,6 +493,7 @@ mod tests {
                 index: 9,
                 term: 5,
                 voters: vec![1],
+                learners: vec![],
             },
             data: vec![],
         };

@@ -28,7 +28,11 @@ use crate::types::{
 pub struct Config {
     /// This node's id.
     pub id: NodeId,
-    /// Every voter of the group, this node included.
+    /// The voters of the group before any membership change (the same on
+    /// every node; a snapshot that records a configuration, and the
+    /// changes in the log, take precedence). This node is among them,
+    /// unless it is joining the group: then it votes once a change adding
+    /// it is in its log.
     pub peers: Vec<NodeId>,
     /// Election timeout in ticks; each timeout is drawn from
     /// `[election_tick, 2 * election_tick)` with the seeded RNG.
@@ -154,4 +158,8 @@ pub struct Status {
     pub last_index: Index,
     pub last_term: Term,
     pub snapshot_index: Index,
+    /// The voters of the current configuration, sorted.
+    pub voters: Vec<NodeId>,
+    /// The learners of the current configuration, sorted.
+    pub learners: Vec<NodeId>,
 }

@@ -14,7 +14,7 @@ use crate::progress::Progress;
 use crate::read_only::ReadOnly;
 use crate::rng::Rng;
 use crate::types::{
-    EntryKind, HardState, Message, MessageBody, NodeId, ReadState, Role, SoftState, Term,
+    EntryKind, HardState, Index, Message, MessageBody, NodeId, ReadState, Role, SoftState, Term,
 };
 
 /// The state of one Raft node. Every field is part of `Hash`/`Eq`: two
@@ -22,8 +22,19 @@ use crate::types::{
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Raft {
     pub id: NodeId,
-    /// Every voter, this node included, sorted.
+    /// The voters of the current configuration, sorted (this node among
+    /// them unless it is joining, a learner, or removed). The configuration
+    /// is the latest one in the log (`confchange.rs`).
     pub peers: Vec<NodeId>,
+    /// The learners of the current configuration, sorted.
+    pub learners: Vec<NodeId>,
+    /// The voters given in `Config::peers`: the configuration before any
+    /// change when the snapshot records none.
+    pub initial_voters: Vec<NodeId>,
+    /// (index, term) of the latest configuration change in the retained
+    /// log; (0, 0) when the configuration comes from the snapshot or the
+    /// initial voters.
+    pub conf_at: (Index, Term),
     pub election_tick: u32,
     pub heartbeat_tick: u32,
     pub pre_vote: bool,
@@ -75,11 +86,10 @@ impl Raft {
         if peers.contains(&0) {
             return bad("peer id 0 is reserved for \"none\"".into());
         }
-        if !peers.contains(&config.id) {
-            return bad(format!(
-                "peers {:?} do not include this node {}",
-                config.peers, config.id
-            ));
+        // Peers without this node: a node joining the group; it votes once
+        // a change adding it is in its log (or in a snapshot it installs).
+        if peers.is_empty() {
+            return bad(format!("node {}: no peers", config.id));
         }
         if config.heartbeat_tick == 0 || config.election_tick <= config.heartbeat_tick {
             return bad(format!(
@@ -130,7 +140,12 @@ impl Raft {
                 log.last_term()
             ));
         }
+        let (conf, conf_at) = crate::confchange::restore_conf(&peers, &log);
+        // The vote is checked against the peers only while the membership
+        // never changed (a vote may be for a server removed since).
         if let Some(v) = hard_state.vote
+            && conf_at == (0, 0)
+            && conf.voters == peers
             && !peers.contains(&v)
         {
             return bad(format!("persisted vote for {v}, not a peer"));
@@ -142,7 +157,10 @@ impl Raft {
         };
         let mut raft = Raft {
             id: config.id,
-            peers,
+            peers: conf.voters,
+            learners: conf.learners,
+            initial_voters: peers,
+            conf_at,
             election_tick: config.election_tick,
             heartbeat_tick: config.heartbeat_tick,
             pre_vote: config.pre_vote,
@@ -182,9 +200,20 @@ impl Raft {
         self.peers.len() / 2 + 1
     }
 
+    /// The other voters (whom a candidate asks for votes).
     pub fn others(&self) -> impl Iterator<Item = NodeId> + '_ {
         let me = self.id;
         self.peers.iter().copied().filter(move |p| *p != me)
+    }
+
+    /// Whether `id` is a voter of the current configuration.
+    pub fn is_voter(&self, id: NodeId) -> bool {
+        self.peers.binary_search(&id).is_ok()
+    }
+
+    /// Whether `id` is a voter or a learner of the current configuration.
+    pub fn is_member(&self, id: NodeId) -> bool {
+        self.is_voter(id) || self.learners.binary_search(&id).is_ok()
     }
 
     pub fn soft_state(&self) -> SoftState {
@@ -315,7 +344,7 @@ impl Raft {
         self.role = Role::Leader;
         self.leader = Some(self.id);
         let last = self.log.last_index();
-        let others: Vec<NodeId> = self.others().collect();
+        let others: Vec<NodeId> = self.replication_targets();
         self.progress = others
             .into_iter()
             .map(|id| {
@@ -344,6 +373,10 @@ impl Raft {
         }
         if self.role == Role::Leader {
             self.tick_leader();
+        } else if !self.is_voter(self.id) {
+            // Joining, learner or removed: never campaigns; the timer keeps
+            // running so it stops guarding votes for a silent leader.
+            self.election_elapsed = self.election_elapsed.saturating_add(1);
         } else {
             self.election_elapsed += 1;
             if self.election_elapsed >= self.randomized_timeout {
@@ -385,12 +418,13 @@ impl Raft {
     /// CheckQuorum: did a quorum (this leader included) speak since the last
     /// round? Resets the activity marks for the next round.
     fn quorum_recently_active(&mut self) -> bool {
-        let mut active = 1;
-        for pr in &mut self.progress {
-            if pr.recent_active {
+        let mut active = usize::from(self.is_voter(self.id));
+        for i in 0..self.progress.len() {
+            let pr = &self.progress[i];
+            if pr.recent_active && self.is_voter(pr.id) {
                 active += 1;
             }
-            pr.recent_active = false;
+            self.progress[i].recent_active = false;
         }
         active >= self.quorum()
     }
@@ -404,7 +438,18 @@ impl Raft {
         if m.to != self.id {
             return Err(invalid("addressed to another node"));
         }
-        if m.from == self.id || !self.peers.contains(&m.from) {
+        // A voter takes vote requests only from voters and learners of its
+        // configuration (a removed server that missed its removal must not
+        // disrupt the group). Everything else is heard from anyone: a
+        // leader may be a server added by a change this node has not seen
+        // yet, or one that removed itself and leads until that commits;
+        // terms, not membership, keep that safe.
+        let vote_request = matches!(
+            m.body,
+            MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
+        );
+        if m.from == self.id || (vote_request && !self.is_member(m.from) && self.is_voter(self.id))
+        {
             return Err(RaftError::UnknownPeer(m.from));
         }
         if m.term == 0 {

@@ -3,7 +3,7 @@
 //! what to persist, send and apply, and when.
 //!
 //! The caller owns all I/O; see `node.rs` for the loop. In short:
-//! feed inputs (`tick`, `step`, `propose`, `read_index`); while `has_ready()`,
+//! feed inputs (`tick`, `step`, `propose`, `propose_conf_change`, `read_index`); while `has_ready()`,
 //! take `ready()`, handle it in the documented order, then `advance(ready)`.
 //! Call `advance` before the next `ready` (inputs in between are fine).
 //!
@@ -13,6 +13,7 @@
 //! again in a `Ready`), and the committed entries after it are handed out
 //! again in `committed_entries` to be re-applied.
 
+use crate::conf::{ConfChange, ConfState};
 use crate::error::RaftError;
 use crate::node::{Config, PersistedState, Ready, Status};
 use crate::raft::Raft;
@@ -89,6 +90,24 @@ impl RawNode {
         Ok(index)
     }
 
+    /// Propose a single-server membership change; returns the index of its
+    /// entry. The change takes effect on each node as soon as the entry is
+    /// in its log (here, at once). Refused with `NotLeader` by anything but
+    /// the leader, and with `RaftError::ConfChange` when the leader has not
+    /// yet committed an entry of its term (its no-op), when an earlier
+    /// change is not committed yet, or when the change makes no sense for
+    /// the current configuration (adding a voter twice, removing a
+    /// non-member or the last voter). A leader that removes itself keeps
+    /// leading until the removal commits, then steps down.
+    pub fn propose_conf_change(&mut self, change: ConfChange) -> Result<Index, RaftError> {
+        self.raft.propose_conf_change(change)
+    }
+
+    /// The current configuration (the latest in this node's log).
+    pub fn conf_state(&self) -> ConfState {
+        self.raft.conf_state()
+    }
+
     /// Ask for a linearizable read point; the answer arrives as a `ReadState`
     /// with the same `ctx` in a later `Ready`. Only the leader serves reads:
     /// others return `NotLeader { leader }` and the caller redirects. The
@@ -161,6 +180,7 @@ impl RawNode {
         }
         if r.role == Role::Leader && r.log.persisted() > persisted_before && r.maybe_commit() {
             r.bcast_append();
+            r.after_commit_conf();
         }
         r.log.debug_check();
     }
@@ -179,8 +199,8 @@ impl RawNode {
                 applied,
             });
         }
-        let voters = self.raft.peers.clone();
-        self.raft.log.compact(index, data, voters);
+        let conf = self.raft.conf_as_of(index);
+        self.raft.log.compact(index, data, conf);
         Ok(())
     }
 
@@ -194,6 +214,8 @@ impl RawNode {
             last_index: r.log.last_index(),
             last_term: r.log.last_term(),
             snapshot_index: r.log.snapshot_index(),
+            voters: r.peers.clone(),
+            learners: r.learners.clone(),
         }
     }
 
@@ -263,7 +285,7 @@ impl RawNode {
         self.raft.log.snapshot()
     }
 
-    /// The voters of the group, sorted.
+    /// The voters of the current configuration, sorted.
     pub fn peers(&self) -> &[NodeId] {
         &self.raft.peers
     }

@@ -71,7 +71,7 @@ impl Raft {
     /// heartbeat round for them (a group of one answers at once).
     fn start_reads(&mut self, ctxs: Vec<Vec<u8>>) {
         let index = self.log.committed();
-        if self.quorum() == 1 {
+        if self.quorum() == 1 && self.is_voter(self.id) {
             self.read_states
                 .extend(ctxs.into_iter().map(|ctx| ReadState { index, ctx }));
             return;
@@ -101,6 +101,7 @@ impl Raft {
     pub fn read_acked(&mut self, from: NodeId, ctx: &[u8]) {
         if let Some(acks) = self.reads.ack(from, ctx)
             && acks >= self.quorum()
+            && self.reads.acks_among(ctx, &self.peers) >= self.quorum()
         {
             let released = self.reads.release_through(ctx);
             trace!(

@@ -48,6 +48,16 @@ impl ReadOnly {
         Some(req.acks.len())
     }
 
+    /// How many of the acks of read `ctx` come from `voters` (sorted).
+    pub fn acks_among(&self, ctx: &[u8], voters: &[NodeId]) -> usize {
+        self.pending.iter().find(|r| r.ctx == ctx).map_or(0, |r| {
+            r.acks
+                .iter()
+                .filter(|a| voters.binary_search(a).is_ok())
+                .count()
+        })
+    }
+
     /// The read `ctx` reached a quorum: it and every read queued before it
     /// (confirmed by the same or a later round) are released.
     pub fn release_through(&mut self, ctx: &[u8]) -> Vec<ReadState> {

@@ -18,10 +18,13 @@
 //!
 //! Pure data rewriting: no I/O, no allocation beyond the copies.
 
+use crate::conf::ConfChange;
 use crate::error::RaftError;
 use crate::node::{PersistedState, Ready};
 use crate::raw_node::RawNode;
-use crate::types::{HardState, Message, MessageBody, NodeId, Snapshot, SoftState};
+use crate::types::{
+    Entry, EntryKind, HardState, Message, MessageBody, NodeId, Snapshot, SoftState,
+};
 
 /// A permutation of server ids. Ids it does not mention keep their name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -114,13 +117,37 @@ impl SoftState {
 }
 
 impl Snapshot {
-    /// This snapshot with its voters renamed (the application's data is
-    /// opaque and kept as it is).
+    /// This snapshot with its voters and learners renamed (the
+    /// application's data is opaque and kept as it is).
     pub fn relabel(&self, r: &Renaming) -> Snapshot {
         let mut s = self.clone();
         s.meta.voters = r.sorted(&self.meta.voters);
+        s.meta.learners = r.sorted(&self.meta.learners);
         s
     }
+}
+
+impl Entry {
+    /// This entry with the server a membership change names renamed
+    /// (other entries carry no ids).
+    pub fn relabel(&self, r: &Renaming) -> Entry {
+        let kind = match self.kind {
+            EntryKind::ConfChange(cc) => EntryKind::ConfChange(match cc {
+                ConfChange::AddVoter(id) => ConfChange::AddVoter(r.apply(id)),
+                ConfChange::AddLearner(id) => ConfChange::AddLearner(r.apply(id)),
+                ConfChange::Remove(id) => ConfChange::Remove(r.apply(id)),
+            }),
+            ref other => other.clone(),
+        };
+        Entry {
+            kind,
+            ..self.clone()
+        }
+    }
+}
+
+fn relabel_entries(entries: &[Entry], r: &Renaming) -> Vec<Entry> {
+    entries.iter().map(|e| e.relabel(r)).collect()
 }
 
 impl Message {
@@ -129,6 +156,17 @@ impl Message {
         let body = match &self.body {
             MessageBody::InstallSnapshot { snapshot } => MessageBody::InstallSnapshot {
                 snapshot: snapshot.relabel(r),
+            },
+            MessageBody::AppendEntries {
+                prev_log_index,
+                prev_log_term,
+                entries,
+                commit,
+            } => MessageBody::AppendEntries {
+                prev_log_index: *prev_log_index,
+                prev_log_term: *prev_log_term,
+                entries: relabel_entries(entries, r),
+                commit: *commit,
             },
             other => other.clone(),
         };
@@ -147,7 +185,7 @@ impl PersistedState {
         PersistedState {
             hard_state: self.hard_state.relabel(r),
             snapshot: self.snapshot.as_ref().map(|s| s.relabel(r)),
-            entries: self.entries.clone(),
+            entries: relabel_entries(&self.entries, r),
         }
     }
 }
@@ -158,7 +196,7 @@ impl Ready {
         Ready {
             soft_state: self.soft_state.as_ref().map(|s| s.relabel(r)),
             hard_state: self.hard_state.as_ref().map(|h| h.relabel(r)),
-            entries: self.entries.clone(),
+            entries: relabel_entries(&self.entries, r),
             snapshot: self.snapshot.as_ref().map(|s| s.relabel(r)),
             messages: self.messages.iter().map(|m| m.relabel(r)).collect(),
             persisted_messages: self
@@ -166,7 +204,7 @@ impl Ready {
                 .iter()
                 .map(|m| m.relabel(r))
                 .collect(),
-            committed_entries: self.committed_entries.clone(),
+            committed_entries: relabel_entries(&self.committed_entries, r),
             read_states: self.read_states.clone(),
         }
     }
@@ -176,7 +214,8 @@ impl RawNode {
     /// This node as the server `r.apply(id)` of the renamed group: its own
     /// id, vote, known leader, the votes of a campaign, the leader's
     /// followers' progress, the acknowledgements of pending reads, queued
-    /// messages and the snapshot's voters are renamed; everything else
+    /// messages, the configuration (voters, learners, the snapshot's and
+    /// the membership changes in the log) are renamed; everything else
     /// (terms, log, cursors, timers, RNG state) is kept. Lists the core
     /// keeps in id order are sorted again; lists kept in arrival order keep
     /// their order. Refused when the renaming moves an id that is not a
@@ -199,6 +238,8 @@ pub(crate) fn relabel_raft(raft: &crate::raft::Raft, r: &Renaming) -> crate::raf
     let mut out = raft.clone();
     out.id = r.apply(raft.id);
     out.peers = r.sorted(&raft.peers);
+    out.learners = r.sorted(&raft.learners);
+    out.initial_voters = r.sorted(&raft.initial_voters);
     out.vote = r.opt(raft.vote);
     out.leader = r.opt(raft.leader);
     for v in &mut out.votes {
@@ -218,7 +259,7 @@ pub(crate) fn relabel_raft(raft: &crate::raft::Raft, r: &Renaming) -> crate::raf
     }
     out.msgs = raft.msgs.iter().map(|m| m.relabel(r)).collect();
     out.msgs_after = raft.msgs_after.iter().map(|m| m.relabel(r)).collect();
-    out.log.relabel_voters(|v| r.sorted(v));
+    out.log.relabel_ids(|v| r.sorted(v), |e| e.relabel(r));
     out
 }
 
@@ -264,6 +305,7 @@ mod tests {
                         index: 2,
                         term: 1,
                         voters: vec![1, 2, 3],
+                        learners: vec![],
                     },
                     data: vec![1],
                 },
@@ -282,5 +324,35 @@ mod tests {
         };
         assert_eq!(disk.relabel(&r).hard_state.vote, Some(3));
         assert_eq!(disk.relabel(&r).relabel(&r.inverse()), disk);
+    }
+
+    #[test]
+    fn membership_changes_rename_the_server_they_name() {
+        let r = Renaming::new([(1, 3), (3, 1)]).unwrap();
+        let change = |cc| Entry {
+            term: 2,
+            index: 4,
+            kind: EntryKind::ConfChange(cc),
+            data: vec![],
+        };
+        let m = Message {
+            from: 1,
+            to: 2,
+            term: 2,
+            body: MessageBody::AppendEntries {
+                prev_log_index: 3,
+                prev_log_term: 1,
+                entries: vec![change(ConfChange::Remove(3))],
+                commit: 3,
+            },
+        };
+        let MessageBody::AppendEntries { entries, .. } = m.relabel(&r).body else {
+            panic!("still an append");
+        };
+        assert_eq!(entries, vec![change(ConfChange::Remove(1))]);
+        assert_eq!(
+            change(ConfChange::AddLearner(2)).relabel(&r),
+            change(ConfChange::AddLearner(2))
+        );
     }
 }

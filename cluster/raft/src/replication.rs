@@ -153,6 +153,7 @@ impl Raft {
             self.send_append(i, true);
         }
         while self.send_append(i, false) {}
+        self.after_commit_conf();
         Ok(())
     }
 
@@ -180,8 +181,20 @@ impl Raft {
     /// this node only for what is durable here, and only if that entry is of
     /// the current term (Raft Figure 8). Returns whether commit moved.
     pub fn maybe_commit(&mut self) -> bool {
-        let mut matched: Vec<Index> = self.progress.iter().map(|p| p.matched).collect();
-        matched.push(self.log.persisted());
+        // Voters only: learners do not count, nor does a leader that
+        // removed itself (it leads until the removal commits).
+        let mut matched: Vec<Index> = self
+            .progress
+            .iter()
+            .filter(|p| self.is_voter(p.id))
+            .map(|p| p.matched)
+            .collect();
+        if self.is_voter(self.id) {
+            matched.push(self.log.persisted());
+        }
+        if matched.len() < self.quorum() {
+            return false;
+        }
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let index = matched[self.quorum() - 1];
         if index <= self.log.committed() {
@@ -249,9 +262,13 @@ impl Raft {
             self.send_append(i, probing);
         }
         if let Some(ctx) = ctx {
-            let quorum = self.quorum();
+            // A round's acks include the leader: it counts only as a voter.
+            let quorum = self.quorum() + usize::from(!self.is_voter(self.id));
             let (id, term) = (self.id, self.term);
-            if let Some(l) = &mut self.lease {
+            let voter = self.is_voter(from);
+            if let Some(l) = &mut self.lease
+                && voter
+            {
                 l.ack(from, &ctx, quorum, id, term);
             }
             self.read_acked(from, &ctx);
@@ -331,6 +348,12 @@ impl Raft {
                     });
                 }
             };
+            // A configuration change takes effect once in the log (and a
+            // truncated one is undone).
+            let appended_conf = entries
+                .iter()
+                .any(|e| matches!(e.kind, EntryKind::ConfChange(_)));
+            self.log_changed(appended_conf, false);
             // Entries up to last_new are verified to match the leader's.
             self.log.commit_to(commit.min(last_new));
             self.send(
@@ -408,6 +431,7 @@ impl Raft {
                 "installing snapshot"
             );
             self.log.install_snapshot(snapshot);
+            self.log_changed(false, true);
             index
         };
         self.send(

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::conf::ConfChange;
+
 /// A server's id. Ids are small positive integers (1, 2, 3, ...).
 pub type NodeId = u64;
 /// A Raft term.
@@ -19,6 +21,9 @@ pub enum EntryKind {
     Normal,
     /// The empty entry a new leader appends to commit entries of older terms.
     Noop,
+    /// A single-server membership change (`conf.rs`); the entry's data is
+    /// empty. It takes effect on a node as soon as it is in its log.
+    ConfChange(ConfChange),
 }
 
 /// One log entry.
@@ -46,8 +51,12 @@ pub struct SnapshotMeta {
     pub index: Index,
     /// Term of that entry.
     pub term: Term,
-    /// The voters of the group at that point.
+    /// The voters of the group at that point (empty: not recorded; a
+    /// restart then takes the configured peers).
     pub voters: Vec<NodeId>,
+    /// The learners of the group at that point.
+    #[serde(default)]
+    pub learners: Vec<NodeId>,
 }
 
 /// A state-machine snapshot: opaque bytes produced by the application.

@@ -14,6 +14,10 @@
 //! - `process-ready ID` (one Ready), `deliver ID` (its queued messages),
 //!   `deliver-none` (drop every queued message)
 //! - `status`, `log ID`
+//! - `add-node ID` (a new node joining the group, configured like node 1:
+//!   same initial peers, which do not include it), `conf-change ID add-voter|add-learner|remove NODE`
+//!   (propose a membership change at node ID), `conf ID...` (the
+//!   configuration of each node)
 
 // The test harness (not the core) reads and rewrites its script files.
 #![allow(clippy::disallowed_methods)]
@@ -23,7 +27,7 @@ mod common;
 use std::path::Path;
 
 use common::{Cluster, fmt_entries};
-use faultline_raft::RaftBug;
+use faultline_raft::{ConfChange, RaftBug};
 
 fn run_command(c: &mut Option<Cluster>, line: &str) -> String {
     let words: Vec<&str> = line.split_whitespace().collect();
@@ -125,6 +129,30 @@ fn run_command(c: &mut Option<Cluster>, line: &str) -> String {
             Err(e) => format!("error: {e}\n"),
         },
         "status" => c.status(),
+        "add-node" => {
+            c.add_joining(num(1), 1);
+            c.status()
+        }
+        "conf-change" => {
+            let node = num(3);
+            let change = match words[2] {
+                "add-voter" => ConfChange::AddVoter(node),
+                "add-learner" => ConfChange::AddLearner(node),
+                "remove" => ConfChange::Remove(node),
+                other => panic!("unknown change {other}"),
+            };
+            match c.node_mut(num(1)).propose_conf_change(change) {
+                Ok(index) => format!("index {index}\n"),
+                Err(e) => format!("error: {e}\n"),
+            }
+        }
+        "conf" => {
+            let mut out = String::new();
+            for k in 1..words.len() {
+                out += &format!("{}: {}\n", num(k), c.conf(num(k)));
+            }
+            out
+        }
         "log" => {
             let n = c.node(num(1));
             format!(
@@ -246,4 +274,9 @@ fn reads() {
 #[test]
 fn leases() {
     check("leases.txt");
+}
+
+#[test]
+fn membership() {
+    check("membership.txt");
 }

@@ -122,6 +122,7 @@ impl SimNode {
                 index,
                 term,
                 voters: voters.to_vec(),
+                learners: Vec::new(),
             },
             data,
         });

@@ -177,6 +177,7 @@ fn frames() -> Vec<Frame> {
                         index: 9,
                         term: 2,
                         voters: vec![1, 2, 3],
+                        learners: Vec::new(),
                     },
                     data: b"state".to_vec(),
                 },

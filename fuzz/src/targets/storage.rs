@@ -249,6 +249,7 @@ fn snapshot(index: u64, term: u64) -> Snapshot {
             index,
             term,
             voters: vec![1, 2, 3],
+            learners: Vec::new(),
         },
         data: format!("state at {index}").into_bytes(),
     }

@@ -269,7 +269,9 @@ impl ReadyLoop {
                 continue;
             }
             let outcome = match entry.kind {
-                EntryKind::Noop => {
+                // kvnode never proposes membership changes; a change entry
+                // carries no command, like a no-op.
+                EntryKind::Noop | EntryKind::ConfChange(_) => {
                     self.kv.apply_noop(entry.index);
                     None
                 }

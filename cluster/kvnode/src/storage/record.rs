@@ -228,6 +228,31 @@ mod tests {
     }
 
     #[test]
+    fn membership_change_entries_round_trip() {
+        use faultline_raft::ConfChange;
+        let entries: Vec<Entry> = [
+            ConfChange::AddVoter(4),
+            ConfChange::AddLearner(5),
+            ConfChange::Remove(1),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(k, cc)| Entry {
+            term: 2,
+            index: k as Index + 1,
+            kind: EntryKind::ConfChange(cc),
+            data: Vec::new(),
+        })
+        .collect();
+        let mut buf = Vec::new();
+        append_framed(&WalRecordRef::Entries(&entries), &mut buf).unwrap();
+        let scan = scan(&buf);
+        assert_eq!(scan.stop, None);
+        let got: Vec<WalRecord> = scan.records.into_iter().map(|r| r.record).collect();
+        assert_eq!(got, vec![WalRecord::Entries(entries)]);
+    }
+
+    #[test]
     fn torn_tail_has_no_valid_record_after() {
         let mut buf = Vec::new();
         append_framed(&WalRecordRef::Commit(1), &mut buf).unwrap();

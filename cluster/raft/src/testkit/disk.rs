@@ -121,6 +121,7 @@ mod tests {
                 index,
                 term,
                 voters: vec![1],
+                learners: vec![],
             },
             data: vec![],
         }

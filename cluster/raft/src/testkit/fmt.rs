@@ -3,7 +3,7 @@
 //! counterexamples, e.g.
 //! `n1 -> n2 AppendEntries{term:2, prev:(1,1), entries:[(2,"v1")], commit:1}`.
 //!
-//! Entries print as `(term,value)` or `(term,noop)`; `prev` and `last` as
+//! Entries print as `(term,value)`, `(term,noop)` or `(term,conf:add-voter 4)`; `prev` and `last` as
 //! `(index,term)`. How an entry's data and a read's context look is the
 //! host's business (a `Payload`): text for the simulator and the tests,
 //! one-byte register values for the model.
@@ -164,6 +164,9 @@ impl<P: Payload> Formatter<P> {
                 let _ = write!(out, "({term},");
                 self.payload.data(out, data);
                 out.push(')');
+            }
+            EntryKind::ConfChange(cc) => {
+                let _ = write!(out, "({term},conf:{cc})");
             }
         }
     }

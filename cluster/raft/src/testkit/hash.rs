@@ -27,6 +27,14 @@ pub fn entry_parts_hash(term: Term, kind: &EntryKind, data: &[u8]) -> u64 {
     let kind = match kind {
         EntryKind::Normal => 1,
         EntryKind::Noop => 2,
+        EntryKind::ConfChange(cc) => {
+            let (op, id) = match cc {
+                crate::conf::ConfChange::AddVoter(id) => (3, id),
+                crate::conf::ConfChange::AddLearner(id) => (4, id),
+                crate::conf::ConfChange::Remove(id) => (5, id),
+            };
+            mix(op, *id)
+        }
     };
     mix(mix(term, kind), hash_bytes(data))
 }

@@ -178,6 +178,24 @@ impl Cluster {
         c
     }
 
+    /// A new node `id` joining the group: configured like node `like`
+    /// (the same initial peers, which do not include it).
+    pub fn add_joining(&mut self, id: NodeId, like: NodeId) {
+        let mut cfg = self.configs[&like].clone();
+        cfg.id = id;
+        let node = RawNode::new(cfg.clone(), PersistedState::default()).expect("valid config");
+        self.configs.insert(id, cfg);
+        self.nodes.insert(id, node);
+        self.disks.insert(id, MemDisk::default());
+        self.machines.insert(id, Machine::new());
+    }
+
+    /// `voters=[..] learners=[..]` of node `id`.
+    pub fn conf(&self, id: NodeId) -> String {
+        let c = self.node(id).conf_state();
+        format!("voters={:?} learners={:?}", c.voters, c.learners)
+    }
+
     pub fn node(&self, id: NodeId) -> &RawNode {
         &self.nodes[&id]
     }
@@ -270,19 +288,13 @@ impl Cluster {
             .cloned()
             .collect();
         let data = encode_sm(&upto);
-        let term = self.node(id).term_at(index);
-        self.node_mut(id).compact(index, data.clone())?;
+        self.node_mut(id).compact(index, data)?;
+        // The core's snapshot carries the configuration at `index`.
+        let snapshot: Snapshot = self.node(id).snapshot().clone();
         self.disks
             .get_mut(&id)
             .expect("disk")
-            .store_snapshot(Snapshot {
-                meta: faultline_raft::SnapshotMeta {
-                    index,
-                    term: term.unwrap_or(0),
-                    voters: Vec::new(),
-                },
-                data,
-            });
+            .store_snapshot(snapshot);
         Ok(())
     }
 
