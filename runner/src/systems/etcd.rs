@@ -192,14 +192,7 @@ impl Db for EtcdDb {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(WorkloadError::Db(format!(
-                "removing the network: {}",
-                problems.join("; ")
-            )))
-        }
+        super::network_teardown_result(problems)
     }
 
     fn log_files(&self) -> Vec<(String, PathBuf)> {

@@ -34,3 +34,18 @@ pub fn find(name: &str) -> Result<&'static dyn SystemKind, RunnerError> {
             ))
         })
 }
+
+/// A teardown's leftover problems (from removing the network) as the
+/// `Db::teardown` result every process-based system returns.
+pub(crate) fn network_teardown_result(
+    problems: Vec<String>,
+) -> Result<(), faultline_workloads::WorkloadError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(faultline_workloads::WorkloadError::Db(format!(
+            "removing the network: {}",
+            problems.join("; ")
+        )))
+    }
+}

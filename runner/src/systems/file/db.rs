@@ -315,14 +315,7 @@ impl Db for FileDb {
                 tracing::warn!(dir = %data.display(), error = %e, "cannot remove a data directory");
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(WorkloadError::Db(format!(
-                "removing the network: {}",
-                problems.join("; ")
-            )))
-        }
+        crate::systems::network_teardown_result(problems)
     }
 
     fn log_files(&self) -> Vec<(String, PathBuf)> {
