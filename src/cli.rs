@@ -335,6 +335,9 @@ pub struct ServeArgs {
 pub struct BugsArgs {
     #[arg(long)]
     pub json: bool,
+    /// Print `NAME<TAB>COMMAND` per bug: the command the bug matrix runs.
+    #[arg(long, conflicts_with = "json")]
+    pub commands: bool,
 }
 
 /// `faultline nightly` options.

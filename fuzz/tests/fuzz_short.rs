@@ -80,4 +80,6 @@ short_pass! {
     fuzz_wal_records => "wal_records",
     fuzz_hardstate_file => "hardstate_file",
     fuzz_snapshot_file => "snapshot_file",
+    fuzz_system_file => "system_file",
+    fuzz_adapter_answer => "adapter_answer",
 }

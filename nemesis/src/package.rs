@@ -35,6 +35,12 @@ pub trait Package: Send {
     fn name(&self) -> &'static str {
         self.info().name
     }
+    /// How `--nemesis` names this package, options included (`kill`,
+    /// `partition:isolate-leader`): what the run records and what parses
+    /// back into the same package.
+    fn spec(&self) -> String {
+        self.name().to_string()
+    }
     /// Plot colour (CSS hex).
     fn colour(&self) -> &'static str {
         self.info().colour

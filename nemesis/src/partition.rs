@@ -61,6 +61,11 @@ impl Grudge {
         }
     }
 
+    /// Every grudge's name, for error messages.
+    pub fn names() -> String {
+        Grudge::ALL.map(Grudge::name).join(", ")
+    }
+
     /// Whether the grudge means something for `n` nodes (a ring of
     /// distinct majorities needs at least four).
     pub fn fits(self, n: usize) -> bool {
@@ -69,6 +74,21 @@ impl Grudge {
             Grudge::Bridge => n >= 3,
             _ => n >= 2,
         }
+    }
+}
+
+impl std::str::FromStr for Grudge {
+    type Err = NemesisError;
+    fn from_str(s: &str) -> Result<Grudge, NemesisError> {
+        Grudge::ALL
+            .into_iter()
+            .find(|g| g.name() == s)
+            .ok_or_else(|| {
+                NemesisError::Option(format!(
+                    "unknown partition grudge {s:?} in partition:{s}; known: {}",
+                    Grudge::names()
+                ))
+            })
     }
 }
 
@@ -212,9 +232,20 @@ pub(crate) fn network<'a>(
 #[derive(Debug, Default)]
 pub struct Partition {
     active: bool,
+    /// `partition:GRUDGE`: draw only this grudge.
+    only: Option<Grudge>,
 }
 
 impl Partition {
+    /// A partition package that always uses `grudge` (`--nemesis
+    /// partition:GRUDGE`), e.g. to aim every fault at the leader.
+    pub fn only(grudge: Grudge) -> Partition {
+        Partition {
+            active: false,
+            only: Some(grudge),
+        }
+    }
+
     /// Name, plot colour and needs of this package.
     pub const INFO: PackageInfo = PackageInfo {
         name: "partition",
@@ -229,18 +260,33 @@ impl Package for Partition {
         Self::INFO
     }
 
+    fn spec(&self) -> String {
+        match self.only {
+            Some(g) => format!("{}:{}", Self::INFO.name, g.name()),
+            None => Self::INFO.name.to_string(),
+        }
+    }
+
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {
         let net = network(db, "partition")?;
         let nodes = db.nodes();
         let fitting: Vec<Grudge> = Grudge::ALL
             .into_iter()
             .filter(|g| g.fits(nodes.len()))
+            .filter(|g| self.only.is_none_or(|only| only == *g))
             .collect();
         if fitting.is_empty() {
-            return Err(NemesisError::Option(format!(
-                "a partition needs at least 2 nodes, this cluster has {}",
-                nodes.len()
-            )));
+            return Err(NemesisError::Option(match self.only {
+                Some(g) => format!(
+                    "the {} grudge does not fit a cluster of {} nodes",
+                    g.name(),
+                    nodes.len()
+                ),
+                None => format!(
+                    "a partition needs at least 2 nodes, this cluster has {}",
+                    nodes.len()
+                ),
+            }));
         }
         let grudge = fitting[rng.random_range(0..fitting.len())];
         let groups = db.groups();
@@ -378,6 +424,25 @@ mod tests {
             assert!(db.net.as_ref().unwrap().cuts.lock().unwrap().is_empty());
         }
         assert_eq!(seen.len(), 5, "{seen:?}");
+    }
+
+    #[test]
+    fn an_only_grudge_is_the_only_one_drawn() {
+        let db = FakeDb::single(5, true);
+        let mut p = Partition::only(Grudge::IsolateLeader);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..20 {
+            let v = p.start(&db, &mut rng).unwrap();
+            assert_eq!(v["grudge"], "isolate-leader", "{v}");
+            p.stop(&db).unwrap();
+        }
+        let mut ring = Partition::only(Grudge::MajoritiesRing);
+        let err = ring.start(&FakeDb::single(3, true), &mut rng).unwrap_err();
+        assert!(
+            err.to_string().contains("does not fit a cluster of 3"),
+            "{err}"
+        );
+        assert!(!ring.active());
     }
 
     /// A sharded system on one network: controllers `c1..c3`, shard groups

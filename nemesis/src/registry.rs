@@ -5,6 +5,10 @@
 //! `none` (or an empty list) none; an unknown name is an error that lists the
 //! available ones. `shard-move` named explicitly in an unsharded run is
 //! parsed here and refused by the caller (which knows the flag to suggest).
+//!
+//! A package may take one option after a colon, Jepsen-style:
+//! `partition:isolate-leader` draws only that grudge. A package that takes
+//! no option, or an option it does not know, is an error naming the choices.
 
 use crate::clock::Clock;
 use crate::error::NemesisError;
@@ -45,6 +49,7 @@ pub fn available() -> &'static [&'static str] {
 
 /// The info of the package called `name`; `None` for an unknown name.
 pub fn info(name: &str) -> Option<PackageInfo> {
+    let name = name.split_once(':').map_or(name, |(n, _)| n);
     PACKAGES.iter().find(|p| p.name == name).copied()
 }
 
@@ -66,7 +71,29 @@ pub fn all(sharded: bool) -> Vec<&'static str> {
         .collect()
 }
 
-fn build(name: &str) -> Option<Box<dyn Package>> {
+/// The package a `--nemesis` item names, with its option if it has one.
+fn build(spec: &str) -> Result<Box<dyn Package>, NemesisError> {
+    let (name, option) = match spec.split_once(':') {
+        Some((name, option)) => (name, Some(option)),
+        None => (spec, None),
+    };
+    let unknown = || NemesisError::UnknownPackage {
+        name: name.to_string(),
+        available: available().join(", "),
+    };
+    match option {
+        None => build_plain(name).ok_or_else(unknown),
+        Some(option) if name == Partition::INFO.name => {
+            Ok(Box::new(Partition::only(option.parse()?)))
+        }
+        Some(option) if available().contains(&name) => Err(NemesisError::Option(format!(
+            "--nemesis {spec}: the {name} package takes no option (only partition does: partition:GRUDGE); drop \":{option}\""
+        ))),
+        Some(_) => Err(unknown()),
+    }
+}
+
+fn build_plain(name: &str) -> Option<Box<dyn Package>> {
     match name {
         "kill" => Some(Box::new(Kill::default())),
         "pause" => Some(Box::new(Pause::default())),
@@ -94,22 +121,28 @@ pub fn parse_packages_for(
         match name {
             "none" => {}
             "all" => names.extend(all(sharded)),
-            n if available().contains(&n) => names.push(n),
-            n => {
-                return Err(NemesisError::UnknownPackage {
-                    name: n.to_string(),
-                    available: available().join(", "),
-                });
-            }
+            n => names.push(n),
         }
     }
-    let mut seen = Vec::new();
-    names.retain(|n| {
-        let new = !seen.contains(n);
-        seen.push(n);
-        new
-    });
-    Ok(names.into_iter().filter_map(build).collect())
+    let mut packages: Vec<Box<dyn Package>> = Vec::new();
+    for name in names {
+        let package = build(name)?;
+        // One package per kind: `partition,partition:halves` would run two
+        // partitions that heal each other's rules.
+        if let Some(other) = packages.iter().find(|p| p.name() == package.name()) {
+            if other.spec() == package.spec() {
+                continue;
+            }
+            return Err(NemesisError::Option(format!(
+                "--nemesis names the {} package twice ({} and {}); keep one",
+                package.name(),
+                other.spec(),
+                package.spec()
+            )));
+        }
+        packages.push(package);
+    }
+    Ok(packages)
 }
 
 #[cfg(test)]
@@ -122,6 +155,34 @@ mod tests {
             .iter()
             .map(|p| p.name())
             .collect()
+    }
+
+    #[test]
+    fn a_package_option_picks_a_grudge_and_bad_options_are_named() {
+        let p = parse_packages("kill,partition:isolate-leader").unwrap();
+        assert_eq!(p[1].name(), "partition");
+        assert_eq!(p[1].spec(), "partition:isolate-leader");
+        assert_eq!(p[0].spec(), "kill");
+        assert!(needs_network("partition:halves"));
+        let err = |spec: &str| parse_packages(spec).err().unwrap().to_string();
+        let e = err("partition:sideways");
+        assert!(
+            e.contains("\"sideways\"") && e.contains("isolate-leader"),
+            "{e}"
+        );
+        let e = err("kill:leader");
+        assert!(e.contains("takes no option"), "{e}");
+        let e = err("partition,partition:halves");
+        assert!(e.contains("twice"), "{e}");
+        let e = err("netsplit:x");
+        assert!(e.contains("\"netsplit\""), "{e}");
+        // The same spec twice is one package, as for plain names.
+        assert_eq!(
+            parse_packages("partition:halves,partition:halves")
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

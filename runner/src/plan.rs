@@ -128,11 +128,7 @@ fn random_seed() -> u64 {
 /// Whether nodes run in namespaces: yes unless `--no-netns` or the host
 /// cannot (not root, tools missing). Faults that need the real network are
 /// refused on loopback, saying why.
-fn network_mode(
-    no_netns: bool,
-    nemesis: &[&'static str],
-    sharded: bool,
-) -> Result<bool, RunnerError> {
+fn network_mode(no_netns: bool, nemesis: &[String], sharded: bool) -> Result<bool, RunnerError> {
     let why_not = if no_netns {
         Some("--no-netns was given".to_string())
     } else {
@@ -142,7 +138,7 @@ fn network_mode(
     };
     let needs_net: Vec<&str> = nemesis
         .iter()
-        .copied()
+        .map(String::as_str)
         .filter(|n| faultline_nemesis::needs_network(n))
         .collect();
     match why_not {
@@ -257,11 +253,11 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
     if let Some(rate) = opts.rate {
         RateLimiter::new(rate)?;
     }
-    let nemesis: Vec<&'static str> = faultline_nemesis::parse_packages_for(&opts.nemesis, sharded)?
+    let nemesis: Vec<String> = faultline_nemesis::parse_packages_for(&opts.nemesis, sharded)?
         .iter()
-        .map(|p| p.name())
+        .map(|p| p.spec())
         .collect();
-    if nemesis.contains(&"shard-move") {
+    if nemesis.iter().any(|n| n == "shard-move") {
         if !sharded {
             return Err(bad_option(
                 "--nemesis shard-move moves shards between shard groups: add --groups N (2 or more), e.g. --groups 3",
@@ -293,7 +289,7 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             db: system.name().to_string(),
             workload: workload_kind.name().to_string(),
             model: workload_kind.model().to_string(),
-            nemesis: nemesis.iter().map(|n| n.to_string()).collect(),
+            nemesis: nemesis.clone(),
             nemesis_interval_s: opts.nemesis_interval,
             time_limit_s: opts.time_limit,
             concurrency: opts.concurrency,
@@ -351,7 +347,7 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             let nem = if nemesis.is_empty() {
                 "none".to_string()
             } else {
-                nemesis.join("+")
+                nemesis.join("+").replace(':', "-")
             };
             let bug = opts
                 .bug

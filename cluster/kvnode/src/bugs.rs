@@ -83,6 +83,30 @@ impl KvBug {
         }
     }
 
+    /// The command of the bug matrix (`faultline_raft::BugInfo::command`).
+    pub fn command(self) -> &'static str {
+        match self {
+            KvBug::StaleRead => {
+                "faultline run --workload register --nemesis partition:isolate-leader --nemesis-interval 3 --time-limit 30 --bug stale-read"
+            }
+            KvBug::NoDedup => {
+                "faultline run --workload append --nemesis kill --nemesis-interval 2 --time-limit 20 --bug no-dedup"
+            }
+            KvBug::AckBeforeCommit => {
+                "faultline run --workload register --nemesis partition --nemesis-interval 2 --time-limit 20 --bug ack-before-commit"
+            }
+            KvBug::ClientRetryNewSeq => {
+                "faultline run --workload append --nemesis kill,partition --nemesis-interval 2 --time-limit 20 --bug client-retry-new-seq"
+            }
+            KvBug::NoFsync => {
+                "faultline run --workload append --nemesis power --nemesis-interval 3 --time-limit 30 --bug no-fsync"
+            }
+            KvBug::LeaseWallClock => {
+                "faultline run --read-mode lease --nemesis clock,partition --nemesis-interval 2 --time-limit 20 --bug lease-wall-clock"
+            }
+        }
+    }
+
     pub fn caught_by(self) -> &'static str {
         match self {
             KvBug::StaleRead => {
@@ -169,6 +193,7 @@ pub fn catalogue() -> Vec<BugInfo> {
             layer: b.layer().to_string(),
             description: b.description().to_string(),
             caught_by: b.caught_by().to_string(),
+            command: b.command().to_string(),
         })
         .chain(crate::shard::catalogue())
         .collect()

@@ -18,6 +18,10 @@ pub struct BugInfo {
     pub description: String,
     /// Which test, command and bounds catch it.
     pub caught_by: String,
+    /// The one `faultline` command that catches it (exit 1), without
+    /// `--seed`: what `scripts/bug-matrix.sh -c` runs with fresh seeds to
+    /// measure how often it does.
+    pub command: String,
 }
 
 /// The deliberate defects the Raft core can be built to show.
@@ -95,6 +99,20 @@ impl RaftBug {
                  own term, so two overlapping changes of different leaders can both take effect \
                  and a committed entry is lost (the 2015 single-server change bug)"
             }
+        }
+    }
+
+    /// The command of the bug matrix (see [`BugInfo::command`]).
+    pub fn command(self) -> &'static str {
+        match self {
+            RaftBug::Figure8 => "faultline sim raft --seeds 500 --bug figure8",
+            RaftBug::ForgetVote => "faultline sim raft --seeds 500 --bug forget-vote",
+            RaftBug::NoLogCheck => "faultline sim raft --seeds 500 --bug no-log-check",
+            RaftBug::StaleReadIndex => "faultline sim raft --seeds 500 --bug stale-read-index",
+            RaftBug::LeaseNoDriftMargin => {
+                "faultline sim raft --seeds 500 --read-mode lease --clock-drift 40 --bug lease-no-drift-margin"
+            }
+            RaftBug::ReconfigNoNoop => "faultline sim raft --seeds 500 --bug reconfig-no-noop",
         }
     }
 
@@ -199,6 +217,7 @@ pub fn catalogue() -> Vec<BugInfo> {
             layer: "raft".to_string(),
             description: b.description().to_string(),
             caught_by: b.caught_by().to_string(),
+            command: b.command().to_string(),
         })
         .collect()
 }

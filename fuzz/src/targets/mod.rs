@@ -11,6 +11,7 @@ mod history;
 mod rpc;
 mod scratch;
 mod storage;
+mod system;
 
 use std::path::PathBuf;
 
@@ -85,6 +86,8 @@ pub const TARGETS: &[Target] = &[
     storage::WAL_RECORDS,
     storage::HARDSTATE_FILE,
     storage::SNAPSHOT_FILE,
+    system::SYSTEM_FILE,
+    system::ADAPTER_ANSWER,
 ];
 
 /// The target called `name`.

@@ -90,6 +90,11 @@ pub fn catalogue() -> Vec<BugInfo> {
             layer: "shardkv".to_string(),
             description: b.description().to_string(),
             caught_by: b.caught_by().to_string(),
+            command: format!(
+                "faultline run --workload append --groups 3 --nemesis shard-move \
+                 --nemesis-interval 1 --time-limit 15 --bug {}",
+                b.name()
+            ),
         })
         .collect()
 }
