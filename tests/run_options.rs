@@ -73,7 +73,7 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
             "skip-session-transfer",
         ),
         (&["--replicas", "0"], "--replicas"),
-        (&["--db", "etcd", "--workload", "append"], "etcd"),
+        (&["--db", "etcd", "--bug", "no-dedup"], "etcd"),
         (&["--etcd-serializable-reads"], "--etcd-serializable-reads"),
         (&["--name", "a/b"], "--name"),
         (&["--workload", "bank"], "bank"),

@@ -41,6 +41,26 @@ fn three_members_serve_survive_a_killed_leader_and_stop() {
     assert_eq!(clients[0].get("k", false).unwrap().as_deref(), Some("2"));
     assert_eq!(clients[0].get("fresh", true).unwrap().as_deref(), Some("a"));
 
+    // append: absent keys start empty; appends from several members, some
+    // racing on one key, each apply exactly once.
+    assert!(clients[0].append("list", "x,", 8).unwrap());
+    assert!(clients[1].append("list", "y,", 8).unwrap());
+    assert_eq!(
+        clients[2].get("list", false).unwrap().as_deref(),
+        Some("x,y,")
+    );
+    let racers: Vec<_> = (0..6)
+        .map(|i| {
+            let c = clients[i % 3].clone();
+            std::thread::spawn(move || c.append("race", &format!("{i},"), 64).unwrap())
+        })
+        .collect();
+    assert!(racers.into_iter().all(|t| t.join().unwrap()));
+    let race = clients[0].get("race", false).unwrap().unwrap();
+    let mut parts: Vec<&str> = race.split_terminator(',').collect();
+    parts.sort();
+    assert_eq!(parts, ["0", "1", "2", "3", "4", "5"], "{race}");
+
     // The leader's status names it; kill it and the others go on.
     let (_, named) = cluster.status(&leader).unwrap();
     assert_eq!(named.as_deref(), Some(leader.as_str()));

@@ -115,6 +115,16 @@ impl EtcdClient {
     /// The value of `key` (`None`: absent). Linearizable unless `serializable`
     /// (then the member answers from its own state, possibly stale).
     pub fn get(&self, key: &str, serializable: bool) -> Result<Option<String>, CallError> {
+        Ok(self.get_revision(key, serializable)?.map(|(v, _)| v))
+    }
+
+    /// The value of `key` and the revision of its last change (`None`:
+    /// absent).
+    pub fn get_revision(
+        &self,
+        key: &str,
+        serializable: bool,
+    ) -> Result<Option<(String, u64)>, CallError> {
         let mut req = json!({"key": b64(key)});
         if serializable {
             req["serializable"] = json!(true);
@@ -131,7 +141,43 @@ impl EtcdClient {
         let bytes = B64
             .decode(raw)
             .map_err(|e| CallError::Unknown(format!("bad base64 value {raw:?}: {e}")))?;
-        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(Some((
+            String::from_utf8_lossy(&bytes).into_owned(),
+            num(&kv["mod_revision"]),
+        )))
+    }
+
+    /// Append `suffix` to the string value of `key` (absent: empty), as one
+    /// linearizable read and a transaction that writes only if the key did
+    /// not change since (its mod revision, or its absence); a lost race is
+    /// retried, up to `attempts` reads. `Ok(false)`: every attempt lost a
+    /// race, nothing was written. A failed read is [`CallError::NotSent`]
+    /// (no write was sent); a failed transaction may have taken effect.
+    pub fn append(&self, key: &str, suffix: &str, attempts: u32) -> Result<bool, CallError> {
+        for _ in 0..attempts {
+            let current = self
+                .get_revision(key, false)
+                .map_err(|e| CallError::NotSent(format!("append's read: {e}")))?;
+            let (compare, value) = match current {
+                Some((value, rev)) => (
+                    json!({"key": b64(key), "target": "MOD", "result": "EQUAL", "mod_revision": rev.to_string()}),
+                    value + suffix,
+                ),
+                None => (
+                    json!({"key": b64(key), "target": "VERSION", "result": "EQUAL", "version": "0"}),
+                    suffix.to_string(),
+                ),
+            };
+            let req = json!({
+                "compare": [compare],
+                "success": [{"request_put": {"key": b64(key), "value": b64(&value)}}],
+            });
+            let reply = self.call("/v3/kv/txn", &req)?;
+            if reply.get("succeeded").and_then(Value::as_bool) == Some(true) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     pub fn put(&self, key: &str, value: &str) -> Result<(), CallError> {
