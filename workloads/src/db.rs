@@ -72,15 +72,7 @@ pub trait Db: Send + Sync {
     /// [`STARTUP_LEADER`]); an error says what did not happen in time, or
     /// that `stop` was set.
     fn await_ready(&self, stop: &StopFlag) -> Result<(), WorkloadError> {
-        match wait_for_leader(self, Instant::now() + STARTUP_LEADER, stop) {
-            Some(_) => Ok(()),
-            None if stop.is_stopped() => Err(WorkloadError::Db(
-                "interrupted while waiting for a leader".to_string(),
-            )),
-            None => Err(WorkloadError::Db(format!(
-                "no leader elected within {STARTUP_LEADER:?}"
-            ))),
-        }
+        await_startup_leader(self, stop)
     }
 
     /// After the final heal: wait until the system serves again (by
@@ -157,6 +149,20 @@ pub trait Db: Send + Sync {
 
 /// Poll node status until a leader shows up, `deadline` passes or `stop` is
 /// set; returns the leader.
+/// [`Db::await_ready`]'s default: some node reports itself leader within
+/// [`STARTUP_LEADER`]; an error says it did not, or that `stop` was set.
+pub fn await_startup_leader<D: Db + ?Sized>(db: &D, stop: &StopFlag) -> Result<(), WorkloadError> {
+    match wait_for_leader(db, Instant::now() + STARTUP_LEADER, stop) {
+        Some(_) => Ok(()),
+        None if stop.is_stopped() => Err(WorkloadError::Db(
+            "interrupted while waiting for a leader".to_string(),
+        )),
+        None => Err(WorkloadError::Db(format!(
+            "no leader elected within {STARTUP_LEADER:?}"
+        ))),
+    }
+}
+
 pub fn wait_for_leader<D: Db + ?Sized>(
     db: &D,
     deadline: Instant,

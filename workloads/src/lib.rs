@@ -30,7 +30,7 @@ pub mod stats;
 pub mod stop;
 
 pub use client::{Client, ClientFactory};
-pub use db::{Db, NodeProcess, NodeState, wait_for_leader};
+pub use db::{Db, NodeProcess, NodeState, await_startup_leader, wait_for_leader};
 pub use error::WorkloadError;
 pub use generator::{Generator, WorkloadKind, WorkloadOptions};
 pub use history::{HistoryWriter, Process};

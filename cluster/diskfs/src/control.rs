@@ -1,7 +1,9 @@
 //! The control socket of a running diskfs: a unix socket that takes one
 //! command per line and answers one JSON line. Commands: `drop` (power
-//! loss), `drop tear` (power loss tearing the newest write), `stats`
-//! (what is unsynced), `ping`. Errors come back as `{"error": "..."}`.
+//! loss), `drop tear` (power loss tearing the newest write), `sync`
+//! (everything unsynced becomes durable, as `sync(1)`; answers what was
+//! unsynced), `stats` (what is unsynced), `ping`. Errors come back as
+//! `{"error": "..."}`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -21,6 +23,10 @@ pub fn execute(overlay: &Mutex<Overlay>, line: &str) -> Value {
     let res = match words.as_slice() {
         ["ping"] => Ok(json!({"ok": true})),
         ["stats"] => serde_json::to_value(o.stats()).map_err(|e| e.to_string()),
+        ["sync"] => o
+            .sync_all()
+            .map_err(|e| e.to_string())
+            .and_then(|s| serde_json::to_value(s).map_err(|e| e.to_string())),
         ["drop"] => o
             .power_loss(false)
             .map_err(|e| e.to_string())
@@ -30,7 +36,7 @@ pub fn execute(overlay: &Mutex<Overlay>, line: &str) -> Value {
             .map_err(|e| e.to_string())
             .and_then(|l| serde_json::to_value(l).map_err(|e| e.to_string())),
         _ => Err(format!(
-            "unknown command {line:?}; commands: ping, stats, drop, drop tear"
+            "unknown command {line:?}; commands: ping, stats, sync, drop, drop tear"
         )),
     };
     match res {
@@ -89,6 +95,11 @@ pub fn request(path: &Path, command: &str, timeout: Duration) -> Result<Value> {
         return Err(err(e.to_string()));
     }
     Ok(v)
+}
+
+/// `sync(1)` on the diskfs at `path`: what had been unsynced (JSON).
+pub fn sync(path: &Path) -> Result<Value> {
+    request(path, "sync", Duration::from_secs(10))
 }
 
 /// Power loss on the diskfs at `path`: what it lost (the `Loss` as JSON).

@@ -446,6 +446,20 @@ impl Overlay {
         }
     }
 
+    /// `sync(1)`: every unsynced write and namespace change becomes
+    /// durable. Returns what had been unsynced.
+    pub fn sync_all(&mut self) -> Result<Stats> {
+        let before = self.stats();
+        let dirty: Vec<u64> = self.dirty.keys().copied().collect();
+        for ino in dirty {
+            self.fsync(ino)?;
+        }
+        self.journal
+            .commit_older_than(std::time::Instant::now(), std::time::Duration::ZERO)
+            .map_err(DiskError::io("commit", &self.trash))?;
+        Ok(before)
+    }
+
     /// What is unsynced now.
     pub fn stats(&self) -> Stats {
         Stats {

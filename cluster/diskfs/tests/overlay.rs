@@ -277,3 +277,23 @@ fn with_a_commit_interval_old_namespace_changes_survive_without_a_directory_fsyn
     );
     assert!(!dir.path().join("root/young").exists());
 }
+
+#[test]
+fn sync_all_makes_every_write_and_name_durable() {
+    let (dir, mut o) = setup();
+    let sub = o.mkdir(ROOT_INO, n("member"), 0o755).unwrap().ino;
+    let f = o.create(sub, n("wal"), 0o644).unwrap().ino;
+    o.write(f, 0, b"boot").unwrap();
+    let before = o.sync_all().unwrap();
+    assert_eq!(before.unsynced_bytes, 4);
+    assert!(before.pending_changes >= 2, "{before:?}");
+    assert_eq!(o.stats().unsynced_bytes, 0);
+    assert_eq!(o.stats().pending_changes, 0);
+    o.write(f, 4, b"-lost").unwrap();
+    let loss = o.power_loss(false).unwrap();
+    assert_eq!((loss.bytes, loss.changes_undone), (5, 0));
+    assert_eq!(
+        fs::read(dir.path().join("root/member/wal")).unwrap(),
+        b"boot"
+    );
+}

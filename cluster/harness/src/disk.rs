@@ -155,6 +155,19 @@ impl DiskServers {
         })
     }
 
+    /// `sync(1)` on every member's disk: all unsynced data becomes durable.
+    pub fn sync_all(&self) -> Result<(), HarnessError> {
+        for (&id, s) in &self.servers {
+            faultline_diskfs::control::sync(&s.control).map_err(|e| {
+                HarnessError::DiskfsControl {
+                    id,
+                    detail: e.to_string(),
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     /// Unmount every server's file system and stop it.
     pub fn stop_all(&mut self) {
         for (_, s) in std::mem::take(&mut self.servers) {

@@ -25,7 +25,8 @@ use async_trait::async_trait;
 use faultline_harness::etcd::{CallError, EtcdClient, EtcdCluster, EtcdError, EtcdOptions};
 use faultline_harness::netns::Network;
 use faultline_workloads::{
-    Client, ClientFactory, Db, F, NetControl, NodeProcess, NodeState, Op, Outcome, WorkloadError,
+    Client, ClientFactory, Db, F, NetControl, NodeProcess, NodeState, Op, Outcome, StopFlag,
+    WorkloadError,
 };
 use serde_json::Value;
 
@@ -173,6 +174,20 @@ impl Db for EtcdDb {
         let _ = self.names.set(cluster.names());
         *self.lock() = Some(cluster);
         Ok(())
+    }
+
+    /// A leader, then (with disk faults) every member's disk synced once,
+    /// as on a machine that has run a while: power losses test the running
+    /// cluster, not its first seconds. (etcd does not fsync the data
+    /// directory after creating `member/`, so a power loss within the file
+    /// system's commit window of the first start can undo a member's
+    /// bootstrap; `FAULTLINE_POWER_BOOTSTRAP=1` keeps that window open.)
+    fn await_ready(&self, stop: &StopFlag) -> Result<(), WorkloadError> {
+        faultline_workloads::await_startup_leader(self, stop)?;
+        if std::env::var_os("FAULTLINE_POWER_BOOTSTRAP").is_some_and(|v| v == "1") {
+            return Ok(());
+        }
+        self.with(|c| c.sync_disks())
     }
 
     fn teardown(&self) -> Result<(), WorkloadError> {

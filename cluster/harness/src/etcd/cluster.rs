@@ -286,6 +286,17 @@ impl EtcdCluster {
             .map_err(|e| call(e.to_string()))
     }
 
+    /// `sync(1)` on every member's disk (with disk faults; else nothing).
+    pub fn sync_disks(&self) -> Result<(), EtcdError> {
+        match &self.disks {
+            Some(d) => d.sync_all().map_err(|e| EtcdError::Call {
+                name: "all members".to_string(),
+                detail: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The pid of member `name`'s diskfs server (with disk faults).
     pub fn disk_pid(&self, name: &str) -> Option<u32> {
         let id = name_id(name).ok()?;

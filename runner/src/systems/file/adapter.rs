@@ -87,11 +87,15 @@ pub fn parse_answer(line: &str) -> Answer {
             ));
         }
     };
-    let error = v.get("error").and_then(|e| {
-        e.as_str()
-            .map(str::to_string)
-            .or_else(|| (!e.is_null()).then(|| e.to_string()))
-    });
+    // An empty reason is no reason: the history gets the default instead.
+    let error = v
+        .get("error")
+        .and_then(|e| {
+            e.as_str()
+                .map(str::to_string)
+                .or_else(|| (!e.is_null()).then(|| e.to_string()))
+        })
+        .filter(|e| !e.trim().is_empty());
     match v.get("type").and_then(Value::as_str) {
         Some("ok") => Answer::Ok(v.get("value").cloned().unwrap_or(Value::Null)),
         Some("fail") => Answer::Fail(error.unwrap_or_else(|| "failed".into())),
@@ -357,6 +361,16 @@ for line in sys.stdin:
             parse_answer(r#"{"type":"maybe"}"#),
             Answer::Info(_)
         ));
+        // Found by the adapter_answer fuzz target: an empty reason became an
+        // empty error in the history.
+        assert_eq!(
+            parse_answer(r#"{"type":"fail","error":"","value":3}"#),
+            Answer::Fail("failed".into())
+        );
+        assert_eq!(
+            parse_answer(r#"{"type":"info","error":" "}"#),
+            Answer::Info("unknown".into())
+        );
         assert_eq!(
             request(&Op::cas("k", json!(1), json!(2))),
             "{\"f\":\"cas\",\"key\":\"k\",\"value\":[1,2]}\n"
