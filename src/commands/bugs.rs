@@ -112,6 +112,13 @@ pub fn run(args: &BugsArgs) -> Result<u8> {
             };
             println!("{:<22} {:<8} matrix: {} -> {ratio}", "", "", bug.command);
         }
+        if let Some((_, command, m)) = measured.iter().rev().find(|(name, _, _)| name == "correct")
+        {
+            println!(
+                "false alarms: the correct build, {} runs ({command}): {} invalid ({}, {})",
+                m.runs, m.caught, m.date, m.machine
+            );
+        }
     }
     Ok(EXIT_VALID)
 }
