@@ -136,6 +136,11 @@ pub struct RunArgs {
     /// faults and leases").
     #[arg(long, default_value = "read-index")]
     pub read_mode: String,
+    /// With --read-mode lease: the clock drift bound, in percent, that the
+    /// kvnodes' leases allow for (kvnode's default: 20) and within which the
+    /// clock nemeses (`clock` rate faults, `clock-partition`) set clock rates.
+    #[arg(long, value_name = "PCT")]
+    pub clock_drift: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -1,25 +1,31 @@
 //! `clock-partition`: a composite clock fault aimed at leader leases. A
 //! lease is only stale while the old leader has not heard of its successor,
 //! and a clock fault alone does not stop it hearing: the new leader's first
-//! append deposes it within a round trip. So one start of this package, in
-//! this order:
+//! append deposes it within a round trip. So each start cuts the current
+//! leader off from every other member (both directions) and skews clocks
+//! around the cut, in one of two modes drawn at random:
 //!
-//! 1. sets the current leader's clock back by a random 0.5..3 s (a bump:
-//!    with the monotonic clock faked, as in lease runs, a correct node sees
-//!    its monotonic clock go back and drops its lease; a node that counts
-//!    its lease on the wall clock sees time stand still);
-//! 2. makes the leader's clock run slow and the other members' fast, at
-//!    exactly the drift bound leases allow for ([`RATE_BOUND_PCT`]:
-//!    `100 − ρ` and `100 + ρ` %), so a lease with no margin for drift
-//!    outlives the moment the others may elect a successor, and a correct
-//!    one does not;
-//! 3. waits [`SETTLE`] (a correct leader renews its lease after the bump),
-//!    then cuts the leader off from every other node, both directions.
+//! - `slow`: the leader's clock runs slow and the other members' fast, at
+//!   exactly the drift bound ρ the system's leases allow for
+//!   ([`Db::clock_drift_pct`], `faultline run --clock-drift`; else
+//!   [`crate::clock::RATE_BOUND_PCT`]): `100 − ρ` and `100 + ρ` %; after
+//!   [`SETTLE`] the leader is cut off. A lease with no margin for drift
+//!   then outlives the moment the others may elect a successor; a correct
+//!   one does not.
+//! - `back`: the same rates; then the leader stops hearing the others (the
+//!   cuts into it), its clock is set back by a random 0.5..3 s at once, and
+//!   the others stop hearing it. With the monotonic clock faked (lease
+//!   runs), a correct node sees its monotonic clock go back and drops its
+//!   lease; a node that counts its lease on the wall clock sees time stand
+//!   still and keeps it while its successor is elected. Cutting its
+//!   hearing first means no successor's message can reach it after the
+//!   bump; setting the clock back right after means its lease, renewed up
+//!   to the last answer it heard, is still running.
 //!
 //! Clients are not cut off: each client process keeps trying its Gets on its
 //! own node first, so the isolated old leader keeps being asked. The stop
 //! sets every clock back to the real time and heals the cuts. The history
-//! value names the leader, the bump, the rates and the cuts.
+//! value gives the mode, the leader, the bump, the rates and the cuts.
 //!
 //! The leader is the member answering as leader with the highest term (a
 //! random node when none answers); in a system of several replica groups,
@@ -38,7 +44,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::clock::RATE_BOUND_PCT;
+use crate::clock::rate_bound;
 use crate::error::NemesisError;
 use crate::package::{Package, PackageInfo};
 use crate::partition::{Grudge, grudge_cuts, network};
@@ -101,11 +107,10 @@ impl Package for ClockPartition {
         // Draw even when unused, so the RNG stream does not depend on the leader.
         let random = group[rng.random_range(0..group.len())].clone();
         let victim = leader.clone().unwrap_or(random);
+        let back = rng.random_bool(0.5);
         let back_ms = rng.random_range(BACK_MS);
         self.active = true;
-        let offset = net.clock(&victim)? - back_ms;
-        net.set_clock(&victim, offset)?;
-        let d = RATE_BOUND_PCT;
+        let d = rate_bound(db);
         let mut rates = BTreeMap::new();
         for n in &group {
             let rate = if *n == victim { 100 - d } else { 100 + d };
@@ -115,14 +120,26 @@ impl Package for ClockPartition {
         std::thread::sleep(SETTLE);
         let groups = db.groups();
         let cuts = grudge_cuts(Grudge::IsolateLeader, &nodes, &groups, Some(&victim), rng);
-        net.cut(&cuts)?;
-        Ok(json!({
+        let mut value = json!({
+            "mode": if back { "back" } else { "slow" },
             "leader": leader,
             "node": victim,
-            "back_ms": back_ms,
             "rates_pct": rates,
             "cuts": cuts,
-        }))
+        });
+        if !back {
+            net.cut(&cuts)?;
+            return Ok(value);
+        }
+        let (into, out_of): (Vec<_>, Vec<_>) = cuts.into_iter().partition(|(_, to)| *to == victim);
+        net.cut(&into)?;
+        // Restart the victim's drift from the bumped offset.
+        let offset = net.clock(&victim)? - back_ms;
+        net.set_clock(&victim, offset)?;
+        net.drift_clock(&victim, 100 - d, RATE_HOLD)?;
+        net.cut(&out_of)?;
+        value["back_ms"] = json!(back_ms);
+        Ok(value)
     }
 
     fn stop(&mut self, db: &dyn Db) -> Result<Value, NemesisError> {
@@ -148,22 +165,32 @@ mod tests {
     use rand::SeedableRng;
 
     use super::*;
+    use crate::clock::RATE_BOUND_PCT;
     use crate::partition::views;
     use crate::test_support::FakeDb;
 
     #[test]
-    fn isolates_the_leader_sets_it_back_and_slow_the_others_fast() {
+    fn isolates_the_leader_slow_or_set_back_and_the_others_fast() {
         let db = FakeDb::single(3, true);
         let net = db.net.as_ref().unwrap();
         let mut p = ClockPartition::default();
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for _ in 0..5 {
+        let mut modes = std::collections::BTreeSet::new();
+        for _ in 0..12 {
             let v = p.start(&db, &mut rng).unwrap();
             assert_eq!(v["leader"], "2", "{v}");
-            let back = v["back_ms"].as_i64().unwrap();
-            assert!(BACK_MS.contains(&back), "{v}");
-            assert_eq!(net.clocks.lock().unwrap()["2"], -back);
-            let drifts = net.drifts.lock().unwrap().clone();
+            let mut drifts = net.drifts.lock().unwrap().clone();
+            if v["mode"] == "back" {
+                let back = v["back_ms"].as_i64().unwrap();
+                assert!(BACK_MS.contains(&back), "{v}");
+                assert_eq!(net.clocks.lock().unwrap()["2"], -back);
+                assert_eq!(drifts.pop(), Some(("2".to_string(), 100 - RATE_BOUND_PCT)));
+            } else {
+                assert_eq!(v["mode"], "slow", "{v}");
+                assert!(v.get("back_ms").is_none(), "{v}");
+                assert!(net.clocks.lock().unwrap().is_empty());
+            }
+            modes.insert(v["mode"].as_str().unwrap().to_string());
             assert_eq!(
                 drifts,
                 [
@@ -184,6 +211,7 @@ mod tests {
             assert!(net.drifts.lock().unwrap().is_empty());
             assert!(net.cuts.lock().unwrap().is_empty());
         }
+        assert_eq!(modes.len(), 2, "{modes:?}");
         assert_eq!(p.stop(&db).unwrap()["reset"], false);
     }
 
@@ -198,7 +226,7 @@ mod tests {
             let v = p.start(&db, &mut rng).unwrap();
             let leader = v["leader"].as_str().unwrap().to_string();
             let drifts = net.drifts.lock().unwrap().clone();
-            assert_eq!(drifts.len(), 3, "{v}");
+            assert!((3..=4).contains(&drifts.len()), "{v}");
             let prefix = &leader[..1];
             assert!(drifts.iter().all(|(n, _)| n.starts_with(prefix)), "{v}");
             hit.insert(leader);
