@@ -118,7 +118,7 @@ pub const DRIFT_STEP: Duration = Duration::from_millis(1);
 /// The most a drifting clock's offset moves in one rewrite (µs): below the
 /// millisecond by which kvnode's lease clock must go back before it treats
 /// the lease as lost.
-pub const DRIFT_MAX_CHANGE_US: i64 = 400;
+pub const DRIFT_MAX_CHANGE_US: i64 = 800;
 
 /// A thread flipping a control file between two offsets, or drifting it.
 #[derive(Debug)]
