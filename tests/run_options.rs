@@ -73,6 +73,11 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
             "skip-session-transfer",
         ),
         (&["--replicas", "0"], "--replicas"),
+        (&["--clock-drift", "40"], "add --read-mode lease"),
+        (
+            &["--read-mode", "lease", "--clock-drift", "99"],
+            "leaves no lease",
+        ),
         (&["--db", "etcd", "--workload", "append"], "etcd"),
         (&["--etcd-serializable-reads"], "--etcd-serializable-reads"),
         (&["--name", "a/b"], "--name"),
