@@ -126,7 +126,7 @@ impl RaftBug {
                 "faultline run --read-mode lease --clock-drift 40 --nemesis clock-partition \
                  --nemesis-interval 2 --time-limit 30 --attempt-timeout-ms 50 --bug \
                  lease-no-drift-margin (nodes in namespaces, as root): 10/10 runs invalid \
-                 (seeds 700-709); the same with --nemesis partition: NDM_CONTROL (README \"Clock \
+                 (seeds 700-709); the same with --nemesis partition: 0/10 invalid, seeds 700-709 (README \"Clock \
                  faults and leases\"); faultline sim raft --seeds 500 --seed 0 --read-mode lease \
                  --clock-drift 40 --bug lease-no-drift-margin (7 of 500 seeds; test sim_bugs \
                  lease_no_drift_margin_is_found); tests/lease.rs in faultline-raft"
