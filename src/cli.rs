@@ -75,8 +75,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "register")]
     pub workload: Workload,
     /// Comma-separated nemesis packages (kill, pause, partition, clock,
-    /// packet, shard-move, power), `all` or `none`. `power` (a power loss:
-    /// the data directories run on diskfs; root and /dev/fuse) is not in `all`.
+    /// packet, shard-move, power, clock-partition), `all` or `none`. `power`
+    /// (a power loss: the data directories run on diskfs; root and
+    /// /dev/fuse) and `clock-partition` (the leader cut off while its clock
+    /// runs slow, for lease runs) are not in `all`.
     #[arg(long, default_value = "kill,pause")]
     pub nemesis: String,
     #[arg(long, default_value_t = 60)]
@@ -134,6 +136,11 @@ pub struct RunArgs {
     /// faults and leases").
     #[arg(long, default_value = "read-index")]
     pub read_mode: String,
+    /// With --read-mode lease: the clock drift bound, in percent, that the
+    /// kvnodes' leases allow for (kvnode's default: 20) and within which the
+    /// clock nemeses (`clock` rate faults, `clock-partition`) set clock rates.
+    #[arg(long, value_name = "PCT")]
+    pub clock_drift: Option<u32>,
 }
 
 #[derive(Debug, Args)]

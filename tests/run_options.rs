@@ -74,6 +74,11 @@ fn bad_numbers_and_names_exit_2_with_a_message() {
         ),
         (&["--replicas", "0"], "--replicas"),
         (&["--db", "etcd", "--bug", "no-dedup"], "etcd"),
+        (&["--clock-drift", "40"], "add --read-mode lease"),
+        (
+            &["--read-mode", "lease", "--clock-drift", "99"],
+            "leaves no lease",
+        ),
         (&["--etcd-serializable-reads"], "--etcd-serializable-reads"),
         (&["--name", "a/b"], "--name"),
         (&["--workload", "bank"], "bank"),

@@ -3,8 +3,9 @@
 //! strobes one node's clock between its offset and offset + delta at a
 //! random period (10..500 ms) for a random duration (1..10 s), or sets
 //! clock *rates* (`rate`): the leader's clock runs slow and the others' fast,
-//! within ±`RATE_BOUND_PCT` % (the drift bound kvnode's leases allow for by
-//! default), until the stop. The history value gives the mode, nodes,
+//! within the drift bound the system's leases allow for (`Db::clock_drift_pct`,
+//! `faultline run --clock-drift`; else ±`RATE_BOUND_PCT` %, kvnode's default),
+//! until the stop. The history value gives the mode, nodes,
 //! offsets, rates and timing; stopping resets every clock to the real time
 //! (ending any strobe or drift).
 //!
@@ -39,6 +40,12 @@ const MAGNITUDES_MS: [i64; 6] = [10, 100, 500, 2_000, 10_000, 30_000];
 pub const RATE_BOUND_PCT: u32 = 20;
 /// A rate fault lasts until the stop, at most this long.
 const RATE_HOLD: Duration = Duration::from_secs(120);
+
+/// The bound of rate faults on `db`: the drift its leases allow for, or
+/// [`RATE_BOUND_PCT`] (at most 90 %, so every clock still runs).
+pub fn rate_bound(db: &dyn Db) -> u32 {
+    db.clock_drift_pct().unwrap_or(RATE_BOUND_PCT).min(90)
+}
 
 /// A random skew: a magnitude, jittered by up to ±50 %, with a random sign.
 fn draw_delta(rng: &mut ChaCha8Rng) -> i64 {
@@ -77,7 +84,7 @@ impl Package for Clock {
         let mode = rng.random_range(0..3);
         if mode == 2 {
             let leader = db.leader();
-            let d = RATE_BOUND_PCT;
+            let d = rate_bound(db);
             let mut rates = BTreeMap::new();
             for n in &nodes {
                 let rate = if Some(n) == leader.as_ref() {

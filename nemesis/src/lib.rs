@@ -9,6 +9,8 @@
 //! - [`partition`], [`clock`], [`packet`]: faults on the network and clocks
 //!   of nodes in network namespaces (iptables DROP by grudge, libfaketime
 //!   offsets, iptables random loss).
+//! - [`clock_partition`]: a leader cut off while its clock is set back and
+//!   runs slow and the others' run fast (aimed at leader leases).
 //! - [`power`]: SIGKILL + drop what the node's disk had not fsynced
 //!   (diskfs; optionally a torn write) + restart on what survived.
 //! - [`shard_move`]: Join / Leave / Move through the shard controller of a
@@ -24,6 +26,7 @@
 //!   (Ctrl-C) or at its time limit.
 
 pub mod clock;
+pub mod clock_partition;
 pub mod error;
 pub mod kill;
 pub mod package;

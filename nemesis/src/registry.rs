@@ -2,6 +2,7 @@
 //! [`PackageInfo`] by name without building it ([`info`], [`needs_network`]).
 //! `all` is every package the kind of run can use: the five node and network
 //! faults, plus `shard-move` when the run is sharded ([`parse_packages_for`]);
+//! `power` and `clock-partition` only when named;
 //! `none` (or an empty list) none; an unknown name is an error that lists the
 //! available ones. `shard-move` named explicitly in an unsharded run is
 //! parsed here and refused by the caller (which knows the flag to suggest).
@@ -11,6 +12,7 @@
 //! no option, or an option it does not know, is an error naming the choices.
 
 use crate::clock::Clock;
+use crate::clock_partition::ClockPartition;
 use crate::error::NemesisError;
 use crate::kill::Kill;
 use crate::package::{Package, PackageInfo};
@@ -21,7 +23,7 @@ use crate::power::Power;
 use crate::shard_move::ShardMove;
 
 /// Every package, in the order `all` lists them.
-pub const PACKAGES: [PackageInfo; 7] = [
+pub const PACKAGES: [PackageInfo; 8] = [
     Kill::INFO,
     Pause::INFO,
     Partition::INFO,
@@ -29,6 +31,7 @@ pub const PACKAGES: [PackageInfo; 7] = [
     Packet::INFO,
     ShardMove::INFO,
     Power::INFO,
+    ClockPartition::INFO,
 ];
 
 /// The names of [`PACKAGES`], in order.
@@ -60,13 +63,14 @@ pub fn needs_network(name: &str) -> bool {
 }
 
 /// What `all` means: every package, less those that need shards when the
-/// run is not sharded, and less `power` (it needs disk faults under the
-/// nodes; name it to get it).
+/// run is not sharded, less `power` (it needs disk faults under the nodes)
+/// and less `clock-partition` (a partition and clock faults at once, which
+/// the `partition` and `clock` stops would heal); name them to get them.
 pub fn all(sharded: bool) -> Vec<&'static str> {
     PACKAGES
         .iter()
         .filter(|p| sharded || !p.needs_shards)
-        .filter(|p| p.name != Power::INFO.name)
+        .filter(|p| p.name != Power::INFO.name && p.name != ClockPartition::INFO.name)
         .map(|p| p.name)
         .collect()
 }
@@ -102,6 +106,7 @@ fn build_plain(name: &str) -> Option<Box<dyn Package>> {
         "packet" => Some(Box::new(Packet::default())),
         "shard-move" => Some(Box::new(ShardMove::default())),
         "power" => Some(Box::new(Power::default())),
+        "clock-partition" => Some(Box::new(ClockPartition::default())),
         _ => None,
     }
 }
@@ -256,7 +261,7 @@ mod tests {
             .copied()
             .filter(|n| needs_network(n))
             .collect();
-        assert_eq!(net, ["partition", "clock", "packet"]);
+        assert_eq!(net, ["partition", "clock", "packet", "clock-partition"]);
         assert!(!needs_network("netsplit"));
         let sharded: Vec<&str> = PACKAGES
             .iter()

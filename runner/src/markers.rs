@@ -209,6 +209,9 @@ impl Db for MarkedDb {
     fn network(&self) -> Option<&dyn NetControl> {
         self.inner.network()
     }
+    fn clock_drift_pct(&self) -> Option<u32> {
+        self.inner.clock_drift_pct()
+    }
     fn shards(&self) -> Option<&dyn ShardControl> {
         self.inner.shards()
     }

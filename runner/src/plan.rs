@@ -54,6 +54,9 @@ pub struct RunOptions {
     pub system_file: Option<PathBuf>,
     /// How kvnode leaders serve reads: `read-index` or `lease`.
     pub read_mode: String,
+    /// Lease runs: the clock drift bound (percent) the leases allow for and
+    /// the clock nemeses keep to (`None`: kvnode's default).
+    pub clock_drift: Option<u32>,
 }
 
 /// Everything one test needs to know: the options as recorded in
@@ -84,6 +87,15 @@ impl Plan {
             .and_then(|v| v.as_str())
             .and_then(|s| s.parse().ok())
             .unwrap_or_default()
+    }
+
+    /// `--clock-drift` (recorded in test.json as `clock_drift_pct`).
+    pub fn clock_drift_pct(&self) -> Option<u32> {
+        self.options
+            .extra
+            .get("clock_drift_pct")
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok())
     }
 
     pub fn time_limit(&self) -> Duration {
@@ -333,6 +345,22 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
         plan.options
             .extra
             .insert("read_mode".into(), read_mode.name().into());
+    }
+    if let Some(d) = opts.clock_drift {
+        if read_mode != faultline_raft::ReadMode::Lease {
+            return Err(bad_option(
+                "--clock-drift is the drift bound of leader leases: add --read-mode lease",
+            ));
+        }
+        let election = faultline_kvnode::node::config::DEFAULT_ELECTION_TICKS;
+        if faultline_raft::lease_ticks(election, d, false).is_none() {
+            return Err(bad_option(format!(
+                "--clock-drift {d}: a drift bound that large leaves no lease of {election} election ticks; use at most 70"
+            )));
+        }
+        plan.options
+            .extra
+            .insert("clock_drift_pct".into(), d.into());
     }
     system.validate(&plan)?;
     plan.options.netns = network_mode(opts.no_netns, &nemesis, sharded)?;

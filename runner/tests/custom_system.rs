@@ -184,6 +184,7 @@ fn options(store: PathBuf) -> RunOptions {
         attempt_timeout_ms: 250,
         system_file: None,
         read_mode: "read-index".into(),
+        clock_drift: None,
     }
 }
 

@@ -139,6 +139,13 @@ pub trait Db: Send + Sync {
         vec![self.nodes()]
     }
 
+    /// The clock drift bound (percent of real time either way) the system's
+    /// leader leases allow for, when it has leases; the clock nemesis keeps
+    /// its rate faults within it (`None`: its default bound).
+    fn clock_drift_pct(&self) -> Option<u32> {
+        None
+    }
+
     /// The current leader, if some answering node claims to be it.
     fn leader(&self) -> Option<String> {
         self.nodes()

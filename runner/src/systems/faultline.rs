@@ -64,6 +64,15 @@ fn node_bugs(bug: Option<&str>, sharded: bool) -> Result<(Vec<String>, bool), Ru
     }
 }
 
+/// The kvnode flags of a run: its read mode and, when given, the drift bound.
+fn kvnode_args(plan: &Plan) -> Vec<String> {
+    let mut args = vec!["--read-mode".into(), plan.read_mode().name().into()];
+    if let Some(d) = plan.clock_drift_pct() {
+        args.extend(["--clock-drift".into(), d.to_string()]);
+    }
+    args
+}
+
 impl SystemKind for Faultline {
     fn name(&self) -> &'static str {
         "faultline"
@@ -110,8 +119,15 @@ impl SystemKind for Faultline {
         }
     }
 
-    fn replay_flags(&self, _plan: &Plan) -> String {
-        String::new()
+    fn replay_flags(&self, plan: &Plan) -> String {
+        let mut flags = String::new();
+        if plan.read_mode() != ReadMode::ReadIndex {
+            flags += &format!(" --read-mode {}", plan.read_mode().name());
+        }
+        if let Some(d) = plan.clock_drift_pct() {
+            flags += &format!(" --clock-drift {d}");
+        }
+        flags
     }
 
     fn build(&self, ctx: &SystemContext) -> Result<Box<dyn SystemUnderTest>, RunnerError> {
@@ -148,8 +164,12 @@ impl SystemKind for Faultline {
                     seed: plan.seed,
                     binary: None,
                 }),
-                extra_args: vec!["--read-mode".into(), plan.read_mode().name().into()],
+                extra_args: kvnode_args(plan),
                 fake_monotonic: plan.read_mode() == ReadMode::Lease,
+                clock_drift_pct: (plan.read_mode() == ReadMode::Lease).then(|| {
+                    plan.clock_drift_pct()
+                        .unwrap_or(faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT)
+                }),
             },
             ctx.runtime.clone(),
         )))

@@ -63,6 +63,8 @@ pub struct KvGroupOptions {
     /// In namespaces: let libfaketime fake the monotonic clock too, so clock
     /// faults reach timers, ticks and leases (lease mode).
     pub fake_monotonic: bool,
+    /// Lease runs: the clock drift bound the nodes' leases allow for.
+    pub clock_drift_pct: Option<u32>,
 }
 
 /// One kvnode group, shared by the nemesis thread and the runner.
@@ -238,6 +240,10 @@ impl Db for KvGroup {
 
     fn network(&self) -> Option<&dyn NetControl> {
         self.net.get().map(|n| &**n as _)
+    }
+
+    fn clock_drift_pct(&self) -> Option<u32> {
+        self.opts.clock_drift_pct
     }
 
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {

@@ -65,6 +65,13 @@ pub fn format_offset(ms: i64) -> String {
     format!("{sign}{}.{:03}", abs / 1000, abs % 1000)
 }
 
+/// libfaketime's relative offset for `us` microseconds (`+1.500250`).
+pub fn format_offset_us(us: i64) -> String {
+    let sign = if us < 0 { '-' } else { '+' };
+    let abs = us.unsigned_abs();
+    format!("{sign}{}.{:06}", abs / 1_000_000, abs % 1_000_000)
+}
+
 /// How kvnodes run under libfaketime.
 #[derive(Debug, Clone)]
 pub struct ClockEnv {
@@ -91,14 +98,27 @@ impl ClockEnv {
 /// Write `ms` into the control file at `path` (atomically: a reader sees the
 /// old or the new offset, never a torn one).
 pub fn write_offset(path: &Path, ms: i64) -> Result<(), NetnsError> {
+    write_text(path, &format_offset(ms))
+}
+
+/// [`write_offset`] with microseconds (`+1.500250`; libfaketime reads the
+/// fraction to the nanosecond).
+pub fn write_offset_us(path: &Path, us: i64) -> Result<(), NetnsError> {
+    write_text(path, &format_offset_us(us))
+}
+
+fn write_text(path: &Path, offset: &str) -> Result<(), NetnsError> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, format!("{}\n", format_offset(ms)))
-        .map_err(NetnsError::io("write", &tmp))?;
+    std::fs::write(&tmp, format!("{offset}\n")).map_err(NetnsError::io("write", &tmp))?;
     std::fs::rename(&tmp, path).map_err(NetnsError::io("rename", path))
 }
 
 /// How often a drifting clock's offset is rewritten.
-pub const DRIFT_STEP: Duration = Duration::from_millis(5);
+pub const DRIFT_STEP: Duration = Duration::from_millis(1);
+/// The most a drifting clock's offset moves in one rewrite (µs): below the
+/// millisecond by which kvnode's lease clock must go back before it treats
+/// the lease as lost.
+pub const DRIFT_MAX_CHANGE_US: i64 = 800;
 
 /// A thread flipping a control file between two offsets, or drifting it.
 #[derive(Debug)]
@@ -136,29 +156,37 @@ impl Strobe {
     }
 
     /// Make the clock behind `path` run at `rate_pct` % of real time for
-    /// `duration`, starting from offset `base` ms: the offset is rewritten
-    /// every `DRIFT_STEP` to `base + elapsed · (rate − 100) %`, so between
-    /// two rewrites the clock runs true and over any longer span at the
-    /// rate (steps of at most `DRIFT_STEP · |rate − 100| %`). libfaketime's
-    /// own `x` rate is not used: changing it at run time makes the clock
-    /// jump by the time since the process started times the change, and
-    /// `FAKETIME_XRESET`, which smooths that, drops the offset (measured
-    /// with libfaketime 0.9.10).
+    /// `duration`, starting from offset `base` ms: every [`DRIFT_STEP`] the
+    /// offset moves by `(rate − 100) %` of the real time since the last
+    /// rewrite, in microseconds, by at most [`DRIFT_MAX_CHANGE_US`]. So the
+    /// clock never jumps by more than that (a slow clock never seems to go
+    /// back by a millisecond, which kvnode would take as a clock set back),
+    /// and when the thread is held up (a loaded host) the clock runs true
+    /// meanwhile instead of catching up at once: over any span its rate lies
+    /// between 100 % and `rate_pct`, never beyond. It keeps the offset it
+    /// reached. libfaketime's own `x` rate is not used: changing it at run
+    /// time makes the clock jump by the time since the process started
+    /// times the change, and `FAKETIME_XRESET`, which smooths that, drops
+    /// the offset (measured with libfaketime 0.9.10).
     pub fn drift(path: PathBuf, base: i64, rate_pct: u32, duration: Duration) -> Strobe {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::spawn(move || {
             let start = Instant::now();
-            let offset = |elapsed: Duration| {
-                base + (elapsed.as_millis() as i64) * (i64::from(rate_pct) - 100) / 100
-            };
+            let per_cent = i64::from(rate_pct) - 100;
+            let mut offset_us = base * 1000;
+            let mut last = start;
             while !flag.load(Ordering::Relaxed) && start.elapsed() < duration {
-                if let Err(e) = write_offset(&path, offset(start.elapsed())) {
+                std::thread::sleep(DRIFT_STEP);
+                let now = Instant::now().min(start + duration);
+                let gap_us = now.duration_since(last).as_micros() as i64;
+                last = now;
+                offset_us +=
+                    (gap_us * per_cent / 100).clamp(-DRIFT_MAX_CHANGE_US, DRIFT_MAX_CHANGE_US);
+                if let Err(e) = write_offset_us(&path, offset_us) {
                     tracing::warn!(error = %e, "clock drift");
                 }
-                std::thread::sleep(DRIFT_STEP);
             }
-            let _ = write_offset(&path, offset(start.elapsed().min(duration)));
         });
         Strobe {
             stop,
@@ -194,15 +222,32 @@ mod tests {
     }
 
     #[test]
-    fn drift_moves_the_offset_at_the_rate() {
+    fn drift_moves_the_offset_at_most_at_the_rate() {
+        assert_eq!(format_offset_us(-1_500_250), "-1.500250");
+        assert_eq!(format_offset_us(700), "+0.000700");
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("clock");
         write_offset(&f, 0).unwrap();
-        let mut s = Strobe::drift(f.clone(), 100, 150, Duration::from_millis(400));
+        let read = || -> f64 { std::fs::read_to_string(&f).unwrap().trim().parse().unwrap() };
+        let mut s = Strobe::drift(f.clone(), 100, 120, Duration::from_millis(400));
         std::thread::sleep(Duration::from_millis(600));
         s.stop();
-        // 400 ms at 150 %: 200 ms ahead of where it started.
-        assert_eq!(std::fs::read_to_string(&f).unwrap(), "+0.300\n");
+        // 400 ms at 120 %: at most 80 ms ahead of where it started (less
+        // when the thread was held up).
+        let ahead = read() - 0.100;
+        assert!(ahead > 0.0 && ahead <= 0.080 + 1e-6, "{ahead}");
+        // A slow clock's offset only goes down, in small steps.
+        write_offset(&f, 0).unwrap();
+        let mut s = Strobe::drift(f.clone(), 0, 80, Duration::from_secs(5));
+        let mut prev = 0.0;
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_millis(2));
+            let now = read();
+            assert!(now <= prev && prev - now <= 0.100, "{prev} -> {now}");
+            prev = now;
+        }
+        s.stop();
+        assert!(prev < 0.0);
     }
 
     #[test]
