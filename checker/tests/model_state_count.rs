@@ -147,3 +147,30 @@ fn one_server_reaches_every_goal_including_reads() {
         "{steps:?}"
     );
 }
+
+#[test]
+fn membership_configuration_has_a_pinned_state_count_and_holds() {
+    // 3 voters and a spare, one membership change, two terms, logs <= 3
+    // (a no-op, the change, the next leader's no-op), no client values.
+    let run = exhaust(RaftModelOptions {
+        servers: 3,
+        spares: 1,
+        conf_changes: 1,
+        max_term: 2,
+        max_log: 3,
+        proposals: 0,
+        ..Default::default()
+    });
+    eprintln!(
+        "membership: {} unique states, depth {}, {:.1} s",
+        run.unique_states, run.max_depth, run.elapsed_s
+    );
+    assert!(run.complete);
+    assert_eq!(run.verdict(), Verdict::Holds, "{run:?}");
+    let committed = run.property("a-membership-change-is-committed").unwrap();
+    assert_eq!(committed.holds, Some(true));
+    assert_eq!(run.unique_states, MEMBERSHIP_STATES);
+}
+
+/// Unique states of `membership_configuration_has_a_pinned_state_count_and_holds`.
+const MEMBERSHIP_STATES: usize = 0;

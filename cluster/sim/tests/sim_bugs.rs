@@ -12,7 +12,11 @@ fn finds(bug: RaftBug, expected: &[Property]) {
         opts.clock_drift_pct = 40;
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let summary = run_seeds(&opts, 0, 500, threads, true).unwrap();
+    let summary = run_seeds(&opts, 0, 500, threads, false).unwrap();
+    println!(
+        "reconfig-no-noop with membership changes: {} of {} seeds violate",
+        summary.violations, summary.seeds
+    );
     let Some(found) = summary.first_violation else {
         panic!("{bug}: no violation in 500 seeds");
     };
@@ -74,4 +78,48 @@ fn lease_no_drift_margin_is_found() {
         RaftBug::LeaseNoDriftMargin,
         &[Property::ReadLinearizability],
     );
+}
+
+#[test]
+fn reconfig_no_noop_is_found_with_membership_changes() {
+    // The bug needs membership changes: the operator asks new leaders for
+    // a change at once, before their no-op commits.
+    let mut opts = SimOptions::new(5, 10_000, BugSet::from([RaftBug::ReconfigNoNoop]));
+    opts.conf_changes = true;
+    opts.spares = 1;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let summary = run_seeds(&opts, 0, 500, threads, false).unwrap();
+    println!(
+        "reconfig-no-noop with membership changes: {} of {} seeds violate",
+        summary.violations, summary.seeds
+    );
+    let Some(found) = summary.first_violation else {
+        panic!("reconfig-no-noop: no violation in 500 seeds with membership changes");
+    };
+    assert!(
+        [
+            Property::LeaderCompleteness,
+            Property::StateMachineSafety,
+            Property::LogMatching,
+        ]
+        .contains(&found.violation.property),
+        "unexpected property {} ({}) at seed {}",
+        found.violation.property,
+        found.violation.detail,
+        found.seed
+    );
+    assert!(
+        found.trace.iter().any(|l| l.contains("operator conf change")),
+        "the trace shows the membership changes: {:#?}",
+        found.trace
+    );
+    println!(
+        "reconfig-no-noop: seed {} ({} seeds run): {} — {}",
+        found.seed, summary.seeds, found.violation.property, found.violation.detail
+    );
+    // Without membership changes the bug has nothing to act on.
+    opts.conf_changes = false;
+    opts.spares = 0;
+    let quiet = run_seeds(&opts, 0, 20, threads, false).unwrap();
+    assert_eq!(quiet.violations, 0);
 }
