@@ -232,7 +232,12 @@ fn reconfig_no_noop_is_caught_by_seeded_walks_with_a_shrunk_trace() {
     let text: Vec<&str> = trace.iter().map(|s| s.step.as_str()).collect();
     eprintln!("{name} ({} steps):\n{}", trace.len(), text.join("\n"));
     assert!(
-        ["leader-completeness", "state-machine-safety", "log-matching"].contains(&name),
+        [
+            "leader-completeness",
+            "state-machine-safety",
+            "log-matching"
+        ]
+        .contains(&name),
         "{name}: {text:#?}"
     );
     let changes = text
@@ -240,7 +245,11 @@ fn reconfig_no_noop_is_caught_by_seeded_walks_with_a_shrunk_trace() {
         .filter(|s| s.contains("proposes a membership change"))
         .count();
     assert!(changes >= 2, "two leaders' changes: {text:#?}");
-    assert!(trace.len() <= 30, "shrunk to {} steps: {text:#?}", trace.len());
+    assert!(
+        trace.len() <= 30,
+        "shrunk to {} steps: {text:#?}",
+        trace.len()
+    );
 }
 
 /// The walks' state budget (the bug is found well within it).

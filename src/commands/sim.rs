@@ -46,9 +46,7 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         read_mode,
         clock_drift_pct,
         conf_changes: args.conf_changes,
-        spares: args
-            .spares
-            .unwrap_or(if args.conf_changes { 1 } else { 0 }),
+        spares: args.spares.unwrap_or(if args.conf_changes { 1 } else { 0 }),
     };
     if let Err(e) = opts.validate() {
         eprintln!("faultline sim: {e}");

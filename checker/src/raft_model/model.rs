@@ -20,7 +20,7 @@ use std::sync::Arc;
 use faultline_raft::testkit::MemDisk;
 use faultline_raft::testkit::safety::leader_append_only;
 use faultline_raft::{
-    Config, ConfChange, NodeId, PersistedState, RaftError, RawNode, Renaming, Role,
+    ConfChange, Config, NodeId, PersistedState, RaftError, RawNode, Renaming, Role,
 };
 use stateright::{Model, Property};
 

@@ -103,7 +103,9 @@ fn the_correct_core_stays_safe_and_live_through_membership_changes() {
     assert_eq!((a.trace_hash, a.steps), (b.trace_hash, b.steps));
     let changed = (0..10u64).any(|seed| {
         let out = run_seed(&o, seed, Trace::keeping(100_000)).unwrap();
-        out.trace.iter().any(|l| l.contains("operator conf change") && l.contains(": index"))
+        out.trace
+            .iter()
+            .any(|l| l.contains("operator conf change") && l.contains(": index"))
     });
     assert!(changed, "no membership change was accepted in 10 seeds");
 }

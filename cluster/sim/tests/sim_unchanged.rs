@@ -40,4 +40,8 @@ fn runs_without_membership_changes_are_unchanged() {
 }
 
 /// Measured on the simulator before membership changes were added to it.
-const PINNED: [u64; 3] = [4130512995132315985, 17828051240932872821, 16805474300398382276];
+const PINNED: [u64; 3] = [
+    4130512995132315985,
+    17828051240932872821,
+    16805474300398382276,
+];

@@ -17,7 +17,9 @@ impl World {
         };
         let result = raw.propose_conf_change(change);
         match &result {
-            Ok(index) => self.note(|| format!("operator conf change {change} -> n{id}: index {index}")),
+            Ok(index) => {
+                self.note(|| format!("operator conf change {change} -> n{id}: index {index}"))
+            }
             Err(e) => self.note(|| format!("operator conf change {change} -> n{id}: {e}")),
         }
         self.drain(i);
