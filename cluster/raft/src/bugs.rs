@@ -133,7 +133,7 @@ impl RaftBug {
             RaftBug::ReconfigNoNoop => {
                 "faultline sim raft --conf-changes --seeds 500 --seed 0 --bug reconfig-no-noop \
                  (3 of 500 seeds, first 72, so far only as a spare refusing to restart: \
-                 "persisted vote for 6, not a peer"; test sim_bugs); faultline model raft --bug reconfig-no-noop \
+                 \"persisted vote for 6, not a peer\"; test sim_bugs); faultline model raft --bug reconfig-no-noop \
                  --servers 4 --conf-changes 2 --max-term 3 --max-log 3 --elections 3 \
                  --proposals 0 --strategy simulate --seed 1 (leader-completeness, shrunk to 19 steps; test model_bugs: seeded \
                  walks with a shrunk trace, the history is beyond breadth-first search in CI); \
