@@ -208,6 +208,14 @@ pub struct ModelArgs {
     /// defaults to --max-term + 1).
     #[arg(long)]
     pub prevote: bool,
+    /// Membership changes per behaviour: a leader may propose adding any
+    /// server outside its voters or removing any voter (default 0: none).
+    #[arg(long)]
+    pub conf_changes: Option<u8>,
+    /// Servers that start outside the group and may be added (default 1
+    /// with --conf-changes, else 0).
+    #[arg(long)]
+    pub spares: Option<usize>,
     #[arg(long)]
     pub bug: Option<String>,
     /// Search: `bfs` (exhaustive, shortest traces), `dfs` (exhaustive,
@@ -262,6 +270,14 @@ pub struct SimArgs {
     /// --read-mode lease, else 0: exact clocks).
     #[arg(long, value_name = "PCT")]
     pub clock_drift: Option<u32>,
+    /// Membership changes: an operator asks leaders to add and remove
+    /// servers (single-server changes), often right after an election.
+    #[arg(long)]
+    pub conf_changes: bool,
+    /// Nodes beyond --servers that start outside the group and may be
+    /// added (default 1 with --conf-changes, else 0).
+    #[arg(long)]
+    pub spares: Option<usize>,
     /// Worker threads (default: all cores); results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

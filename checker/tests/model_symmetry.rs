@@ -118,6 +118,32 @@ fn reduced_space_is_exactly_the_representatives_of_the_full_space() {
 }
 
 #[test]
+fn with_membership_changes_and_a_spare_the_reduction_stays_exact() {
+    // Voters are renamed among voters, the spare among spares (here: only
+    // itself), and membership entries name servers: the reduced space is
+    // still exactly the representatives of the full one.
+    assert_reduced_space_is_the_canonical_full_space(RaftModelOptions {
+        servers: 3,
+        spares: 1,
+        conf_changes: 1,
+        max_term: 1,
+        max_log: 2,
+        proposals: 0,
+        ..Default::default()
+    });
+    assert_reduced_space_is_the_canonical_full_space(RaftModelOptions {
+        servers: 3,
+        spares: 0,
+        conf_changes: 2,
+        max_term: 2,
+        max_log: 2,
+        proposals: 0,
+        bugs: faultline_raft::BugSet::from([faultline_raft::RaftBug::ReconfigNoNoop]),
+        ..Default::default()
+    });
+}
+
+#[test]
 fn renaming_a_state_and_back_gives_it_again() {
     let (reduced, _) = both(RaftModelOptions {
         max_term: 2,

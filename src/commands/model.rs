@@ -121,6 +121,10 @@ fn options(args: &ModelArgs) -> Result<RaftModelOptions, String> {
         (None, true) => Some(u8::try_from(opts.max_term + 1).unwrap_or(u8::MAX)),
         (None, false) => None,
     };
+    opts.conf_changes = args.conf_changes.unwrap_or(0);
+    opts.spares = args
+        .spares
+        .unwrap_or(if opts.conf_changes > 0 { 1 } else { 0 });
     opts.symmetry = !args.no_symmetry;
     let mut bugs = BugSet::new();
     if let Some(names) = &args.bug {
@@ -231,5 +235,17 @@ mod tests {
         assert!(parse(&[]).unwrap().symmetry);
         assert!(!parse(&["--no-symmetry"]).unwrap().symmetry);
         assert!(parse(&["--bug", "no-such-bug"]).is_err());
+    }
+
+    #[test]
+    fn conf_changes_bring_one_spare_unless_told_otherwise() {
+        let none = parse(&[]).unwrap();
+        assert_eq!((none.conf_changes, none.spares), (0, 0));
+        let on = parse(&["--conf-changes", "2", "--servers", "4"]).unwrap();
+        assert_eq!((on.conf_changes, on.spares, on.servers), (2, 1, 4));
+        let no_spare = parse(&["--conf-changes", "2", "--spares", "0"]).unwrap();
+        assert_eq!(no_spare.spares, 0);
+        let err = parse(&["--spares", "1"]).unwrap_err();
+        assert!(err.contains("--conf-changes"), "{err}");
     }
 }

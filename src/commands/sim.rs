@@ -45,6 +45,8 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         bugs,
         read_mode,
         clock_drift_pct,
+        conf_changes: args.conf_changes,
+        spares: args.spares.unwrap_or(if args.conf_changes { 1 } else { 0 }),
     };
     if let Err(e) = opts.validate() {
         eprintln!("faultline sim: {e}");
@@ -60,7 +62,7 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if !args.json {
         println!(
-            "sim raft: seeds {first}..{} ({} seeds), {} servers, {} steps each, {} threads, reads {}, clock drift {} %{}",
+            "sim raft: seeds {first}..{} ({} seeds), {} servers, {} steps each, {} threads, reads {}, clock drift {} %{}{}",
             first.wrapping_add(args.seeds - 1),
             args.seeds,
             opts.servers,
@@ -68,6 +70,11 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             threads,
             opts.read_mode,
             opts.clock_drift_pct,
+            if opts.conf_changes {
+                format!(", membership changes with {} spare(s)", opts.spares)
+            } else {
+                String::new()
+            },
             args.bug
                 .as_deref()
                 .map(|b| format!(", bug {b}"))
@@ -100,7 +107,7 @@ pub fn run(args: &SimArgs) -> Result<u8> {
                 "trace": f.trace,
             })
         });
-        let out = json!({
+        let mut out = json!({
             "seeds": summary.seeds,
             "first_seed": first,
             "servers": opts.servers,
@@ -115,6 +122,11 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             "threads": threads,
             "first_violation": first_violation,
         });
+        if opts.conf_changes {
+            // Only then: runs without membership changes print as before.
+            out["conf_changes"] = json!(true);
+            out["spares"] = json!(opts.spares);
+        }
         println!("{out}");
     } else {
         println!(
@@ -134,12 +146,17 @@ pub fn run(args: &SimArgs) -> Result<u8> {
                 println!("  {line}");
             }
             println!(
-                "\nreplay: faultline sim raft --seeds 1 --seed {} --servers {} --steps {} --read-mode {} --clock-drift {}{}",
+                "\nreplay: faultline sim raft --seeds 1 --seed {} --servers {} --steps {} --read-mode {} --clock-drift {}{}{}",
                 f.seed,
                 opts.servers,
                 opts.steps,
                 opts.read_mode,
                 opts.clock_drift_pct,
+                if opts.conf_changes {
+                    format!(" --conf-changes --spares {}", opts.spares)
+                } else {
+                    String::new()
+                },
                 args.bug
                     .as_deref()
                     .map(|b| format!(" --bug {b}"))

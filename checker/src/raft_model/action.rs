@@ -1,7 +1,7 @@
 //! The steps of the Raft model: what the network, the timers, the crash
-//! nemesis and the clients may do next.
+//! nemesis, the clients and the operator (membership changes) may do next.
 
-use faultline_raft::{Message, NodeId};
+use faultline_raft::{ConfChange, Message, NodeId};
 
 /// One step of the model.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,4 +24,6 @@ pub enum Action {
     Propose(NodeId, u8),
     /// A client asks leader `.0` for a ReadIndex read.
     Read(NodeId),
+    /// Leader `.0` proposes a membership change (`--conf-changes`).
+    ChangeConf(NodeId, ConfChange),
 }

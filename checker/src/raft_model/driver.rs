@@ -57,10 +57,11 @@ impl ReadyHost for ModelHost<'_> {
     /// safety) and return the client writes waiting for them.
     fn apply(&mut self, entries: &[Entry]) {
         let (state, id) = (&mut *self.state, self.id);
-        let term = state.server(id).core.term();
+        let core = &state.server(id).core;
+        let (term, voters) = (core.term(), core.peers().to_vec());
         let crashed = state.crashes > 0;
         for e in entries {
-            Arc::make_mut(&mut state.ghost).observe_apply(id, term, e, crashed);
+            Arc::make_mut(&mut state.ghost).observe_apply(id, term, &voters, e, crashed);
             if e.kind == EntryKind::Normal {
                 let returned = Arc::make_mut(&mut state.clients).applied(id, e.index, &e.data);
                 record(state, returned);

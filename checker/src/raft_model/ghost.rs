@@ -10,7 +10,7 @@
 //! future leader is past are folded to 0.
 
 use faultline_raft::testkit::safety::{Elections, EntryView, same_application};
-use faultline_raft::{Entry, EntryKind, NodeId, Term};
+use faultline_raft::{ConfChange, Entry, EntryKind, NodeId, Renaming, Term};
 
 use crate::raft_model::properties::Invariant;
 use crate::raft_model::render::FORMAT;
@@ -24,12 +24,32 @@ pub struct CommittedEntry {
     /// The term of the server that first applied it (the committing
     /// leader's term); 0 once every server is past it (see `normalize`).
     pub commit_term: Term,
+    /// The voters of the configuration it was committed under: those of
+    /// the first server to apply it (the leader that committed it, in the
+    /// same step). `committed-entries-durable` asks a majority of them to
+    /// hold it on disk.
+    pub voters: Vec<NodeId>,
 }
 
 impl CommittedEntry {
     /// Whether `e` (at the same index) is this entry.
     pub fn same_entry(&self, e: &Entry) -> bool {
         EntryView::from(e) == self.view()
+    }
+
+    /// Rename the server ids it holds (a membership change's, the voters).
+    pub fn relabel(&mut self, r: &Renaming) {
+        if let EntryKind::ConfChange(cc) = self.kind {
+            self.kind = EntryKind::ConfChange(match cc {
+                ConfChange::AddVoter(id) => ConfChange::AddVoter(r.apply(id)),
+                ConfChange::AddLearner(id) => ConfChange::AddLearner(r.apply(id)),
+                ConfChange::Remove(id) => ConfChange::Remove(r.apply(id)),
+            });
+        }
+        for v in &mut self.voters {
+            *v = r.apply(*v);
+        }
+        self.voters.sort_unstable();
     }
 
     /// The entry, its index aside.
@@ -78,6 +98,13 @@ impl Ghost {
         self.committed.iter().any(|c| c.kind == EntryKind::Normal)
     }
 
+    /// Whether a membership change was committed.
+    pub fn conf_change_committed(&self) -> bool {
+        self.committed
+            .iter()
+            .any(|c| matches!(c.kind, EntryKind::ConfChange(_)))
+    }
+
     /// `leader` became leader of `term`: election safety. (A recorded
     /// text is part of the state, so it keeps the model's own wording.)
     pub fn observe_leader(&mut self, term: Term, leader: NodeId) {
@@ -91,12 +118,14 @@ impl Ghost {
         }
     }
 
-    /// Server `node`, now in `term`, applied `entry`: state machine safety.
-    /// Returns whether the entry was news (committed for the first time).
+    /// Server `node`, now in `term`, with `voters` as its configuration's
+    /// voters, applied `entry`: state machine safety. Returns whether the
+    /// entry was news (committed for the first time).
     pub fn observe_apply(
         &mut self,
         node: NodeId,
         term: Term,
+        voters: &[NodeId],
         entry: &Entry,
         crashed: bool,
     ) -> bool {
@@ -126,6 +155,7 @@ impl Ghost {
             kind: entry.kind.clone(),
             data: entry.data.clone(),
             commit_term: term,
+            voters: voters.to_vec(),
         });
         true
     }
@@ -180,18 +210,18 @@ mod tests {
     #[test]
     fn different_entries_at_one_index_violate_state_machine_safety() {
         let mut g = Ghost::default();
-        assert!(g.observe_apply(1, 1, &entry(1, 1, 1), false));
-        assert!(!g.observe_apply(2, 1, &entry(1, 1, 1), false));
+        assert!(g.observe_apply(1, 1, &[1, 2, 3], &entry(1, 1, 1), false));
+        assert!(!g.observe_apply(2, 1, &[1, 2, 3], &entry(1, 1, 1), false));
         assert_eq!(g.violation(Invariant::StateMachineSafety), None);
         assert!(g.value_committed());
         assert!(!g.committed_after_crash);
-        g.observe_apply(3, 2, &entry(1, 2, 2), true);
+        g.observe_apply(3, 2, &[1, 2, 3], &entry(1, 2, 2), true);
         let why = g.violation(Invariant::StateMachineSafety).unwrap();
         assert!(
             why.contains("(2,\"v2\")") && why.contains("(1,\"v1\")"),
             "{why}"
         );
-        g.observe_apply(3, 2, &entry(3, 2, 2), true);
+        g.observe_apply(3, 2, &[1, 2, 3], &entry(3, 2, 2), true);
         assert!(
             g.violation(Invariant::CoreContract).is_some(),
             "a gap is refused"
@@ -203,8 +233,8 @@ mod tests {
         let mut g = Ghost::default();
         g.observe_leader(1, 1);
         g.observe_leader(2, 2);
-        g.observe_apply(1, 1, &entry(1, 1, 1), true);
-        g.observe_apply(2, 2, &entry(2, 2, 2), true);
+        g.observe_apply(1, 1, &[1, 2, 3], &entry(1, 1, 1), true);
+        g.observe_apply(2, 2, &[1, 2, 3], &entry(2, 2, 2), true);
         assert!(g.committed_after_crash);
         g.normalize(1);
         assert_eq!(g.leaders.iter().collect::<Vec<_>>(), vec![(1, 1), (2, 2)]);

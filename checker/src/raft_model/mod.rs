@@ -8,7 +8,9 @@
 //! message (or, with `--duplicating`, deliver and keep a copy; with
 //! `--lossy`, lose it), an election timeout (the server campaigns), a
 //! leader's heartbeat timeout, a crash with a restart from disk, a client
-//! proposal of a new value at a leader, a ReadIndex read at a leader. After
+//! proposal of a new value at a leader, a ReadIndex read at a leader, and
+//! (`--conf-changes N`) a leader's single-server membership change, adding
+//! a spare or removed server or removing a voter. After
 //! each step the server's Ready loop runs to quiescence (`driver`, on the
 //! test kit's Ready driver, `faultline_raft::testkit`).
 //!

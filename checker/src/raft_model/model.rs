@@ -5,6 +5,11 @@
 //! and hide the disk; driving `RawNode` directly keeps the state small (the
 //! cores, their disks, one set of messages) and each step cheap.
 //!
+//! With `--conf-changes N`, a leader may also propose a single-server
+//! membership change (add any server outside its voters, spares
+//! included, or remove any voter); the core's own rules decide whether it
+//! is accepted, so a planted bug that loosens them shows in the model.
+//!
 //! Timers fire nondeterministically: `Timeout(n)` makes a follower or
 //! candidate campaign (what its election timer would do), `Heartbeat(n)`
 //! ticks a leader through one election period. Nothing else ticks, so the
@@ -14,7 +19,9 @@ use std::sync::Arc;
 
 use faultline_raft::testkit::MemDisk;
 use faultline_raft::testkit::safety::leader_append_only;
-use faultline_raft::{Config, NodeId, PersistedState, RawNode, Renaming, Role};
+use faultline_raft::{
+    ConfChange, Config, NodeId, PersistedState, RaftError, RawNode, Renaming, Role,
+};
 use stateright::{Model, Property};
 
 use crate::raft_model::action::Action;
@@ -72,6 +79,8 @@ impl RaftModel {
             reads: 0,
             heartbeats: 0,
             elections: 0,
+            conf_changes: 0,
+            initial_voters: self.opts.servers,
             ghost: Default::default(),
             clients: Default::default(),
         }
@@ -142,11 +151,19 @@ impl RaftModel {
                     next.network.remove(m);
                 }
                 let k = index_of(m.to);
-                if let Err(e) = Arc::make_mut(&mut next.servers[k]).core.step(m.clone()) {
-                    Arc::make_mut(&mut next.ghost).violate(
+                match Arc::make_mut(&mut next.servers[k]).core.step(m.clone()) {
+                    Ok(()) => {}
+                    // With membership changes, a server ignores what
+                    // servers outside its configuration say to it (vote
+                    // requests at a voter, answers at a leader that no
+                    // longer tracks them): the message is dropped, as a
+                    // server would. Without them every sender is a member.
+                    Err(RaftError::UnknownPeer(from))
+                        if from == m.from && self.opts.conf_changes > 0 => {}
+                    Err(e) => Arc::make_mut(&mut next.ghost).violate(
                         Invariant::CoreContract,
                         format!("n{} refused {}: {e}", m.to, render::FORMAT.message(m)),
-                    );
+                    ),
                 }
                 m.to
             }
@@ -190,6 +207,12 @@ impl RaftModel {
                 let index = core.propose(vec![*value]).ok()?;
                 Arc::make_mut(&mut next.clients).invoke_write(*id, index, *value);
                 next.proposals += 1;
+                *id
+            }
+            Action::ChangeConf(id, change) => {
+                let core = &mut Arc::make_mut(&mut next.servers[index_of(*id)]).core;
+                core.propose_conf_change(*change).ok()?;
+                next.conf_changes += 1;
                 *id
             }
             Action::Read(id) => {
@@ -283,6 +306,7 @@ const SOMETIMES: [Condition; Goal::ALL.len()] = [
     sometimes::<1>,
     sometimes::<2>,
     sometimes::<3>,
+    sometimes::<4>,
 ];
 
 impl Model for RaftModel {
@@ -303,14 +327,18 @@ impl Model for RaftModel {
                 actions.push(Action::Drop(m.clone()));
             }
         }
-        let movers = if self.opts.symmetry && all_servers_interchangeable(state) {
-            1
-        } else {
-            state.servers.len()
-        };
-        for s in state.servers.iter().take(movers) {
+        // In a fully symmetric state, only the first voter (and the first
+        // spare) moves: the others' moves lead to renamings of its moves.
+        let first_only = self.opts.symmetry && all_servers_interchangeable(state);
+        for (k, s) in state.servers.iter().enumerate() {
+            if first_only && k != 0 && k != state.initial_voters {
+                continue;
+            }
             let (id, core) = (s.core.id(), &s.core);
             let leader = core.role() == Role::Leader;
+            // A server outside its own configuration's voters never
+            // campaigns (a spare, or a removed server that knows it).
+            let voter = core.peers().binary_search(&id).is_ok();
             if leader {
                 if state.heartbeats < self.opts.heartbeats {
                     actions.push(Action::Heartbeat(id));
@@ -323,7 +351,22 @@ impl Model for RaftModel {
                 if state.reads < self.opts.reads {
                     actions.push(Action::Read(id));
                 }
-            } else if core.term() < self.opts.max_term
+                if state.conf_changes < self.opts.conf_changes
+                    && core.last_index() < self.opts.max_log as u64
+                {
+                    // Add any server outside the voters, remove any voter
+                    // (itself too); the core refuses what its rules forbid.
+                    for other in state.servers.iter().map(|o| o.core.id()) {
+                        let change = if core.peers().binary_search(&other).is_ok() {
+                            ConfChange::Remove(other)
+                        } else {
+                            ConfChange::AddVoter(other)
+                        };
+                        actions.push(Action::ChangeConf(id, change));
+                    }
+                }
+            } else if voter
+                && core.term() < self.opts.max_term
                 && self.opts.elections.is_none_or(|n| state.elections < n)
             {
                 actions.push(Action::Timeout(id));

@@ -13,8 +13,17 @@ use crate::raft_model::error::ModelError;
 /// does not finish on `raft.tla`); it finishes in well under a minute.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RaftModelOptions {
-    /// Number of servers (ids 1..=servers).
+    /// Number of servers that start as voters (ids 1..=servers).
     pub servers: usize,
+    /// Servers that exist as processes but start outside the group (ids
+    /// after the voters): a leader may add them (`conf_changes`). They
+    /// start like a server joining a group: with the group's initial
+    /// voters as their configuration, which does not include them.
+    pub spares: usize,
+    /// Membership changes (single-server `AddVoter` / `Remove`, proposed by
+    /// a leader) allowed in one behaviour. 0 (the default) leaves the model
+    /// exactly as without membership changes.
+    pub conf_changes: u8,
     /// No node campaigns beyond this term.
     pub max_term: u64,
     /// States where any log holds more entries than this are not explored
@@ -64,6 +73,8 @@ impl Default for RaftModelOptions {
     fn default() -> Self {
         RaftModelOptions {
             servers: 3,
+            spares: 0,
+            conf_changes: 0,
             max_term: 2,
             max_log: 2,
             crashes: 0,
@@ -95,6 +106,18 @@ impl RaftModelOptions {
                 self.servers
             ));
         }
+        if self.servers + self.spares > MAX_SERVERS {
+            return bad(format!(
+                "--servers plus --spares must be at most {MAX_SERVERS}, got {}",
+                self.servers + self.spares
+            ));
+        }
+        if self.spares > 0 && self.conf_changes == 0 {
+            return bad(format!(
+                "--spares {} needs --conf-changes N (a spare joins only through a membership change)",
+                self.spares
+            ));
+        }
         if self.max_term == 0 || self.max_term > 100 {
             return bad(format!(
                 "--max-term must be between 1 and 100, got {}",
@@ -122,8 +145,13 @@ impl RaftModelOptions {
         Ok(())
     }
 
-    /// The ids of the servers, 1..=servers.
+    /// The ids of every server of the model, voters and spares.
     pub fn ids(&self) -> impl Iterator<Item = NodeId> + use<> {
+        1..=(self.servers + self.spares) as NodeId
+    }
+
+    /// The ids of the initial voters, 1..=servers.
+    pub fn voter_ids(&self) -> impl Iterator<Item = NodeId> + use<> {
         1..=self.servers as NodeId
     }
 
@@ -132,7 +160,11 @@ impl RaftModelOptions {
     /// every server's RNG stream is the same (so renaming servers is exact,
     /// see `symmetry`).
     pub fn core_config(&self, id: NodeId) -> Config {
-        let mut config = Config::new(id, self.ids().collect(), Config::id_independent_seed(id, 0));
+        let mut config = Config::new(
+            id,
+            self.voter_ids().collect(),
+            Config::id_independent_seed(id, 0),
+        );
         config.election_tick = ELECTION_TICK;
         config.heartbeat_tick = 1;
         config.pre_vote = self.pre_vote;
@@ -153,6 +185,12 @@ impl RaftModelOptions {
         ];
         if let Some(n) = self.elections {
             parts.push(format!("elections <= {n}"));
+        }
+        if self.conf_changes > 0 {
+            parts.push(format!(
+                "conf changes <= {}, {} spare(s)",
+                self.conf_changes, self.spares
+            ));
         }
         if self.heartbeats > 0 {
             parts.push(format!("heartbeats <= {}", self.heartbeats));
@@ -211,6 +249,16 @@ mod tests {
             },
             RaftModelOptions {
                 max_log: 0,
+                ..Default::default()
+            },
+            RaftModelOptions {
+                spares: 1,
+                ..Default::default()
+            },
+            RaftModelOptions {
+                servers: 8,
+                spares: 2,
+                conf_changes: 1,
                 ..Default::default()
             },
             RaftModelOptions {

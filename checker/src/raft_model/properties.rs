@@ -51,8 +51,8 @@ pub enum Invariant {
     StateMachineSafety,
     /// A leader never overwrites or deletes entries of its log during its term.
     LeaderAppendOnly,
-    /// Every committed entry is on the durable disk of a quorum, so it
-    /// survives any crashes.
+    /// Every committed entry is on the durable disk of a quorum (of the
+    /// voters it was committed under), so it survives any crashes.
     CommittedEntriesDurable,
     /// Client writes (proposals) and ReadIndex reads form a linearizable
     /// register history.
@@ -119,14 +119,16 @@ pub enum Goal {
     ValueCommitted,
     ValueCommittedAfterCrash,
     ReadReturnsCommittedValue,
+    ConfChangeCommitted,
 }
 
 impl Goal {
-    pub const ALL: [Goal; 4] = [
+    pub const ALL: [Goal; 5] = [
         Goal::LeaderElected,
         Goal::ValueCommitted,
         Goal::ValueCommittedAfterCrash,
         Goal::ReadReturnsCommittedValue,
+        Goal::ConfChangeCommitted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -135,6 +137,7 @@ impl Goal {
             Goal::ValueCommitted => "a-value-is-committed",
             Goal::ValueCommittedAfterCrash => "a-value-is-committed-after-a-crash",
             Goal::ReadReturnsCommittedValue => "a-read-returns-a-committed-value",
+            Goal::ConfChangeCommitted => "a-membership-change-is-committed",
         }
     }
 
@@ -147,6 +150,7 @@ impl Goal {
             Goal::ValueCommitted => opts.proposals > 0,
             Goal::ValueCommittedAfterCrash => opts.proposals > 0 && opts.crashes > 0,
             Goal::ReadReturnsCommittedValue => opts.proposals > 0 && opts.reads > 0,
+            Goal::ConfChangeCommitted => opts.conf_changes > 0,
         }
     }
 
@@ -156,6 +160,7 @@ impl Goal {
             Goal::ValueCommitted => state.ghost.value_committed(),
             Goal::ValueCommittedAfterCrash => state.ghost.committed_after_crash,
             Goal::ReadReturnsCommittedValue => state.ghost.read_returned_value,
+            Goal::ConfChangeCommitted => state.ghost.conf_change_committed(),
         }
     }
 }
@@ -259,12 +264,15 @@ fn committed_by(state: &ModelState, term: Term) -> u64 {
         .map_or(0, |k| k as u64 + 1)
 }
 
+/// Each committed entry is on the disks of a majority of the voters it
+/// was committed under (all servers, without membership changes).
 fn committed_durable(state: &ModelState) -> Option<String> {
-    let quorum = state.servers.len() / 2 + 1;
     for (k, c) in state.ghost.committed.iter().enumerate() {
+        let quorum = c.voters.len() / 2 + 1;
         let on_disk = state
             .servers
             .iter()
+            .filter(|s| c.voters.binary_search(&s.core.id()).is_ok())
             .filter(|s| {
                 s.disk
                     .entries

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 
 use faultline_raft::testkit::{Formatter, Payload};
-use faultline_raft::{Entry, Role};
+use faultline_raft::{ConfChange, Entry, Role};
 use serde::Serialize;
 
 use crate::raft_model::action::Action;
@@ -90,6 +90,15 @@ pub fn action(a: &Action) -> String {
         Action::Crash(n) => format!("n{n} crashes and restarts from its disk"),
         Action::Propose(n, v) => format!("client proposes {} at n{n}", value_name(*v)),
         Action::Read(n) => format!("client reads at n{n} (ReadIndex)"),
+        Action::ChangeConf(n, change) => match change {
+            ConfChange::AddVoter(id) => format!("n{n} proposes a membership change: add n{id}"),
+            ConfChange::AddLearner(id) => {
+                format!("n{n} proposes a membership change: add n{id} as a learner")
+            }
+            ConfChange::Remove(id) => {
+                format!("n{n} proposes a membership change: remove n{id}")
+            }
+        },
     }
 }
 
@@ -108,8 +117,9 @@ fn role(r: Role) -> &'static str {
 }
 
 /// A compact, multi-line summary of a state: each server's role, term,
-/// vote, log and commit (and its disk when it differs), then the network
-/// size and the committed log as observed.
+/// vote, log and commit (its voters when they differ from the initial
+/// ones, and its disk when it differs), then the network size and the
+/// committed log as observed.
 pub fn state(s: &ModelState) -> String {
     let mut lines = Vec::new();
     for server in &s.servers {
@@ -124,6 +134,12 @@ pub fn state(s: &ModelState) -> String {
             log(c.log_entries()),
             c.commit()
         );
+        // The configuration, once it differs from the initial one.
+        let initial = (1..=s.initial_voters as u64).collect::<Vec<_>>();
+        if c.peers() != initial.as_slice() {
+            let voters: Vec<String> = c.peers().iter().map(|v| format!("n{v}")).collect();
+            line.push_str(&format!(" voters {{{}}}", voters.join(",")));
+        }
         let d = &server.disk;
         if d.hard_state.term != c.term()
             || d.hard_state.vote != c.vote()

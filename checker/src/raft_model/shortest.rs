@@ -149,8 +149,9 @@ pub fn shrink(
 }
 
 /// Replay `actions` from the initial state without symmetry reduction; the
-/// path up to the first state that shows `property`, or None if an action
-/// is not enabled, a state leaves the bounds, or no state shows it.
+/// path up to the first state that shows `property` (actions the model
+/// refuses left out), or None if an action is not enabled, a state leaves
+/// the bounds, or no state shows it.
 fn replay(model: &RaftModel, actions: &[Action], property: NamedProperty) -> Option<StatePath> {
     let mut state = model.init_state();
     let mut path = Vec::with_capacity(actions.len() + 1);
@@ -164,7 +165,11 @@ fn replay(model: &RaftModel, actions: &[Action], property: NamedProperty) -> Opt
         if !enabled.contains(a) {
             return None;
         }
-        let next = model.step_raw(&state, a)?;
+        // An action the model refused (a walk may record one: a proposal
+        // the core turned down) changes nothing: leave it out.
+        let Some(next) = model.step_raw(&state, a) else {
+            continue;
+        };
         if !model.within_boundary(&next) {
             return None;
         }

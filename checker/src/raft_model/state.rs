@@ -27,7 +27,7 @@ pub struct Server {
 /// A state of the model.
 #[derive(Debug, Clone, PartialEq, Hash)]
 pub struct ModelState {
-    /// Server with id `k + 1` at `k`.
+    /// Server with id `k + 1` at `k`: the initial voters, then the spares.
     pub servers: Vec<Arc<Server>>,
     pub network: Network,
     /// Crashes (each followed by a restart) so far.
@@ -40,6 +40,12 @@ pub struct ModelState {
     pub heartbeats: u8,
     /// Election timeouts so far (counted only when they are bounded).
     pub elections: u8,
+    /// Membership changes proposed so far.
+    pub conf_changes: u8,
+    /// How many servers started as voters (ids 1..=initial_voters; the
+    /// rest are spares). Fixed for a model; symmetry renames voters among
+    /// voters and spares among spares (see `symmetry`).
+    pub initial_voters: usize,
     pub ghost: Arc<Ghost>,
     pub clients: Arc<Clients>,
 }

@@ -29,16 +29,29 @@
 //! Traces are found in renamed states; `real_path` replays them with the
 //! names the initial state gave, so counterexamples read as one history.
 //!
+//! *Membership changes* (`--conf-changes`) keep this sound, adapted: the
+//! model's servers are then not all alike, since the initial voters
+//! (`Config::peers`, which the cores keep and a restart reads) are ids
+//! 1..=servers and the spares are not among them. The renamings used are
+//! those that map voters to voters and spares to spares: under them the
+//! initial configuration, every core's `Config`, and so the whole model,
+//! are unchanged, so the argument above holds for that smaller group.
+//! `canonicalize` sorts each block separately, and the signature hashes
+//! the server a membership entry names as "itself" or "another", so it
+//! stays name-free. (A test checks the reduced space is exactly the
+//! representatives of the full one with conf changes and a spare.)
+//!
 //! A cheaper part that needs no renaming stays in `model`
 //! (`RaftModel::actions`): while every server is still at term 0 with
 //! nothing in flight (the initial state, or
 //! after crashes of fresh servers), all servers are interchangeable, so
-//! only the lowest id is offered moves.
+//! only the lowest id is offered moves (the lowest voter, and the lowest
+//! spare).
 
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use faultline_raft::{NodeId, Renaming};
+use faultline_raft::{ConfChange, Entry, EntryKind, NodeId, Renaming};
 
 use crate::raft_model::action::Action;
 use crate::raft_model::clients::Clients;
@@ -63,13 +76,16 @@ impl ModelState {
     /// server `r.apply(id)` (core, disk), and every id in the network, the
     /// ghost history and the clients' operations is renamed with it.
     /// `r` must only move ids of this state's servers.
+    /// With spares, only renamings that map voters to voters and spares to
+    /// spares are symmetries of the model (see the module docs).
     pub fn relabel(&self, r: &Renaming) -> ModelState {
+        let group: Vec<NodeId> = self.servers.iter().map(|s| s.core.id()).collect();
         let mut servers = self.servers.clone();
         for s in &self.servers {
             let id = r.apply(s.core.id());
             let core = s
                 .core
-                .relabel(r)
+                .relabel_within(r, &group)
                 .expect("renamings in the model move server ids only");
             servers[index_of(id)] = Arc::new(Server {
                 core,
@@ -82,6 +98,9 @@ impl ModelState {
         }
         let mut ghost: Ghost = (*self.ghost).clone();
         ghost.leaders.rename(|id| r.apply(id));
+        for c in &mut ghost.committed {
+            c.relabel(r);
+        }
         let mut clients: Clients = (*self.clients).clone();
         for p in &mut clients.pending {
             p.node = r.apply(p.node);
@@ -94,6 +113,8 @@ impl ModelState {
             reads: self.reads,
             heartbeats: self.heartbeats,
             elections: self.elections,
+            conf_changes: self.conf_changes,
+            initial_voters: self.initial_voters,
             ghost: Arc::new(ghost),
             clients: Arc::new(clients),
         }
@@ -120,7 +141,7 @@ fn signature(state: &ModelState, k: usize) -> u64 {
         rel(core.leader()),
     )
         .hash(&mut h);
-    core.log_entries().hash(&mut h);
+    hash_log(core.log_entries(), me, &mut h);
     (core.commit(), core.applied(), core.persisted_index()).hash(&mut h);
     let mut progress: Vec<(u64, u64)> = core.progress().iter().map(|p| (p.1, p.2)).collect();
     progress.sort_unstable();
@@ -131,11 +152,32 @@ fn signature(state: &ModelState, k: usize) -> u64 {
         disk.hard_state.commit,
     )
         .hash(&mut h);
-    disk.entries.hash(&mut h);
+    hash_log(&disk.entries, me, &mut h);
     let sent = state.network.iter().filter(|m| m.from == me).count();
     let received = state.network.iter().filter(|m| m.to == me).count();
     (sent, received).hash(&mut h);
     h.finish()
+}
+
+/// Hash a log as `entries.hash` would, except that the server a
+/// membership change names is hashed as "itself" or "another" (name-free).
+/// Logs without membership changes hash exactly as before, so the runs
+/// without `--conf-changes` keep their representatives.
+fn hash_log(entries: &[Entry], me: NodeId, h: &mut DefaultHasher) {
+    h.write_usize(entries.len());
+    for e in entries {
+        match e.kind {
+            EntryKind::ConfChange(cc) => {
+                let what = match cc {
+                    ConfChange::AddVoter(_) => 0u8,
+                    ConfChange::AddLearner(_) => 1,
+                    ConfChange::Remove(_) => 2,
+                };
+                (e.term, e.index, what, cc.node() == me).hash(h);
+            }
+            _ => e.hash(h),
+        }
+    }
 }
 
 /// Every permutation of `items` (Heap's algorithm).
@@ -168,14 +210,21 @@ pub fn canonicalize(state: ModelState) -> (ModelState, Renaming) {
     let n = state.servers.len();
     let ids: Vec<NodeId> = state.servers.iter().map(|s| s.core.id()).collect();
     let sigs: Vec<u64> = (0..n).map(|k| signature(&state, k)).collect();
-    // Positions sorted by signature; runs of equal signatures are ties.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&k| sigs[k]);
+    // Within each block (the initial voters, then the spares), positions
+    // sorted by signature; runs of equal signatures are ties. Blocks keep
+    // their positions: a voter is never renamed into a spare.
+    let voters = state.initial_voters.min(n);
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for &k in &order {
-        match groups.last_mut() {
-            Some(g) if sigs[g[0]] == sigs[k] => g.push(k),
-            _ => groups.push(vec![k]),
+    for block in [0..voters, voters..n] {
+        let mut order: Vec<usize> = block.collect();
+        order.sort_by_key(|&k| sigs[k]);
+        let start = groups.len();
+        for &k in &order {
+            let in_block = groups.len() > start;
+            match groups.last_mut() {
+                Some(g) if in_block && sigs[g[0]] == sigs[k] => g.push(k),
+                _ => groups.push(vec![k]),
+            }
         }
     }
     let candidates: usize = groups
@@ -233,6 +282,14 @@ pub fn relabel_action(a: &Action, r: &Renaming) -> Action {
         Action::Crash(n) => Action::Crash(r.apply(*n)),
         Action::Propose(n, v) => Action::Propose(r.apply(*n), *v),
         Action::Read(n) => Action::Read(r.apply(*n)),
+        Action::ChangeConf(n, cc) => Action::ChangeConf(
+            r.apply(*n),
+            match *cc {
+                ConfChange::AddVoter(id) => ConfChange::AddVoter(r.apply(id)),
+                ConfChange::AddLearner(id) => ConfChange::AddLearner(r.apply(id)),
+                ConfChange::Remove(id) => ConfChange::Remove(r.apply(id)),
+            },
+        ),
     }
 }
 

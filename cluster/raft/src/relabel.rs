@@ -230,6 +230,22 @@ impl RawNode {
         }
         Ok(self.relabel_unchecked(r))
     }
+
+    /// `relabel` for a node of a group whose servers are `group` (voters,
+    /// learners, joining and removed servers alike): refused when the
+    /// renaming moves an id outside `group`. A node's current voters may
+    /// leave out servers the renaming rightly moves (a server it removed,
+    /// or one not yet added), which `relabel` would refuse.
+    pub fn relabel_within(&self, r: &Renaming, group: &[NodeId]) -> Result<RawNode, RaftError> {
+        if !r.moves_only(group) || !group.contains(&self.id()) {
+            return Err(RaftError::InvalidConfig(format!(
+                "renaming {:?} moves ids outside the group {group:?} of node {}",
+                r.pairs,
+                self.id()
+            )));
+        }
+        Ok(self.relabel_unchecked(r))
+    }
 }
 
 /// The field-by-field rewriting behind `RawNode::relabel`, for the state

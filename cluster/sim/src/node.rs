@@ -107,8 +107,9 @@ impl SimNode {
 
     /// Compacts the log when enough was applied since the last snapshot:
     /// the snapshot is made durable, then the core drops the covered log.
-    /// Returns the snapshot index when one was taken.
-    pub fn maybe_compact(&mut self, voters: &[u64]) -> Option<Index> {
+    /// Returns the snapshot index when one was taken. The snapshot records
+    /// the configuration as of its index, as the core computed it.
+    pub fn maybe_compact(&mut self) -> Option<Index> {
         let raw = self.raw.as_mut()?;
         let index = self.app.applied;
         if index < self.disk.snapshot_index() + self.snapshot_every.max(1) {
@@ -117,12 +118,13 @@ impl SimNode {
         let term = raw.term_at(index)?;
         let data = self.app.encode();
         raw.compact(index, data.clone()).ok()?;
+        let conf = &raw.snapshot().meta;
         self.disk.store_snapshot(Snapshot {
             meta: SnapshotMeta {
                 index,
                 term,
-                voters: voters.to_vec(),
-                learners: Vec::new(),
+                voters: conf.voters.clone(),
+                learners: conf.learners.clone(),
             },
             data,
         });

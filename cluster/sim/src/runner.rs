@@ -1,7 +1,9 @@
 //! The random runner: one seed is one simulated run of `steps` steps. The
 //! first two thirds run clients under the seed's fault schedule; then every
 //! fault heals, every node restarts, and a command proposed after the heal
-//! must be applied by a majority within `LIVENESS_TICKS` ticks. Many seeds
+//! must be applied by a majority within `LIVENESS_TICKS` ticks. With
+//! membership changes on, an operator (`membership`) also asks leaders to
+//! add and remove servers until the heal. Many seeds
 //! run on all cores; results are gathered by seed, so they do not depend on
 //! the number of threads.
 
@@ -12,6 +14,7 @@ use faultline_raft::{BugSet, ReadMode};
 
 use super::error::SimError;
 use super::invariants::Property;
+use super::membership::Operator;
 use super::rng::Rng;
 use super::schedule::{Profile, Schedule};
 use super::trace::{TRACE_TAIL, Trace};
@@ -28,6 +31,7 @@ pub const MAX_BACKLOG: u64 = 32;
 
 const CLIENT_TIMER: u32 = 0;
 const FAULT_TIMER: u32 = 1;
+const MEMBERSHIP_TIMER: u32 = 2;
 
 /// What every seed of a batch shares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +46,12 @@ pub struct SimOptions {
     /// rate within `100 ± clock_drift_pct` %, and lease cores allow for it.
     /// 0: exact clocks (seeds then replay as they did before rates existed).
     pub clock_drift_pct: u32,
+    /// Membership changes: an operator asks leaders to add and remove
+    /// servers (`membership`). Off: seeds replay exactly as before.
+    pub conf_changes: bool,
+    /// Nodes beyond `servers` that start outside the group (ids after the
+    /// voters); with `conf_changes`, the operator may add them.
+    pub spares: usize,
 }
 
 impl SimOptions {
@@ -53,6 +63,8 @@ impl SimOptions {
             bugs,
             read_mode: ReadMode::ReadIndex,
             clock_drift_pct: 0,
+            conf_changes: false,
+            spares: 0,
         }
     }
 }
@@ -63,6 +75,18 @@ impl SimOptions {
             return Err(SimError::InvalidOptions(format!(
                 "--servers must be between 1 and {MAX_SERVERS}, got {}",
                 self.servers
+            )));
+        }
+        if self.servers + self.spares > MAX_SERVERS {
+            return Err(SimError::InvalidOptions(format!(
+                "--servers plus --spares must be at most {MAX_SERVERS}, got {}",
+                self.servers + self.spares
+            )));
+        }
+        if self.spares > 0 && !self.conf_changes {
+            return Err(SimError::InvalidOptions(format!(
+                "--spares {} needs --conf-changes (a spare joins only through a membership change)",
+                self.spares
             )));
         }
         if self.steps == 0 {
@@ -105,7 +129,8 @@ pub struct SeedOutcome {
 /// how often nodes snapshot.
 pub fn world_config(opts: &SimOptions, seed: u64) -> WorldConfig {
     let mut rng = Rng::new(seed, 4);
-    let mut cfg = WorldConfig::new(opts.servers, seed);
+    let mut cfg = WorldConfig::new(opts.servers + opts.spares, seed);
+    cfg.voters = opts.servers;
     cfg.bugs = opts.bugs.clone();
     cfg.heartbeat_tick = rng.range(1, 3) as u32;
     cfg.max_entries_per_msg = [1, 4, 64][rng.index(3)];
@@ -118,7 +143,7 @@ pub fn world_config(opts: &SimOptions, seed: u64) -> WorldConfig {
         let mut clocks = Rng::new(seed, 6);
         let d = u64::from(opts.clock_drift_pct);
         // Mostly at the bound, where drift hurts most: slow or fast.
-        cfg.clock_rates_pct = (0..opts.servers)
+        cfg.clock_rates_pct = (0..opts.servers + opts.spares)
             .map(|_| {
                 let rate = if clocks.chance(0.75) {
                     if clocks.chance(0.5) { 100 - d } else { 100 + d }
@@ -154,6 +179,13 @@ pub fn run_seed(opts: &SimOptions, seed: u64, trace: Trace) -> Result<SeedOutcom
     world.set_timer(clients.range(1, op_gap), CLIENT_TIMER);
     let first_fault = schedule.next_gap();
     world.set_timer(first_fault, FAULT_TIMER);
+    // Created only when on: without it a seed draws what it always drew.
+    let mut operator = opts
+        .conf_changes
+        .then(|| Operator::new(seed, opts.servers, opts.servers + opts.spares));
+    if let Some(op) = operator.as_mut() {
+        world.set_timer(op.next_gap(), MEMBERSHIP_TIMER);
+    }
 
     while world.steps() < opts.steps && world.violation().is_none() && !world.is_idle() {
         if healed_at.is_none() && world.steps() >= heal_step {
@@ -172,7 +204,19 @@ pub fn run_seed(opts: &SimOptions, seed: u64, trace: Trace) -> Result<SeedOutcom
                 let gap = schedule.next_gap();
                 world.set_timer(world.now() + gap, FAULT_TIMER);
             }
+            Some(MEMBERSHIP_TIMER) if healed_at.is_none() => {
+                if let Some(op) = operator.as_mut() {
+                    op.act(&mut world);
+                    let gap = op.next_gap();
+                    world.set_timer(world.now() + gap, MEMBERSHIP_TIMER);
+                }
+            }
             _ => {}
+        }
+        if healed_at.is_none()
+            && let Some(op) = operator.as_mut()
+        {
+            op.after_step(&mut world);
         }
         if let Some(h) = healed_at
             && world.progress_at().is_none()

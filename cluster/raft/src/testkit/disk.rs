@@ -93,7 +93,15 @@ impl MemDisk {
         MemDisk {
             hard_state: self.hard_state.relabel(r),
             snapshot: self.snapshot.as_ref().map(|s| s.relabel(r)),
-            entries: self.entries.clone(),
+            // Membership changes name servers; other entries carry no ids.
+            entries: self
+                .entries
+                .iter()
+                .map(|e| match e.kind {
+                    crate::types::EntryKind::ConfChange(_) => e.relabel(r),
+                    _ => e.clone(),
+                })
+                .collect(),
         }
     }
 }

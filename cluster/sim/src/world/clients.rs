@@ -54,7 +54,10 @@ pub(super) fn read_id(ctx: &[u8]) -> Option<u64> {
 impl World {
     /// A node applied client command `e`: count it for the liveness watch.
     pub(super) fn watch_apply(&mut self, e: &Entry) {
-        let majority = self.majority();
+        if self.watch.as_ref().is_none_or(|w| w.done_at.is_some()) {
+            return;
+        }
+        let majority = self.voter_majority();
         let now = self.now;
         let Some(w) = self.watch.as_mut() else { return };
         if w.done_at.is_some() {

@@ -12,11 +12,13 @@
 //! Modules: `events` (the queue and what each event does), `ready` (a
 //! node's Ready loop and sending), `faults` (crashes, restarts and the
 //! network faults the schedule asks for), `clients` (proposals, reads and
-//! the liveness watch).
+//! the liveness watch), `membership` (membership changes an operator asks
+//! a leader for).
 
 mod clients;
 mod events;
 mod faults;
+mod membership;
 mod ready;
 
 use std::collections::BinaryHeap;
@@ -41,7 +43,12 @@ pub const TICK: u64 = 10;
 /// How a world is built: cluster size, core configuration and app behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorldConfig {
+    /// Nodes in the world (voters and spares).
     pub servers: usize,
+    /// The group's initial voters are nodes 1..=voters; the others are
+    /// spares, running outside the group until a membership change adds
+    /// them. Equal to `servers` unless membership changes are on.
+    pub voters: usize,
     pub seed: u64,
     pub bugs: BugSet,
     pub election_tick: u32,
@@ -67,6 +74,7 @@ impl WorldConfig {
     pub fn new(servers: usize, seed: u64) -> WorldConfig {
         WorldConfig {
             servers,
+            voters: servers,
             seed,
             bugs: BugSet::new(),
             election_tick: 10,
@@ -140,6 +148,12 @@ impl World {
         if cfg.servers == 0 {
             return Err(SimError::InvalidOptions("need at least one server".into()));
         }
+        if cfg.voters == 0 || cfg.voters > cfg.servers {
+            return Err(SimError::InvalidOptions(format!(
+                "the initial voters must be between 1 and the {} servers, got {}",
+                cfg.servers, cfg.voters
+            )));
+        }
         if cfg.election_tick == 0 || cfg.heartbeat_tick == 0 {
             return Err(SimError::InvalidOptions(
                 "election and heartbeat ticks must be positive".into(),
@@ -204,8 +218,9 @@ impl World {
         self.violation.as_ref()
     }
 
+    /// The group's initial voters (every node, unless some are spares).
     fn peers(&self) -> Vec<NodeId> {
-        (1..=self.nodes.len() as u64).collect()
+        (1..=self.cfg.voters as u64).collect()
     }
 
     /// The core configuration of node `i` in its current life.

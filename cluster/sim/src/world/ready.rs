@@ -57,8 +57,7 @@ impl World {
             if testkit::drain(&mut host, usize::MAX) != Drained::Quiet {
                 return;
             }
-            let voters = self.peers();
-            match self.nodes[i].maybe_compact(&voters) {
+            match self.nodes[i].maybe_compact() {
                 Some(index) => {
                     self.stats.snapshots += 1;
                     self.note(|| format!("n{id} snapshot at index {index}"));
