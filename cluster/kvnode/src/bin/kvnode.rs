@@ -36,6 +36,12 @@ struct Args {
     /// Every member of the group: id=host:port,... (this node included).
     #[arg(long)]
     peers: String,
+    /// Join a running group: --peers is the group's initial members plus
+    /// this node (for its address); this node is not an initial voter, it
+    /// starts with an empty data directory, catches up from the leader and
+    /// votes once a change adding it (admin AddMember) is in its log.
+    #[arg(long)]
+    join: bool,
     /// Address to serve peers, clients and status on (default: own --peers entry).
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -82,6 +88,11 @@ struct Args {
     /// is shortened for.
     #[arg(long, value_name = "PCT", default_value_t = faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT)]
     clock_drift: u32,
+}
+
+/// How many --peers entries name another node.
+fn peers_len_without_self(cfg: &NodeConfig) -> usize {
+    cfg.peers.keys().filter(|&&id| id != cfg.id).count()
 }
 
 fn parse_peers(spec: &str) -> Result<BTreeMap<u64, SocketAddr>> {
@@ -157,6 +168,10 @@ fn config(args: &Args) -> Result<NodeConfig> {
         && cfg.read_mode != faultline_raft::ReadMode::Lease
     {
         bail!("--bug {bug} needs --read-mode lease");
+    }
+    cfg.join = args.join;
+    if args.join && peers_len_without_self(&cfg) == 0 {
+        bail!("--join needs the group's initial members in --peers besides this node");
     }
     cfg.snapshot_entries = args.snapshot_entries.max(1);
     cfg.tick = Duration::from_millis(args.tick_ms);

@@ -59,6 +59,10 @@ pub struct NodeConfig {
     pub group: u64,
     /// Every member of the group (this node included) and its address.
     pub peers: BTreeMap<NodeId, SocketAddr>,
+    /// This node joins a running group: it is not one of the group's
+    /// initial voters (`peers` without this node are), and votes once a
+    /// change adding it is in its log.
+    pub join: bool,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub bugs: NodeBugs,
@@ -98,6 +102,7 @@ impl NodeConfig {
             id,
             group,
             peers,
+            join: false,
             listen,
             data_dir,
             bugs: NodeBugs::default(),
