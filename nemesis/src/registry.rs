@@ -2,6 +2,7 @@
 //! [`PackageInfo`] by name without building it ([`info`], [`needs_network`]).
 //! `all` is every package the kind of run can use: the five node and network
 //! faults, plus `shard-move` when the run is sharded ([`parse_packages_for`]);
+//! not `power` (it needs disk faults) nor `membership` (name them);
 //! `none` (or an empty list) none; an unknown name is an error that lists the
 //! available ones. `shard-move` named explicitly in an unsharded run is
 //! parsed here and refused by the caller (which knows the flag to suggest).
@@ -9,6 +10,7 @@
 use crate::clock::Clock;
 use crate::error::NemesisError;
 use crate::kill::Kill;
+use crate::membership::Membership;
 use crate::package::{Package, PackageInfo};
 use crate::packet::Packet;
 use crate::partition::Partition;
@@ -17,7 +19,7 @@ use crate::power::Power;
 use crate::shard_move::ShardMove;
 
 /// Every package, in the order `all` lists them.
-pub const PACKAGES: [PackageInfo; 7] = [
+pub const PACKAGES: [PackageInfo; 8] = [
     Kill::INFO,
     Pause::INFO,
     Partition::INFO,
@@ -25,6 +27,7 @@ pub const PACKAGES: [PackageInfo; 7] = [
     Packet::INFO,
     ShardMove::INFO,
     Power::INFO,
+    Membership::INFO,
 ];
 
 /// The names of [`PACKAGES`], in order.
@@ -55,13 +58,15 @@ pub fn needs_network(name: &str) -> bool {
 }
 
 /// What `all` means: every package, less those that need shards when the
-/// run is not sharded, and less `power` (it needs disk faults under the
-/// nodes; name it to get it).
+/// run is not sharded, less `power` (it needs disk faults under the
+/// nodes) and less `membership` (a sharded run cannot change its groups'
+/// members, and `all`'s false-alarm figures predate it); name them to get
+/// them.
 pub fn all(sharded: bool) -> Vec<&'static str> {
     PACKAGES
         .iter()
         .filter(|p| sharded || !p.needs_shards)
-        .filter(|p| p.name != Power::INFO.name)
+        .filter(|p| p.name != Power::INFO.name && p.name != Membership::INFO.name)
         .map(|p| p.name)
         .collect()
 }
@@ -75,6 +80,7 @@ fn build(name: &str) -> Option<Box<dyn Package>> {
         "packet" => Some(Box::new(Packet::default())),
         "shard-move" => Some(Box::new(ShardMove::default())),
         "power" => Some(Box::new(Power::default())),
+        "membership" => Some(Box::new(Membership::default())),
         _ => None,
     }
 }
