@@ -94,12 +94,15 @@ impl Members {
     }
 
     /// `1=host:port,2=host:port,...` (kvnode's `--peers`) for member `id`:
-    /// the group's initial members, plus `id` itself when it joined later
-    /// (it learns the addresses of other added members from the group).
+    /// an initial member gets the initial members (its initial voters); a
+    /// member that joined later gets every member known now (addresses
+    /// only: it must be able to answer the leader, whoever that is), its
+    /// initial voters going with `--join`.
     pub fn peers_spec(&self, id: NodeId) -> String {
+        let joiner = self.joined_later(id);
         self.addrs
             .iter()
-            .filter(|(m, _)| self.initial.contains(m) || **m == id)
+            .filter(|(m, _)| joiner || self.initial.contains(m))
             .map(|(id, a)| format!("{id}={a}"))
             .collect::<Vec<_>>()
             .join(",")
@@ -185,7 +188,8 @@ impl Members {
             self.peers_spec(id),
         ];
         if self.joined_later(id) {
-            args.push("--join".into());
+            let initial: Vec<String> = self.initial.iter().map(|i| i.to_string()).collect();
+            args.extend(["--join".into(), initial.join(",")]);
         }
         if let Some(a) = self.addrs.get(&id).filter(|_| group.listen) {
             args.extend(["--listen".into(), a.to_string()]);

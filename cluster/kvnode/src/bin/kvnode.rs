@@ -36,12 +36,13 @@ struct Args {
     /// Every member of the group: id=host:port,... (this node included).
     #[arg(long)]
     peers: String,
-    /// Join a running group: --peers is the group's initial members plus
-    /// this node (for its address); this node is not an initial voter, it
-    /// starts with an empty data directory, catches up from the leader and
-    /// votes once a change adding it (admin AddMember) is in its log.
+    /// Join a running group whose initial voters are these ids (comma
+    /// separated): --peers then lists the address of every member now (this
+    /// node included), not the initial voters. This node starts with an
+    /// empty data directory, catches up from the leader and votes once a
+    /// change adding it (admin AddMember) is in its log.
     #[arg(long)]
-    join: bool,
+    join: Option<String>,
     /// Address to serve peers, clients and status on (default: own --peers entry).
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -169,9 +170,22 @@ fn config(args: &Args) -> Result<NodeConfig> {
     {
         bail!("--bug {bug} needs --read-mode lease");
     }
-    cfg.join = args.join;
-    if args.join && peers_len_without_self(&cfg) == 0 {
-        bail!("--join needs the group's initial members in --peers besides this node");
+    if let Some(spec) = &args.join {
+        let ids = spec
+            .split(',')
+            .map(|s| s.trim().parse::<u64>())
+            .collect::<Result<Vec<u64>, _>>()
+            .with_context(|| format!("--join {spec:?} is not a list of node ids, e.g. 1,2,3"))?;
+        if ids.is_empty() || ids.contains(&args.id) {
+            bail!(
+                "--join names the group's initial voters, which must not include this node's id {}",
+                args.id
+            );
+        }
+        if peers_len_without_self(&cfg) == 0 {
+            bail!("--join needs the members' addresses in --peers besides this node");
+        }
+        cfg.initial_voters = Some(ids);
     }
     cfg.snapshot_entries = args.snapshot_entries.max(1);
     cfg.tick = Duration::from_millis(args.tick_ms);

@@ -174,11 +174,9 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         "recovered from disk"
     );
     let initial_voters = cfg
-        .peers
-        .keys()
-        .copied()
-        .filter(|&id| !(cfg.join && id == cfg.id))
-        .collect();
+        .initial_voters
+        .clone()
+        .unwrap_or_else(|| cfg.peers.keys().copied().collect());
     let mut raft_cfg = Config::new(
         cfg.id,
         initial_voters,
