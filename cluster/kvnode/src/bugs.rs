@@ -112,7 +112,7 @@ impl KvBug {
                 "faultline run --read-mode lease --nemesis clock,partition --bug lease-wall-clock --nemesis-interval 2 --time-limit 20 (nodes in namespaces, as root): 2/3 runs invalid; --nemesis clock alone: 0/3 (README \"Clock faults and leases\")"
             }
             KvBug::RemovedStillServes => {
-                "faultline run --workload register --nemesis membership --bug removed-still-serves (see README \"Membership changes\" for the measured ratio); tests/run_membership.rs"
+                "faultline run --workload register --nemesis membership --nemesis-interval 3 --time-limit 15 --seed 300 --test-count 10 --bug removed-still-serves (nodes in namespaces, as root): 9/10 runs invalid; the correct build under --nemesis membership,kill,partition: 10/10 valid (README \"Membership changes of a kvnode group\"); tests/run_membership.rs"
             }
         }
     }
