@@ -15,6 +15,8 @@
 //!   (diskfs; optionally a torn write) + restart on what survived.
 //! - [`shard_move`]: Join / Leave / Move through the shard controller of a
 //!   sharded system, undone at the stop.
+//! - [`membership`]: remove a member, add a fresh one, or replace one, in
+//!   the system's replica group; the stop restores the original size.
 //! - [`targets`]: which nodes a fault hits (one, a minority, the leader),
 //!   within one replica group.
 //! - [`registry`]: `--nemesis kill,pause | all | none` to packages; every
@@ -29,6 +31,7 @@ pub mod clock;
 pub mod clock_partition;
 pub mod error;
 pub mod kill;
+pub mod membership;
 pub mod package;
 pub mod packet;
 pub mod partition;

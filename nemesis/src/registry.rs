@@ -2,7 +2,8 @@
 //! [`PackageInfo`] by name without building it ([`info`], [`needs_network`]).
 //! `all` is every package the kind of run can use: the five node and network
 //! faults, plus `shard-move` when the run is sharded ([`parse_packages_for`]);
-//! `power` and `clock-partition` only when named;
+//! not `power` (it needs disk faults), `clock-partition` nor `membership`
+//! (name them);
 //! `none` (or an empty list) none; an unknown name is an error that lists the
 //! available ones. `shard-move` named explicitly in an unsharded run is
 //! parsed here and refused by the caller (which knows the flag to suggest).
@@ -15,6 +16,7 @@ use crate::clock::Clock;
 use crate::clock_partition::ClockPartition;
 use crate::error::NemesisError;
 use crate::kill::Kill;
+use crate::membership::Membership;
 use crate::package::{Package, PackageInfo};
 use crate::packet::Packet;
 use crate::partition::Partition;
@@ -23,7 +25,7 @@ use crate::power::Power;
 use crate::shard_move::ShardMove;
 
 /// Every package, in the order `all` lists them.
-pub const PACKAGES: [PackageInfo; 8] = [
+pub const PACKAGES: [PackageInfo; 9] = [
     Kill::INFO,
     Pause::INFO,
     Partition::INFO,
@@ -32,6 +34,7 @@ pub const PACKAGES: [PackageInfo; 8] = [
     ShardMove::INFO,
     Power::INFO,
     ClockPartition::INFO,
+    Membership::INFO,
 ];
 
 /// The names of [`PACKAGES`], in order.
@@ -63,14 +66,18 @@ pub fn needs_network(name: &str) -> bool {
 }
 
 /// What `all` means: every package, less those that need shards when the
-/// run is not sharded, less `power` (it needs disk faults under the nodes)
-/// and less `clock-partition` (a partition and clock faults at once, which
-/// the `partition` and `clock` stops would heal); name them to get them.
+/// run is not sharded, less `power` (it needs disk faults under the nodes),
+/// less `clock-partition` (a partition and clock faults at once, which the
+/// `partition` and `clock` stops would heal) and less `membership` (a
+/// sharded run cannot change its groups' members, and `all`'s false-alarm
+/// figures predate it); name them to get them.
 pub fn all(sharded: bool) -> Vec<&'static str> {
     PACKAGES
         .iter()
         .filter(|p| sharded || !p.needs_shards)
-        .filter(|p| p.name != Power::INFO.name && p.name != ClockPartition::INFO.name)
+        .filter(|p| {
+            ![Power::INFO.name, ClockPartition::INFO.name, Membership::INFO.name].contains(&p.name)
+        })
         .map(|p| p.name)
         .collect()
 }
@@ -107,6 +114,7 @@ fn build_plain(name: &str) -> Option<Box<dyn Package>> {
         "shard-move" => Some(Box::new(ShardMove::default())),
         "power" => Some(Box::new(Power::default())),
         "clock-partition" => Some(Box::new(ClockPartition::default())),
+        "membership" => Some(Box::new(Membership::default())),
         _ => None,
     }
 }

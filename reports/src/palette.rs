@@ -22,13 +22,14 @@ const F_COLOURS: [RGBColor; 8] = [
 
 /// Fault kinds (nemesis package names) with a fixed fallback colour, so
 /// runs without recorded colours still look alike.
-const KNOWN_FAULTS: [(&str, RGBColor); 6] = [
+const KNOWN_FAULTS: [(&str, RGBColor); 7] = [
     ("kill", RGBColor(214, 39, 40)),
     ("partition", RGBColor(31, 119, 180)),
     ("pause", RGBColor(255, 127, 14)),
     ("clock", RGBColor(148, 103, 189)),
     ("packet", RGBColor(44, 160, 44)),
     ("shard-move", RGBColor(140, 86, 75)),
+    ("membership", RGBColor(0, 139, 139)),
 ];
 
 /// Colours for fault kinds with neither a recorded nor a fixed colour.

@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use faultline_workloads::{
-    ClientFactory, Db, NetControl, NodeProcess, NodeState, ShardControl, StopFlag, WorkloadError,
+    ClientFactory, Db, MembershipControl, NetControl, NodeProcess, NodeState, ShardControl,
+    StopFlag, WorkloadError,
 };
 
 use crate::error::RunnerError;
@@ -221,4 +222,33 @@ impl Db for MarkedDb {
     fn leader(&self) -> Option<String> {
         self.inner.leader()
     }
+    fn membership(&self) -> Option<&dyn MembershipControl> {
+        self.inner.membership().map(|_| self as _)
+    }
+}
+
+/// Membership changes start processes: the marker learns them at once.
+impl MembershipControl for MarkedDb {
+    fn members(&self) -> Vec<String> {
+        self.inner
+            .membership()
+            .map(|m| m.members())
+            .unwrap_or_default()
+    }
+    fn add_fresh(&self) -> Result<String, WorkloadError> {
+        let m = self.inner.membership().ok_or_else(no_membership)?;
+        let r = m.add_fresh();
+        self.update();
+        r
+    }
+    fn remove(&self, node: &str) -> Result<(), WorkloadError> {
+        self.inner
+            .membership()
+            .ok_or_else(no_membership)?
+            .remove(node)
+    }
+}
+
+fn no_membership() -> WorkloadError {
+    WorkloadError::Db("this system has no membership changes".into())
 }

@@ -281,6 +281,11 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             ));
         }
     }
+    if nemesis.contains(&"membership") && sharded {
+        return Err(bad_option(
+            "--nemesis membership changes the members of a single KV group: drop --groups (a sharded run cannot change its groups' members)",
+        ));
+    }
     let workload_kind = workload_kind(&opts.workload)?;
     let defaults = WorkloadOptions::new(workload_kind, 0);
     let keys = opts.keys.unwrap_or(if sharded {

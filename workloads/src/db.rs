@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::error::WorkloadError;
+use crate::membership_control::MembershipControl;
 use crate::net_control::NetControl;
 use crate::shard_control::ShardControl;
 use crate::stop::StopFlag;
@@ -128,6 +129,12 @@ pub trait Db: Send + Sync {
     /// Shard placement through the shard controller, when the system is
     /// sharded (`None`: a single replica group, no shard moves).
     fn shards(&self) -> Option<&dyn ShardControl> {
+        None
+    }
+
+    /// Membership changes of the replica group, when the system supports
+    /// them (`None`: a fixed set of nodes).
+    fn membership(&self) -> Option<&dyn MembershipControl> {
         None
     }
 

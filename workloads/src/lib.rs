@@ -9,6 +9,8 @@
 //! - [`net_control`]: network and clock faults a `Db` may offer the nemesis.
 //! - [`shard_control`]: Join / Leave / Move / Query a sharded `Db` may offer
 //!   the nemesis.
+//! - [`membership_control`]: add a fresh node to / remove a node from a
+//!   replica group, a `Db` may offer the nemesis.
 //! - [`generator`]: seeded operation generators, `register` and `append`.
 //! - [`history`]: the streaming `history.jsonl` recorder (one monotonic clock).
 //! - [`stats`]: live counters for progress lines and the results summary.
@@ -21,6 +23,7 @@ pub mod db;
 pub mod error;
 pub mod generator;
 pub mod history;
+pub mod membership_control;
 pub mod net_control;
 pub mod op;
 pub mod rate;
@@ -34,6 +37,7 @@ pub use db::{Db, NodeProcess, NodeState, await_startup_leader, wait_for_leader};
 pub use error::WorkloadError;
 pub use generator::{Generator, WorkloadKind, WorkloadOptions};
 pub use history::{HistoryWriter, Process};
+pub use membership_control::MembershipControl;
 pub use net_control::NetControl;
 pub use op::{F, Op, Outcome};
 pub use shard_control::{ShardControl, ShardLayout};

@@ -34,6 +34,12 @@ pub enum HarnessError {
     },
     #[error("status of node {id}: {detail}")]
     Status { id: NodeId, detail: String },
+    #[error("membership change: {0}")]
+    Membership(String),
+    #[error(
+        "no spare network namespace left for a new member ({0} were made at setup); start the group with more spares"
+    )]
+    NoSpareSlot(usize),
     #[error("no leader within {0:?}")]
     NoLeader(std::time::Duration),
     #[error(

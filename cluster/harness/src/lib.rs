@@ -34,6 +34,7 @@ pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
 pub use netns_group::{AnyHarness, NODE_PORT, NetnsHarness, NetnsOptions};
 
+use faultline_kvnode::client::Committed;
 use faultline_kvnode::node::NodeStatus;
 
 /// Control of one running group of kvnode processes.
@@ -103,6 +104,21 @@ pub trait Harness {
         let _ = (id, tear);
         Err(HarnessError::NoDiskFaults)
     }
+    /// Start a fresh member: a new id (one above every id so far), a new
+    /// address (in namespaces: a namespace of its own), an empty data
+    /// directory, `--join` with the group's initial members. It is not in
+    /// the group's configuration until [`add_member`](Self::add_member).
+    fn start_new_member(&mut self) -> Result<NodeId, HarnessError>;
+    /// Ask the group (its leader) to make member `id` a voter, its address
+    /// going with the change; returns once the change committed.
+    async fn add_member(&self, id: NodeId, deadline: Duration) -> Result<Committed, HarnessError>;
+    /// Ask the group to remove member `id` (its process keeps running, and
+    /// refuses clients as a non-member); returns once the change committed.
+    async fn remove_member(
+        &self,
+        id: NodeId,
+        deadline: Duration,
+    ) -> Result<Committed, HarnessError>;
 }
 
 /// A boxed harness is a harness (a sharded deployment boxes its groups so
@@ -149,5 +165,18 @@ impl<H: Harness + ?Sized> Harness for Box<H> {
     }
     fn lose_unsynced(&mut self, id: NodeId, tear: bool) -> Result<serde_json::Value, HarnessError> {
         (**self).lose_unsynced(id, tear)
+    }
+    fn start_new_member(&mut self) -> Result<NodeId, HarnessError> {
+        (**self).start_new_member()
+    }
+    async fn add_member(&self, id: NodeId, deadline: Duration) -> Result<Committed, HarnessError> {
+        (**self).add_member(id, deadline).await
+    }
+    async fn remove_member(
+        &self,
+        id: NodeId,
+        deadline: Duration,
+    ) -> Result<Committed, HarnessError> {
+        (**self).remove_member(id, deadline).await
     }
 }

@@ -75,6 +75,17 @@ impl Launch for LoopbackLaunch {
             args: members.kvnode_args(id, &flags),
         })
     }
+
+    fn new_address(&mut self, _id: NodeId) -> Result<SocketAddr, HarnessError> {
+        free_loopback_addrs(1)
+            .map_err(HarnessError::io(
+                "reserve a port on",
+                Path::new("127.0.0.1"),
+            ))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| HarnessError::Membership("no free loopback port".into()))
+    }
 }
 
 impl LoopbackHarness {

@@ -7,7 +7,7 @@
 //! whole `Harness` impl. Dropping the table SIGKILLs and reaps every
 //! process in it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -19,12 +19,15 @@ use nix::sys::signal::Signal;
 use super::disk::{DiskFaults, DiskServers};
 use super::error::HarnessError;
 use super::process::NodeProcess;
-use faultline_kvnode::client::{ClientOptions, KvClient};
+use faultline_kvnode::client::{AdminClient, ClientOptions, Committed, KvClient};
 use faultline_kvnode::node::NodeStatus;
 
 /// How a harness starts one member: the program and its arguments.
 pub(crate) trait Launch {
     fn command(&self, members: &Members, id: NodeId) -> Result<Launched, HarnessError>;
+    /// Where a new member `id` will serve (a fresh port, or a spare
+    /// namespace's address).
+    fn new_address(&mut self, id: NodeId) -> Result<SocketAddr, HarnessError>;
     /// Called with each new process's pid (e.g. to record it for cleanup).
     fn started(&self, _id: NodeId, _pid: u32) {}
 }
@@ -49,6 +52,8 @@ pub(crate) struct GroupFlags<'a> {
 pub(crate) struct Members {
     run_dir: PathBuf,
     addrs: BTreeMap<NodeId, SocketAddr>,
+    /// The group's initial voters (every member added later joins them).
+    initial: BTreeSet<NodeId>,
     procs: BTreeMap<NodeId, NodeProcess>,
     /// Per-node extra flags (added after the group's), for the next start.
     node_args: BTreeMap<NodeId, Vec<String>>,
@@ -68,6 +73,7 @@ impl Members {
         );
         Members {
             run_dir,
+            initial: addrs.keys().copied().collect(),
             addrs,
             procs: BTreeMap::new(),
             node_args: BTreeMap::new(),
@@ -87,13 +93,67 @@ impl Members {
             .collect()
     }
 
-    /// `1=host:port,2=host:port,...` (kvnode's `--peers`).
-    pub fn peers_spec(&self) -> String {
+    /// `1=host:port,2=host:port,...` (kvnode's `--peers`) for member `id`:
+    /// an initial member gets the initial members (its initial voters); a
+    /// member that joined later gets every member known now (addresses
+    /// only: it must be able to answer the leader, whoever that is), its
+    /// initial voters going with `--join`.
+    pub fn peers_spec(&self, id: NodeId) -> String {
+        let joiner = self.joined_later(id);
         self.addrs
             .iter()
+            .filter(|(m, _)| joiner || self.initial.contains(m))
             .map(|(id, a)| format!("{id}={a}"))
             .collect::<Vec<_>>()
             .join(",")
+    }
+
+    /// Whether member `id` joined after the group started.
+    pub fn joined_later(&self, id: NodeId) -> bool {
+        !self.initial.contains(&id)
+    }
+
+    /// The id a new member gets: one above every id used so far.
+    pub fn next_id(&self) -> NodeId {
+        self.addrs.keys().max().map_or(1, |m| m + 1)
+    }
+
+    /// Record a new member serving at `addr` (not started, not yet in the
+    /// group's configuration).
+    pub fn insert(&mut self, id: NodeId, addr: SocketAddr) {
+        self.addrs.insert(id, addr);
+        self.status_client.add_node(id, &addr.to_string());
+    }
+
+    /// Ask the group to make member `id` a voter (its address goes with
+    /// the change); returns once the change committed.
+    pub async fn add_voter(
+        &self,
+        id: NodeId,
+        deadline: Duration,
+    ) -> Result<Committed, HarnessError> {
+        let addr = self.addrs.get(&id).ok_or(HarnessError::UnknownNode(id))?;
+        self.admin_client()
+            .add_member(id, &addr.to_string(), deadline)
+            .await
+            .map_err(|e| HarnessError::Membership(e.to_string()))
+    }
+
+    /// Ask the group to remove member `id`; returns once committed.
+    pub async fn remove_voter(
+        &self,
+        id: NodeId,
+        deadline: Duration,
+    ) -> Result<Committed, HarnessError> {
+        self.known(id)?;
+        self.admin_client()
+            .remove_member(id, deadline)
+            .await
+            .map_err(|e| HarnessError::Membership(e.to_string()))
+    }
+
+    fn admin_client(&self) -> AdminClient {
+        AdminClient::new(&self.addresses(), Duration::from_millis(500))
     }
 
     /// The folder of one member (`<run>/nodes/<id>`).
@@ -125,8 +185,12 @@ impl Members {
             "--group".into(),
             group.group.to_string(),
             "--peers".into(),
-            self.peers_spec(),
+            self.peers_spec(id),
         ];
+        if self.joined_later(id) {
+            let initial: Vec<String> = self.initial.iter().map(|i| i.to_string()).collect();
+            args.extend(["--join".into(), initial.join(",")]);
+        }
         if let Some(a) = self.addrs.get(&id).filter(|_| group.listen) {
             args.extend(["--listen".into(), a.to_string()]);
         }
@@ -380,6 +444,27 @@ macro_rules! impl_harness_via_members {
                 tear: bool,
             ) -> Result<serde_json::Value, $crate::HarnessError> {
                 self.members.lose_unsynced(id, tear)
+            }
+            fn start_new_member(&mut self) -> Result<faultline_raft::NodeId, $crate::HarnessError> {
+                let id = self.members.next_id();
+                let addr = $crate::members::Launch::new_address(&mut self.launch, id)?;
+                self.members.insert(id, addr);
+                self.members.spawn(id, &self.launch)?;
+                Ok(id)
+            }
+            async fn add_member(
+                &self,
+                id: faultline_raft::NodeId,
+                deadline: std::time::Duration,
+            ) -> Result<faultline_kvnode::client::Committed, $crate::HarnessError> {
+                self.members.add_voter(id, deadline).await
+            }
+            async fn remove_member(
+                &self,
+                id: faultline_raft::NodeId,
+                deadline: std::time::Duration,
+            ) -> Result<faultline_kvnode::client::Committed, $crate::HarnessError> {
+                self.members.remove_voter(id, deadline).await
             }
         }
     };

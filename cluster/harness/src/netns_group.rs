@@ -55,6 +55,10 @@ pub struct NetnsOptions {
     pub fake_monotonic: bool,
     /// Run data directories on diskfs mounts (power-loss faults).
     pub disk_faults: Option<DiskFaults>,
+    /// Namespaces made at setup beyond the members' ([`NetnsHarness::start`]
+    /// only), each the home of one member added later
+    /// ([`Harness::start_new_member`]); nothing runs in them until then.
+    pub spare_nodes: usize,
 }
 
 impl NetnsOptions {
@@ -69,6 +73,7 @@ impl NetnsOptions {
             faketime: true,
             fake_monotonic: false,
             disk_faults: None,
+            spare_nodes: 0,
         }
     }
 }
@@ -90,6 +95,10 @@ struct NetnsLaunch {
     network: Arc<Network>,
     /// Member id → its node id in the network.
     slots: BTreeMap<NodeId, NodeId>,
+    /// Network nodes made for members added later, not used yet.
+    spares: Vec<NodeId>,
+    /// How many spares there were at setup.
+    spares_made: usize,
 }
 
 impl NetnsLaunch {
@@ -130,6 +139,16 @@ impl Launch for NetnsLaunch {
         })
     }
 
+    fn new_address(&mut self, id: NodeId) -> Result<SocketAddr, HarnessError> {
+        if self.spares.is_empty() {
+            return Err(HarnessError::NoSpareSlot(self.spares_made));
+        }
+        let slot = self.spares.remove(0);
+        let ip = self.network.node(slot)?.ip;
+        self.slots.insert(id, slot);
+        Ok(SocketAddr::new(ip.into(), NODE_PORT))
+    }
+
     fn started(&self, id: NodeId, pid: u32) {
         if let Err(e) = self.network.record_pid(pid) {
             tracing::warn!(id, error = %e, "cannot record kvnode pid");
@@ -143,10 +162,11 @@ impl NetnsHarness {
     /// advice; nothing is left behind on failure.
     pub fn start(opts: NetnsOptions) -> Result<NetnsHarness, NetnsError> {
         let ids: Vec<NodeId> = (1..=opts.nodes as NodeId).collect();
+        let all: Vec<NodeId> = (1..=(opts.nodes + opts.spare_nodes) as NodeId).collect();
         // Check the kvnode binary and the tools before building anything.
         let (kvnode, ip, env) = tools(&opts)?;
         let network = Network::setup(&NetworkOptions {
-            nodes: ids.clone(),
+            nodes: all,
             faketime: opts.faketime,
             fake_monotonic: opts.fake_monotonic,
         })?;
@@ -193,6 +213,11 @@ impl NetnsHarness {
                 SocketAddr::new(network.node(slot)?.ip.into(), NODE_PORT),
             );
         }
+        let spares: Vec<NodeId> = network
+            .node_ids()
+            .into_iter()
+            .filter(|n| owns_network && !slots.values().any(|s| s == n))
+            .collect();
         let mut h = NetnsHarness {
             members: Members::new(opts.run_dir.clone(), addrs),
             launch: NetnsLaunch {
@@ -202,6 +227,8 @@ impl NetnsHarness {
                 opts,
                 network,
                 slots,
+                spares_made: spares.len(),
+                spares,
             },
             owns_network,
         };
@@ -379,5 +406,22 @@ impl Harness for AnyHarness {
     }
     fn lose_unsynced(&mut self, id: NodeId, tear: bool) -> Result<serde_json::Value, HarnessError> {
         each!(self, h => h.lose_unsynced(id, tear))
+    }
+    fn start_new_member(&mut self) -> Result<NodeId, HarnessError> {
+        each!(self, h => h.start_new_member())
+    }
+    async fn add_member(
+        &self,
+        id: NodeId,
+        deadline: Duration,
+    ) -> Result<faultline_kvnode::client::Committed, HarnessError> {
+        each!(self, h => h.add_member(id, deadline).await)
+    }
+    async fn remove_member(
+        &self,
+        id: NodeId,
+        deadline: Duration,
+    ) -> Result<faultline_kvnode::client::Committed, HarnessError> {
+        each!(self, h => h.remove_member(id, deadline).await)
     }
 }

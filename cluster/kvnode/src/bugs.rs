@@ -28,16 +28,20 @@ pub enum KvBug {
     /// Lease mode: the node counts its ticks, and so its lease, on the wall
     /// clock instead of the monotonic clock.
     LeaseWallClock,
+    /// A node outside the configuration (removed) answers Gets from its own
+    /// state instead of refusing with `NotMember`.
+    RemovedStillServes,
 }
 
 impl KvBug {
-    pub const ALL: [KvBug; 6] = [
+    pub const ALL: [KvBug; 7] = [
         KvBug::StaleRead,
         KvBug::NoDedup,
         KvBug::AckBeforeCommit,
         KvBug::ClientRetryNewSeq,
         KvBug::NoFsync,
         KvBug::LeaseWallClock,
+        KvBug::RemovedStillServes,
     ];
 
     /// Whether the bug only shows in lease mode (`--read-mode lease`).
@@ -53,6 +57,7 @@ impl KvBug {
             KvBug::ClientRetryNewSeq => "client-retry-new-seq",
             KvBug::NoFsync => "no-fsync",
             KvBug::LeaseWallClock => "lease-wall-clock",
+            KvBug::RemovedStillServes => "removed-still-serves",
         }
     }
 
@@ -80,6 +85,9 @@ impl KvBug {
             KvBug::LeaseWallClock => {
                 "lease mode: the node measures its ticks and lease on the wall clock, not the monotonic clock"
             }
+            KvBug::RemovedStillServes => {
+                "a member removed from the group keeps answering Gets from its own state, which no longer learns new writes, instead of refusing with \"not a member\""
+            }
         }
     }
 
@@ -104,6 +112,9 @@ impl KvBug {
             KvBug::LeaseWallClock => {
                 "faultline run --read-mode lease --clock-drift 40 --nemesis clock-partition --nemesis-interval 2 --time-limit 30 --attempt-timeout-ms 50 --bug lease-wall-clock"
             }
+            KvBug::RemovedStillServes => {
+                "faultline run --workload register --nemesis membership --nemesis-interval 3 --time-limit 15 --bug removed-still-serves"
+            }
         }
     }
 
@@ -127,6 +138,9 @@ impl KvBug {
             KvBug::LeaseWallClock => {
                 "faultline run --read-mode lease --clock-drift 40 --nemesis clock-partition --nemesis-interval 2 --time-limit 30 --attempt-timeout-ms 50 --bug lease-wall-clock (nodes in namespaces, as root): 10/10 runs invalid (seeds 700-709, and 600-609); the same with --nemesis partition: 0/10 invalid, seeds 700-709 (README \"Clock faults and leases\")"
             }
+            KvBug::RemovedStillServes => {
+                "faultline run --workload register --nemesis membership --nemesis-interval 3 --time-limit 15 --seed 300 --test-count 10 --bug removed-still-serves (nodes in namespaces, as root): 9/10 runs invalid; the correct build under --nemesis membership,kill,partition: 10/10 valid (README \"Membership changes of a kvnode group\"); tests/run_membership.rs"
+            }
         }
     }
 }
@@ -141,7 +155,7 @@ impl fmt::Display for KvBug {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "unknown bug {0:?}; known: stale-read, no-dedup, ack-before-commit, client-retry-new-seq, \
-     no-fsync, lease-wall-clock, figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
+     no-fsync, lease-wall-clock, removed-still-serves, figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
 )]
 pub struct UnknownBugName(pub String);
 
@@ -209,10 +223,11 @@ mod tests {
         assert!(bugs.has(KvBug::NoDedup));
         assert!(bugs.raft.contains(&RaftBug::Figure8));
         assert!(NodeBugs::parse(&["nope"]).is_err());
-        assert_eq!(catalogue().len(), 9);
+        assert_eq!(catalogue().len(), 10);
         assert_eq!(catalogue()[4].layer, "storage");
         assert_eq!(catalogue()[5].name, "lease-wall-clock");
-        assert_eq!(catalogue()[8].layer, "shardkv");
+        assert_eq!(catalogue()[6].name, "removed-still-serves");
+        assert_eq!(catalogue()[9].layer, "shardkv");
         assert_eq!(catalogue()[3].layer, "client");
     }
 }

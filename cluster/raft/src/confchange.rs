@@ -88,8 +88,14 @@ impl Raft {
     }
 
     /// Leader: propose `change`; it takes effect here at once (it is in the
-    /// log) and returns the index of its entry.
-    pub fn propose_conf_change(&mut self, change: ConfChange) -> Result<Index, RaftError> {
+    /// log) and returns the index of its entry. `context` is opaque bytes
+    /// the host stores in the entry's data (kvnode: the new member's
+    /// address); the core never reads it.
+    pub fn propose_conf_change(
+        &mut self,
+        change: ConfChange,
+        context: Vec<u8>,
+    ) -> Result<Index, RaftError> {
         if self.role != Role::Leader {
             return Err(RaftError::NotLeader {
                 leader: self.leader,
@@ -113,7 +119,7 @@ impl Raft {
         let mut conf = self.conf_state();
         conf.check(change)?;
         conf.apply(change);
-        let index = self.append_entry(EntryKind::ConfChange(change), Vec::new());
+        let index = self.append_entry(EntryKind::ConfChange(change), context);
         self.conf_at = (index, self.term);
         debug!(
             node = self.id,

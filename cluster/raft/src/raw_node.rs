@@ -100,7 +100,19 @@ impl RawNode {
     /// non-member or the last voter). A leader that removes itself keeps
     /// leading until the removal commits, then steps down.
     pub fn propose_conf_change(&mut self, change: ConfChange) -> Result<Index, RaftError> {
-        self.raft.propose_conf_change(change)
+        self.raft.propose_conf_change(change, Vec::new())
+    }
+
+    /// [`propose_conf_change`](Self::propose_conf_change) with `context`
+    /// as the entry's data: opaque to the core, kept with the change in the
+    /// log (a host records e.g. the new member's address there, so every
+    /// node learns it with the change).
+    pub fn propose_conf_change_with_context(
+        &mut self,
+        change: ConfChange,
+        context: Vec<u8>,
+    ) -> Result<Index, RaftError> {
+        self.raft.propose_conf_change(change, context)
     }
 
     /// The current configuration (the latest in this node's log).

@@ -22,7 +22,8 @@ pub enum EntryKind {
     /// The empty entry a new leader appends to commit entries of older terms.
     Noop,
     /// A single-server membership change (`conf.rs`); the entry's data is
-    /// empty. It takes effect on a node as soon as it is in its log.
+    /// the host's opaque context (empty unless given with
+    /// `RawNode::propose_conf_change_with_context`). It takes effect on a node as soon as it is in its log.
     ConfChange(ConfChange),
 }
 

@@ -230,6 +230,7 @@ fn frames() -> Vec<Frame> {
                 applied: 6,
                 last_log_index: 6,
                 snapshot_index: 0,
+                voters: Vec::new(),
                 config_num: 0,
                 shards: vec![1, 2],
                 wall_clock_ms: 1_700_000_000_000,

@@ -27,6 +27,17 @@ fn wants_disk_faults(plan: &Plan) -> bool {
     plan.nemesis.iter().any(|n| n == "power")
 }
 
+/// Spare namespaces for the members the `membership` nemesis adds: at most
+/// one per fault and one per heal, a fault every nemesis interval, plus
+/// margin; none without that nemesis.
+fn spare_nodes(plan: &Plan) -> usize {
+    if !plan.nemesis.iter().any(|n| n == "membership") {
+        return 0;
+    }
+    let faults = plan.time_limit_s as f64 / plan.nemesis_interval_s.max(0.1);
+    (faults.ceil() as usize + 4).min(64)
+}
+
 /// The registry entry of the faultline KV stack.
 #[derive(Debug)]
 pub struct Faultline;
@@ -170,6 +181,7 @@ impl SystemKind for Faultline {
                     plan.clock_drift_pct()
                         .unwrap_or(faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT)
                 }),
+                spare_nodes: spare_nodes(plan),
             },
             ctx.runtime.clone(),
         )))

@@ -12,8 +12,15 @@
 //!
 //! Nodes live in `<run>/nodes/<id>/{data,node.log}`; teardown stops them,
 //! removes the network and the data directories and keeps the logs.
+//!
+//! Membership ([`MembershipControl`]): a fresh member gets the next id, an
+//! empty data directory and (in namespaces) one of the spare namespaces
+//! made at setup; it is added through the admin RPC. A removed member's
+//! process keeps running until teardown; it no longer counts among
+//! [`Db::nodes`]. Clients learn added members' addresses from a shared
+//! directory before each operation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -24,10 +31,13 @@ use faultline_harness::netns::Network;
 use faultline_harness::{
     AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
 };
-use faultline_kvnode::client::{ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id};
+use faultline_kvnode::client::{
+    AdminClient, ClientOptions, KvClient, Outcome as KvOutcome, fresh_client_id,
+};
 use faultline_kvnode::kv::Op as KvOp;
 use faultline_workloads::{
-    Client, ClientFactory, Db, NetControl, NodeProcess, NodeState, Op, Outcome, WorkloadError,
+    Client, ClientFactory, Db, MembershipControl, NetControl, NodeProcess, NodeState, Op, Outcome,
+    WorkloadError,
 };
 
 use super::kv_ops::{kv_op, outcome};
@@ -39,6 +49,8 @@ const STATUS_TIMEOUT: Duration = Duration::from_millis(300);
 /// A Get on the process's own node gives up after this long (then it goes
 /// through the leader); reads take no effect, so giving up is harmless.
 const LOCAL_READ_DEADLINE: Duration = Duration::from_millis(10);
+/// A membership change must commit within this long.
+const CHANGE_DEADLINE: Duration = Duration::from_secs(10);
 /// After its own node did not answer a Get, a process reads through the
 /// leader for this long before it tries its node again.
 const LOCAL_READ_BACKOFF: Duration = Duration::from_millis(100);
@@ -65,7 +77,14 @@ pub struct KvGroupOptions {
     pub fake_monotonic: bool,
     /// Lease runs: the clock drift bound the nodes' leases allow for.
     pub clock_drift_pct: Option<u32>,
+    /// In namespaces: spare namespaces for members added later (the
+    /// membership nemesis); each added member uses one.
+    pub spare_nodes: usize,
 }
+
+/// Every member's client address, added members included; clients read
+/// it before each operation.
+pub type Directory = Arc<Mutex<BTreeMap<u64, String>>>;
 
 /// One kvnode group, shared by the nemesis thread and the runner.
 pub struct KvGroup {
@@ -74,8 +93,12 @@ pub struct KvGroup {
     harness: Mutex<Option<AnyHarness>>,
     /// The namespace network (partitions, loss, clocks), when in namespaces.
     net: OnceLock<Arc<Network>>,
-    /// Each node's log, known from setup on.
+    /// Each node's log, known from setup on (added members' too).
     logs: Mutex<Vec<(String, PathBuf)>>,
+    /// Members removed from the group's configuration.
+    removed: Mutex<BTreeSet<u64>>,
+    /// Where every member serves clients (shared with the clients).
+    directory: Directory,
 }
 
 fn db_err(e: HarnessError) -> WorkloadError {
@@ -99,7 +122,19 @@ impl KvGroup {
             harness: Mutex::new(None),
             net: OnceLock::new(),
             logs: Mutex::new(Vec::new()),
+            removed: Mutex::new(BTreeSet::new()),
+            directory: Arc::new(Mutex::new(BTreeMap::new())),
         }
+    }
+
+    fn removed(&self) -> MutexGuard<'_, BTreeSet<u64>> {
+        self.removed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// An admin client over every member's address.
+    fn admin(&self) -> Result<AdminClient, WorkloadError> {
+        let addresses = self.with(|h| Ok(h.addresses()))?;
+        Ok(AdminClient::new(&addresses, Duration::from_millis(500)))
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<AnyHarness>> {
@@ -122,6 +157,7 @@ impl KvGroup {
                 disk_faults: o.disk_faults.clone(),
                 extra_args: o.extra_args.clone(),
                 fake_monotonic: o.fake_monotonic,
+                spare_nodes: o.spare_nodes,
                 ..NetnsOptions::new(o.replicas, &o.run_dir)
             })
             .map_err(|e| {
@@ -152,6 +188,8 @@ impl Db for KvGroup {
             .into_iter()
             .map(|(id, p)| (id.to_string(), p))
             .collect();
+        *self.directory.lock().unwrap_or_else(|p| p.into_inner()) = h.addresses();
+        self.removed().clear();
         *self.lock() = Some(h);
         Ok(())
     }
@@ -202,10 +240,21 @@ impl Db for KvGroup {
     }
 
     fn nodes(&self) -> Vec<String> {
+        let removed = self.removed().clone();
         self.lock().as_ref().map_or_else(
             || (1..=self.opts.replicas).map(|i| i.to_string()).collect(),
-            |h| h.node_ids().into_iter().map(|id| id.to_string()).collect(),
+            |h| {
+                h.node_ids()
+                    .into_iter()
+                    .filter(|id| !removed.contains(id))
+                    .map(|id| id.to_string())
+                    .collect()
+            },
         )
+    }
+
+    fn membership(&self) -> Option<&dyn MembershipControl> {
+        Some(self)
     }
 
     fn kill(&self, node: &str) -> Result<(), WorkloadError> {
@@ -263,11 +312,54 @@ impl Db for KvGroup {
     }
 }
 
+impl MembershipControl for KvGroup {
+    fn members(&self) -> Vec<String> {
+        self.nodes()
+    }
+
+    fn add_fresh(&self) -> Result<String, WorkloadError> {
+        let (id, addr, log) = self.with(|h| {
+            let id = h.start_new_member().map_err(db_err)?;
+            let addr = h.addresses().get(&id).cloned().unwrap_or_default();
+            Ok((id, addr, h.log_paths().get(&id).cloned()))
+        })?;
+        if let Some(log) = log {
+            self.logs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((id.to_string(), log));
+        }
+        let mut admin = self.admin()?;
+        self.runtime
+            .block_on(admin.add_member(id, &addr, CHANGE_DEADLINE))
+            .map_err(|e| WorkloadError::Db(format!("adding node {id}: {e}")))?;
+        self.directory
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, addr);
+        Ok(id.to_string())
+    }
+
+    fn remove(&self, node: &str) -> Result<(), WorkloadError> {
+        let id = node_id(node)?;
+        let mut admin = self.admin()?;
+        let result = self
+            .runtime
+            .block_on(admin.remove_member(id, CHANGE_DEADLINE))
+            .map_err(|e| WorkloadError::Db(format!("removing node {id}: {e}")));
+        if result.is_ok() {
+            self.removed().insert(id);
+        }
+        result.map(|_| ())
+    }
+}
+
 impl SystemUnderTest for KvGroup {
     fn clients(&self) -> Result<Arc<dyn ClientFactory>, RunnerError> {
         let addresses = self.with(|h| Ok(h.addresses()))?;
         Ok(Arc::new(KvClients {
             addresses,
+            directory: Some(self.directory.clone()),
             options: self.opts.client.clone(),
             int_values: self.opts.int_values,
         }))
@@ -277,6 +369,8 @@ impl SystemUnderTest for KvGroup {
 /// Opens a [`KvClient`] (a fresh client id, so a fresh session) per process.
 pub struct KvClients {
     pub addresses: BTreeMap<u64, String>,
+    /// Members added later, learned before each operation.
+    pub directory: Option<Directory>,
     pub options: ClientOptions,
     /// Register workload: values are integers in the history.
     pub int_values: bool,
@@ -290,6 +384,9 @@ pub struct KvProcessClient {
     /// Gets skip the own node until then.
     local_after: Instant,
     int_values: bool,
+    directory: Option<Directory>,
+    /// How many members the client knows.
+    known: usize,
 }
 
 impl ClientFactory for KvClients {
@@ -311,11 +408,28 @@ impl ClientFactory for KvClients {
             local,
             local_after: Instant::now(),
             int_values: self.int_values,
+            directory: self.directory.clone(),
+            known: self.addresses.len(),
         })
     }
 }
 
 impl KvProcessClient {
+    /// Send to members added since the last operation too.
+    fn learn_members(&mut self) {
+        let Some(dir) = &self.directory else {
+            return;
+        };
+        let dir = dir.lock().unwrap_or_else(|p| p.into_inner());
+        if dir.len() == self.known {
+            return;
+        }
+        for (&id, addr) in dir.iter() {
+            self.client.add_node(id, addr);
+        }
+        self.known = dir.len();
+    }
+
     /// A Get on the process's own node, if it is due and the node answers.
     async fn local_get(&mut self, op: &KvOp) -> Option<KvOutcome> {
         let local = self.local.as_mut()?;
@@ -335,6 +449,7 @@ impl KvProcessClient {
 #[async_trait]
 impl Client for KvProcessClient {
     async fn invoke(&mut self, op: &Op) -> Outcome {
+        self.learn_members();
         let kv_op = kv_op(op);
         let answer = match self.local_get(&kv_op).await {
             Some(answer) => answer,

@@ -36,6 +36,13 @@ struct Args {
     /// Every member of the group: id=host:port,... (this node included).
     #[arg(long)]
     peers: String,
+    /// Join a running group whose initial voters are these ids (comma
+    /// separated): --peers then lists the address of every member now (this
+    /// node included), not the initial voters. This node starts with an
+    /// empty data directory, catches up from the leader and votes once a
+    /// change adding it (admin AddMember) is in its log.
+    #[arg(long)]
+    join: Option<String>,
     /// Address to serve peers, clients and status on (default: own --peers entry).
     #[arg(long)]
     listen: Option<SocketAddr>,
@@ -82,6 +89,11 @@ struct Args {
     /// is shortened for.
     #[arg(long, value_name = "PCT", default_value_t = faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT)]
     clock_drift: u32,
+}
+
+/// How many --peers entries name another node.
+fn peers_len_without_self(cfg: &NodeConfig) -> usize {
+    cfg.peers.keys().filter(|&&id| id != cfg.id).count()
 }
 
 fn parse_peers(spec: &str) -> Result<BTreeMap<u64, SocketAddr>> {
@@ -157,6 +169,23 @@ fn config(args: &Args) -> Result<NodeConfig> {
         && cfg.read_mode != faultline_raft::ReadMode::Lease
     {
         bail!("--bug {bug} needs --read-mode lease");
+    }
+    if let Some(spec) = &args.join {
+        let ids = spec
+            .split(',')
+            .map(|s| s.trim().parse::<u64>())
+            .collect::<Result<Vec<u64>, _>>()
+            .with_context(|| format!("--join {spec:?} is not a list of node ids, e.g. 1,2,3"))?;
+        if ids.is_empty() || ids.contains(&args.id) {
+            bail!(
+                "--join names the group's initial voters, which must not include this node's id {}",
+                args.id
+            );
+        }
+        if peers_len_without_self(&cfg) == 0 {
+            bail!("--join needs the members' addresses in --peers besides this node");
+        }
+        cfg.initial_voters = Some(ids);
     }
     cfg.snapshot_entries = args.snapshot_entries.max(1);
     cfg.tick = Duration::from_millis(args.tick_ms);

@@ -38,6 +38,11 @@ impl Attempt {
                 maybe_proposed: false,
                 why: "not the leader".into(),
             },
+            Ok(ClientResponse::NotMember { leader }) => Attempt::Retry {
+                hint: leader,
+                maybe_proposed: false,
+                why: "not a member of the group".into(),
+            },
             Ok(ClientResponse::LostLeadership { leader }) => Attempt::Retry {
                 hint: leader,
                 maybe_proposed: true,

@@ -67,6 +67,22 @@ impl KvClient {
         }
     }
 
+    /// Also send operations to node `id` at `addr` from now on (a member
+    /// added to the group); a node already known keeps its connection.
+    pub fn add_node(&mut self, id: NodeId, addr: &str) {
+        if self.nodes.contains_key(&id) {
+            return;
+        }
+        let rpc_cfg = RpcConfig {
+            connect_timeout: self.opts.attempt_timeout,
+            ..RpcConfig::default()
+        };
+        self.nodes.insert(
+            id,
+            rpc::Client::new(addr.to_string(), Identity::Client(self.client_id), rpc_cfg),
+        );
+    }
+
     pub fn client_id(&self) -> u64 {
         self.client_id
     }

@@ -59,6 +59,10 @@ pub struct NodeConfig {
     pub group: u64,
     /// Every member of the group (this node included) and its address.
     pub peers: BTreeMap<NodeId, SocketAddr>,
+    /// This node joins a running group whose initial voters are these (not
+    /// this node); `peers` then gives addresses only. It votes once a change
+    /// adding it is in its log. `None`: the initial voters are `peers`.
+    pub initial_voters: Option<Vec<NodeId>>,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub bugs: NodeBugs,
@@ -98,6 +102,7 @@ impl NodeConfig {
             id,
             group,
             peers,
+            initial_voters: None,
             listen,
             data_dir,
             bugs: NodeBugs::default(),

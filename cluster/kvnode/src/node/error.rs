@@ -20,6 +20,8 @@ pub enum NodeError {
     Shard(#[from] ShardError),
     #[error("rpc: {0}")]
     Rpc(#[from] RpcError),
+    #[error("snapshot: {0}")]
+    Snapshot(String),
     #[error("invalid configuration: {0}")]
     Config(String),
     #[error("{0}")]

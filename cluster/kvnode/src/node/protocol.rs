@@ -31,6 +31,11 @@ pub enum ClientResponse {
     /// The request's seq is older than the last one applied for this client:
     /// the client moved on, nobody waits for this answer.
     StaleSequence { last_seq: u64 },
+    /// This node is not a member of the group (it was removed, or it joins
+    /// and has not yet learned the change adding it): it serves nothing.
+    /// The operation did not apply through this request; ask `leader`, or
+    /// another member.
+    NotMember { leader: Option<NodeId> },
     /// The node could not take the request (e.g. it is shutting down); the
     /// operation did not apply through this request.
     Unavailable(String),

@@ -30,14 +30,16 @@ use faultline_raft::{EntryKind, Message, NodeId, RaftError, RawNode, ReadMode, R
 use super::tick_clock::{TickClock, TickSource};
 use crate::bugs::KvBug;
 
+use super::address_book::{AddressBook, NodeSnapshot};
 use super::error::NodeError;
 use super::events::{Event, Responder};
 use super::machine::{Admission, Machine};
+use super::membership::AdminWaiter;
 use super::protocol::{ClientRequest, ClientResponse};
 use super::status::LiveStatus;
 use super::waiters::{ReadWaiter, Waiters};
 use crate::node::config::NodeConfig;
-use crate::rpc::PeerSender;
+use crate::rpc::{PeerSender, RpcConfig};
 use crate::storage::Storage;
 
 /// Most events handled before the loop turns to the Ready.
@@ -59,6 +61,13 @@ pub struct ReadyLoop {
     pub(crate) gets: Vec<ReadWaiter>,
     pub(crate) next_ctx: u64,
     pub(crate) was_leader: bool,
+    /// Where every known member listens (`--peers` plus added members).
+    pub(crate) addresses: AddressBook,
+    /// Admin requests waiting for their change to commit.
+    pub(crate) admin_waiters: Vec<AdminWaiter>,
+    /// For peer senders of members added while running.
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) rpc_cfg: RpcConfig,
 }
 
 impl ReadyLoop {
@@ -153,6 +162,10 @@ impl ReadyLoop {
                 self.client_request(request, respond);
                 false
             }
+            Event::Admin { request, respond } => {
+                self.admin_request(request, respond);
+                false
+            }
             Event::Shutdown => true,
             Event::Wake => false,
         }
@@ -165,6 +178,20 @@ impl ReadyLoop {
     }
 
     fn client_request(&mut self, request: ClientRequest, respond: Responder) {
+        if !self.is_member() {
+            // Planted bug removed-still-serves: a node outside the group
+            // answers Gets from its own state, which no longer learns writes.
+            if let (true, crate::kv::Op::Get { key }) =
+                (self.cfg.bugs.has(KvBug::RemovedStillServes), &request.op)
+            {
+                let _ = respond.send(self.kv.read(key));
+                return;
+            }
+            let _ = respond.send(ClientResponse::NotMember {
+                leader: self.raw.leader().filter(|&l| l != self.cfg.id),
+            });
+            return;
+        }
         if self.raw.role() != Role::Leader {
             let _ = respond.send(self.wrong_leader());
             return;
@@ -240,6 +267,7 @@ impl ReadyLoop {
                 tracing::info!(role = ?soft.role, leader = ?soft.leader, term = self.raw.term(), "role changed");
             }
             if self.was_leader && !leader {
+                self.fail_admin_waiters();
                 self.waiters.fail_all(soft.leader);
                 let wrong = self.wrong_leader();
                 for r in self.gets.drain(..) {
@@ -247,6 +275,18 @@ impl ReadyLoop {
                 }
             }
             self.was_leader = leader;
+        }
+        // Members added by these entries (or known to this snapshot) may be
+        // the addressees of this Ready's messages.
+        self.learn_addresses(&ready.entries);
+        let snapshot = match &ready.snapshot {
+            Some(s) => Some(NodeSnapshot::decode(&s.data)?),
+            None => None,
+        };
+        if let Some(s) = &snapshot {
+            for (&id, addr) in &s.addresses {
+                self.learn_address(id, addr.clone());
+            }
         }
         self.send(std::mem::take(&mut ready.messages));
         if ready.hard_state.is_some() || !ready.entries.is_empty() || ready.snapshot.is_some() {
@@ -257,11 +297,11 @@ impl ReadyLoop {
             )?;
         }
         self.send(std::mem::take(&mut ready.persisted_messages));
-        if let Some(snapshot) = &ready.snapshot {
-            self.kv.restore(&snapshot.data)?;
-            tracing::info!(index = snapshot.meta.index, "installed snapshot");
+        if let (Some(meta), Some(s)) = (ready.snapshot.as_ref().map(|s| &s.meta), &snapshot) {
+            self.kv.restore(&s.machine)?;
+            tracing::info!(index = meta.index, "installed snapshot");
             self.waiters
-                .fail_proposals_upto(snapshot.meta.index, self.raw.leader());
+                .fail_proposals_upto(meta.index, self.raw.leader());
         }
         // `advance` needs `committed_entries` (it sets the core's applied index).
         for entry in &ready.committed_entries {
@@ -269,10 +309,14 @@ impl ReadyLoop {
                 continue;
             }
             let outcome = match entry.kind {
-                // kvnode never proposes membership changes; a change entry
-                // carries no command, like a no-op.
-                EntryKind::Noop | EntryKind::ConfChange(_) => {
+                EntryKind::Noop => {
                     self.kv.apply_noop(entry.index);
+                    None
+                }
+                // A membership change carries no command for the machine.
+                EntryKind::ConfChange(_) => {
+                    self.kv.apply_noop(entry.index);
+                    self.change_applied(entry);
                     None
                 }
                 EntryKind::Normal => Some(self.kv.apply(entry.index, &entry.data)),
@@ -309,7 +353,11 @@ impl ReadyLoop {
         if applied > self.raw.applied() || applied < self.raw.first_index() {
             return Ok(());
         }
-        let data = self.kv.snapshot()?;
+        let data = NodeSnapshot {
+            addresses: self.addresses.clone(),
+            machine: self.kv.snapshot()?,
+        }
+        .encode()?;
         self.raw.compact(applied, data)?;
         let snapshot = self.raw.snapshot().clone();
         self.storage.persist(None, &[], Some(&snapshot))?;

@@ -11,6 +11,8 @@ use std::sync::mpsc::{self, Sender};
 use faultline_raft::{Config, Message, NodeId, RawNode};
 use tokio::sync::oneshot;
 
+use super::address_book::{AddressBook, NodeSnapshot, learned_from};
+use super::admin::{AdminRequest, AdminResponse};
 use super::config::NodeConfig;
 use super::config::NodeRole;
 use super::ctrler_machine::CtrlerMachine;
@@ -63,6 +65,23 @@ impl Handler for NodeHandler {
 
     fn status(&self) -> String {
         self.live.json()
+    }
+
+    async fn admin(&self, _from: Identity, payload: Vec<u8>) -> Vec<u8> {
+        let response = match rpc::decode_payload::<AdminRequest>(&payload) {
+            Err(e) => AdminResponse::Refused(format!("bad admin request: {e}")),
+            Ok(request) => {
+                let (respond, answer) = oneshot::channel();
+                if self.events.send(Event::Admin { request, respond }).is_err() {
+                    AdminResponse::Retry("node is stopping".into())
+                } else {
+                    answer
+                        .await
+                        .unwrap_or_else(|_| AdminResponse::Retry("node is stopping".into()))
+                }
+            }
+        };
+        rpc::encode_payload(&response).unwrap_or_default()
     }
 }
 
@@ -136,9 +155,17 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
             state: ShardKv::new(cfg.group, cfg.nshards, cfg.shard_bugs.clone()),
         }),
     };
+    let mut addresses: AddressBook = cfg
+        .peers
+        .iter()
+        .map(|(&id, a)| (id, a.to_string()))
+        .collect();
     if let Some(snapshot) = &persisted.snapshot {
-        kv.restore(&snapshot.data)?;
+        let s = NodeSnapshot::decode(&snapshot.data)?;
+        kv.restore(&s.machine)?;
+        addresses.extend(s.addresses);
     }
+    addresses.extend(persisted.entries.iter().filter_map(learned_from));
     tracing::info!(
         term = persisted.hard_state.term,
         commit = persisted.hard_state.commit,
@@ -146,9 +173,13 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         entries = persisted.entries.len(),
         "recovered from disk"
     );
+    let initial_voters = cfg
+        .initial_voters
+        .clone()
+        .unwrap_or_else(|| cfg.peers.keys().copied().collect());
     let mut raft_cfg = Config::new(
         cfg.id,
-        cfg.peers.keys().copied().collect(),
+        initial_voters,
         cfg.id.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ super::status::wall_clock_ms(),
     );
     raft_cfg.election_tick = cfg.election_ticks;
@@ -170,8 +201,7 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         live: live.clone(),
     });
     let server = Server::bind(cfg.listen, Identity::Peer(cfg.id), rpc_cfg.clone(), handler).await?;
-    let peers: BTreeMap<NodeId, PeerSender> = cfg
-        .peers
+    let peers: BTreeMap<NodeId, PeerSender> = addresses
         .iter()
         .filter(|(id, _)| **id != cfg.id)
         .map(|(&id, addr)| {
@@ -203,6 +233,10 @@ pub async fn start(cfg: NodeConfig, live: Arc<LiveStatus>) -> Result<NodeHandle,
         gets: Vec::new(),
         next_ctx: 0,
         was_leader: false,
+        addresses,
+        admin_waiters: Vec::new(),
+        runtime: tokio::runtime::Handle::current(),
+        rpc_cfg,
     };
     let ready_loop = std::thread::Builder::new()
         .name("ready-loop".into())

@@ -28,6 +28,10 @@ pub struct NodeStatus {
     pub shards: Vec<u64>,
     /// This node's wall clock, so skew between nodes can be seen.
     pub wall_clock_ms: u64,
+    /// The voters of the configuration in this node's log (membership
+    /// changes take effect when appended).
+    #[serde(default)]
+    pub voters: Vec<NodeId>,
 }
 
 pub fn role_name(role: Role) -> &'static str {
@@ -95,6 +99,7 @@ impl LiveStatus {
                 config_num: 0,
                 shards: Vec::new(),
                 wall_clock_ms: 0,
+                voters: Vec::new(),
             }),
         }
     }
@@ -124,6 +129,7 @@ impl LiveStatus {
         s.applied = applied;
         s.last_log_index = raw.last_index();
         s.snapshot_index = raw.snapshot().meta.index;
+        s.voters = raw.conf_state().voters;
     }
 
     /// Record the shard configuration number and the shards served.

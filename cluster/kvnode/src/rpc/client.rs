@@ -125,6 +125,27 @@ impl Client {
         decode_payload(&self.request(payload, timeout).await?)
     }
 
+    /// Send an admin request (encoded by the wire codec) and wait at most
+    /// `timeout` for its answer. On `Timeout` or `ConnectionClosed` the
+    /// request may or may not have run.
+    pub async fn admin_typed<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Resp> {
+        let payload = encode_payload(req)?;
+        match self
+            .call(|id| Frame::AdminRequest { id, payload }, timeout)
+            .await?
+        {
+            Frame::Response { payload, .. } => decode_payload(&payload),
+            other => Err(RpcError::Protocol(format!(
+                "expected a response, got {}",
+                other.kind()
+            ))),
+        }
+    }
+
     /// Ask for the node status JSON.
     pub async fn status(&self, timeout: Duration) -> Result<String> {
         match self.call(|id| Frame::StatusRequest { id }, timeout).await? {

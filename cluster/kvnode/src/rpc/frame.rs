@@ -21,6 +21,8 @@ pub enum Frame {
     StatusRequest { id: RequestId },
     /// The node status as JSON (DESIGN.md, "Node status").
     StatusResponse { id: RequestId, json: String },
+    /// An admin request (membership changes); answered by `Response`.
+    AdminRequest { id: RequestId, payload: Vec<u8> },
 }
 
 impl Frame {
@@ -32,6 +34,7 @@ impl Frame {
             Frame::Response { .. } => "response",
             Frame::StatusRequest { .. } => "status-request",
             Frame::StatusResponse { .. } => "status-response",
+            Frame::AdminRequest { .. } => "admin-request",
         }
     }
 }

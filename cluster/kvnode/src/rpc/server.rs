@@ -36,6 +36,14 @@ pub trait Handler: Send + Sync + 'static {
 
     /// The node status as JSON.
     fn status(&self) -> String;
+
+    /// An admin request (membership changes); its answer is sent back
+    /// under the same request id. By default: an empty answer (the server
+    /// takes no admin requests; the caller's decoding says so).
+    fn admin(&self, from: Identity, payload: Vec<u8>) -> impl Future<Output = Vec<u8>> + Send {
+        let _ = (from, payload);
+        async { Vec::new() }
+    }
 }
 
 /// A running server. Dropping it (or [`Server::shutdown`]) stops accepting and
@@ -179,6 +187,13 @@ async fn serve_connection<H: Handler>(
                 let (handler, tx, peer) = (handler.clone(), tx.clone(), peer.to_string());
                 tasks.spawn(async move {
                     let payload = handler.request(from, payload).await;
+                    send_frame(&tx, &Frame::Response { id, payload }, max, &peer).await;
+                });
+            }
+            Frame::AdminRequest { id, payload } => {
+                let (handler, tx, peer) = (handler.clone(), tx.clone(), peer.to_string());
+                tasks.spawn(async move {
+                    let payload = handler.admin(from, payload).await;
                     send_frame(&tx, &Frame::Response { id, payload }, max, &peer).await;
                 });
             }
