@@ -76,7 +76,12 @@ pub fn all(sharded: bool) -> Vec<&'static str> {
         .iter()
         .filter(|p| sharded || !p.needs_shards)
         .filter(|p| {
-            ![Power::INFO.name, ClockPartition::INFO.name, Membership::INFO.name].contains(&p.name)
+            ![
+                Power::INFO.name,
+                ClockPartition::INFO.name,
+                Membership::INFO.name,
+            ]
+            .contains(&p.name)
         })
         .map(|p| p.name)
         .collect()

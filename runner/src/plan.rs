@@ -281,7 +281,7 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             ));
         }
     }
-    if nemesis.contains(&"membership") && sharded {
+    if nemesis.iter().any(|n| n == "membership") && sharded {
         return Err(bad_option(
             "--nemesis membership changes the members of a single KV group: drop --groups (a sharded run cannot change its groups' members)",
         ));

@@ -155,7 +155,7 @@ impl fmt::Display for KvBug {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "unknown bug {0:?}; known: stale-read, no-dedup, ack-before-commit, client-retry-new-seq, \
-     no-fsync, lease-wall-clock, removed-still-serves, figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin"
+     no-fsync, lease-wall-clock, removed-still-serves, figure8, forget-vote, no-log-check, stale-read-index, lease-no-drift-margin, reconfig-no-noop"
 )]
 pub struct UnknownBugName(pub String);
 
