@@ -134,6 +134,11 @@ pub struct RunArgs {
     /// faults and leases").
     #[arg(long, default_value = "read-index")]
     pub read_mode: String,
+    /// Run the nodes on remote machines over SSH: a TOML file listing the
+    /// hosts (address, user, port, key; see README "Remote hosts over
+    /// SSH"). One kvnode group, one node per host.
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

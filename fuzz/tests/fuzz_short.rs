@@ -80,4 +80,5 @@ short_pass! {
     fuzz_wal_records => "wal_records",
     fuzz_hardstate_file => "hardstate_file",
     fuzz_snapshot_file => "snapshot_file",
+    fuzz_hosts_file => "hosts_file",
 }

@@ -50,6 +50,7 @@ pub fn options(args: &RunArgs) -> RunOptions {
         attempt_timeout_ms: args.attempt_timeout_ms,
         system_file: args.system.clone(),
         read_mode: args.read_mode.clone(),
+        hosts: args.hosts.clone(),
     }
 }
 

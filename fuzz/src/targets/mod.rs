@@ -8,6 +8,7 @@
 //! `fuzz/tests/fuzz_short.rs`.
 
 mod history;
+mod hosts;
 mod rpc;
 mod scratch;
 mod storage;
@@ -85,6 +86,7 @@ pub const TARGETS: &[Target] = &[
     storage::WAL_RECORDS,
     storage::HARDSTATE_FILE,
     storage::SNAPSHOT_FILE,
+    hosts::HOSTS_FILE,
 ];
 
 /// The target called `name`.

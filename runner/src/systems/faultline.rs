@@ -7,7 +7,10 @@
 //! for is refused, saying what to use instead. With the `power` nemesis the
 //! group runs on diskfs mounts (disk faults).
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use faultline_harness::ssh::{HostsFile, Needs, SshCluster};
 
 use faultline_harness::disk::DiskFaults;
 use faultline_kvnode::bugs::{KvBug, NodeBugs};
@@ -25,6 +28,23 @@ use crate::system::{SystemContext, SystemKind, SystemUnderTest};
 /// `power` nemesis is in the list.
 fn wants_disk_faults(plan: &Plan) -> bool {
     plan.nemesis.iter().any(|n| n == "power")
+}
+
+/// With `--hosts FILE`: connect to every host and check it has what the
+/// run's nemeses need (an unreachable or unsuitable host is an options
+/// error, before anything starts).
+fn connect_hosts(plan: &Plan) -> Result<Option<Arc<SshCluster>>, RunnerError> {
+    let Some(path) = plan.hosts_file() else {
+        return Ok(None);
+    };
+    let file = HostsFile::load(&path).map_err(|e| bad_option(format!("--hosts: {e}")))?;
+    let has = |n: &str| plan.nemesis.iter().any(|x| x == n);
+    let needs = Needs {
+        iptables: has("partition") || has("packet"),
+        faketime: has("clock"),
+    };
+    let cluster = SshCluster::connect(&file, needs).map_err(|e| bad_option(format!("--hosts: {e}")))?;
+    Ok(Some(Arc::new(cluster)))
 }
 
 /// The registry entry of the faultline KV stack.
@@ -110,8 +130,10 @@ impl SystemKind for Faultline {
         }
     }
 
-    fn replay_flags(&self, _plan: &Plan) -> String {
-        String::new()
+    fn replay_flags(&self, plan: &Plan) -> String {
+        plan.hosts_file()
+            .map(|h| format!(" --hosts {}", h.display()))
+            .unwrap_or_default()
     }
 
     fn build(&self, ctx: &SystemContext) -> Result<Box<dyn SystemUnderTest>, RunnerError> {
@@ -150,6 +172,7 @@ impl SystemKind for Faultline {
                 }),
                 extra_args: vec!["--read-mode".into(), plan.read_mode().name().into()],
                 fake_monotonic: plan.read_mode() == ReadMode::Lease,
+                ssh: connect_hosts(plan)?,
             },
             ctx.runtime.clone(),
         )))

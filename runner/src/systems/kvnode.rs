@@ -11,7 +11,9 @@
 //! old leader), which is where stale reads show.
 //!
 //! Nodes live in `<run>/nodes/<id>/{data,node.log}`; teardown stops them,
-//! removes the network and the data directories and keeps the logs.
+//! removes the network and the data directories and keeps the logs. With
+//! `--hosts FILE` the nodes run on remote hosts over SSH instead
+//! (`faultline_harness::ssh`), their logs copied back into the same place.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use faultline_harness::disk::DiskFaults;
-use faultline_harness::netns::Network;
+use faultline_harness::ssh::{SshCluster, SshHarness, SshOptions};
 use faultline_harness::{
     AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
 };
@@ -63,6 +65,8 @@ pub struct KvGroupOptions {
     /// In namespaces: let libfaketime fake the monotonic clock too, so clock
     /// faults reach timers, ticks and leases (lease mode).
     pub fake_monotonic: bool,
+    /// On remote hosts over SSH (`--hosts`): the connected hosts.
+    pub ssh: Option<Arc<SshCluster>>,
 }
 
 /// One kvnode group, shared by the nemesis thread and the runner.
@@ -70,8 +74,9 @@ pub struct KvGroup {
     opts: KvGroupOptions,
     runtime: tokio::runtime::Handle,
     harness: Mutex<Option<AnyHarness>>,
-    /// The namespace network (partitions, loss, clocks), when in namespaces.
-    net: OnceLock<Arc<Network>>,
+    /// The network control (partitions, loss, clocks), in namespaces or
+    /// over SSH.
+    net: OnceLock<Arc<dyn NetControl>>,
     /// Each node's log, known from setup on.
     logs: Mutex<Vec<(String, PathBuf)>>,
 }
@@ -114,6 +119,22 @@ impl KvGroup {
 
     fn start(&self) -> Result<AnyHarness, WorkloadError> {
         let o = &self.opts;
+        if let Some(cluster) = &o.ssh {
+            let h = SshHarness::start(
+                cluster.clone(),
+                SshOptions {
+                    nodes: o.replicas,
+                    run_dir: o.run_dir.clone(),
+                    kvnode: None,
+                    bugs: o.bugs.clone(),
+                    extra_args: o.extra_args.clone(),
+                    group: 0,
+                    fake_monotonic: o.fake_monotonic,
+                },
+            )
+            .map_err(|e| WorkloadError::Db(format!("starting the kvnode group over SSH: {e}")))?;
+            return Ok(AnyHarness::Ssh(h));
+        }
         if o.netns {
             let h = NetnsHarness::start(NetnsOptions {
                 bugs: o.bugs.clone(),
@@ -142,7 +163,7 @@ impl KvGroup {
 impl Db for KvGroup {
     fn setup(&self) -> Result<(), WorkloadError> {
         let h = self.start()?;
-        if let Some(net) = h.network() {
+        if let Some(net) = h.net_control() {
             let _ = self.net.set(net);
         }
         *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = h
@@ -185,6 +206,11 @@ impl Db for KvGroup {
         let Some(h) = guard.as_ref() else {
             return Vec::new();
         };
+        if matches!(h, AnyHarness::Ssh(_)) {
+            // Remote pids: the run's leftovers record (not the local
+            // process list) is how `faultline clean` reaches them.
+            return Vec::new();
+        }
         h.node_ids()
             .into_iter()
             .filter_map(|id| h.pid(id).map(|p| NodeProcess::of(id.to_string(), p)))
@@ -193,6 +219,7 @@ impl Db for KvGroup {
 
     fn describe(&self) -> String {
         let where_ = match self.net.get() {
+            Some(net) if self.opts.ssh.is_some() => net.describe(),
             Some(net) => format!("in network namespaces ({})", net.describe()),
             None => "on loopback".to_string(),
         };
@@ -237,7 +264,7 @@ impl Db for KvGroup {
     }
 
     fn network(&self) -> Option<&dyn NetControl> {
-        self.net.get().map(|n| &**n as _)
+        self.net.get().map(|n| &**n)
     }
 
     fn status(&self, node: &str) -> Result<NodeState, WorkloadError> {

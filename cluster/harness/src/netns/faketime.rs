@@ -100,6 +100,19 @@ pub fn write_offset(path: &Path, ms: i64) -> Result<(), NetnsError> {
 /// How often a drifting clock's offset is rewritten.
 pub const DRIFT_STEP: Duration = Duration::from_millis(5);
 
+/// Writes one clock offset (ms) wherever a node reads it; failures are
+/// logged by the writer.
+pub type OffsetWriter = Arc<dyn Fn(i64) + Send + Sync>;
+
+/// The writer of the local control file `path`.
+fn file_writer(path: PathBuf) -> OffsetWriter {
+    Arc::new(move |ms| {
+        if let Err(e) = write_offset(&path, ms) {
+            tracing::warn!(error = %e, "clock strobe");
+        }
+    })
+}
+
 /// A thread flipping a control file between two offsets, or drifting it.
 #[derive(Debug)]
 pub struct Strobe {
@@ -111,6 +124,18 @@ impl Strobe {
     /// Flip `path` between `a` and `b` ms every `period` for `duration`,
     /// then leave it at `a`.
     pub fn start(path: PathBuf, a: i64, b: i64, period: Duration, duration: Duration) -> Strobe {
+        Strobe::start_with(file_writer(path), a, b, period, duration)
+    }
+
+    /// [`Strobe::start`] with the offsets written by `write` (e.g. to a
+    /// control file on a remote host).
+    pub fn start_with(
+        write: OffsetWriter,
+        a: i64,
+        b: i64,
+        period: Duration,
+        duration: Duration,
+    ) -> Strobe {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let period = period.max(Duration::from_millis(1));
@@ -118,16 +143,14 @@ impl Strobe {
             let until = Instant::now() + duration;
             let mut high = true;
             while !flag.load(Ordering::Relaxed) && Instant::now() < until {
-                if let Err(e) = write_offset(&path, if high { b } else { a }) {
-                    tracing::warn!(error = %e, "clock strobe");
-                }
+                write(if high { b } else { a });
                 high = !high;
                 let next = Instant::now() + period;
                 while !flag.load(Ordering::Relaxed) && Instant::now() < next.min(until) {
                     std::thread::sleep(Duration::from_millis(5).min(period));
                 }
             }
-            let _ = write_offset(&path, a);
+            write(a);
         });
         Strobe {
             stop,
@@ -145,6 +168,17 @@ impl Strobe {
     /// `FAKETIME_XRESET`, which smooths that, drops the offset (measured
     /// with libfaketime 0.9.10).
     pub fn drift(path: PathBuf, base: i64, rate_pct: u32, duration: Duration) -> Strobe {
+        Strobe::drift_with(file_writer(path), base, rate_pct, duration, DRIFT_STEP)
+    }
+
+    /// [`Strobe::drift`] with the offsets written by `write` every `step`.
+    pub fn drift_with(
+        write: OffsetWriter,
+        base: i64,
+        rate_pct: u32,
+        duration: Duration,
+        step: Duration,
+    ) -> Strobe {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::spawn(move || {
@@ -153,12 +187,10 @@ impl Strobe {
                 base + (elapsed.as_millis() as i64) * (i64::from(rate_pct) - 100) / 100
             };
             while !flag.load(Ordering::Relaxed) && start.elapsed() < duration {
-                if let Err(e) = write_offset(&path, offset(start.elapsed())) {
-                    tracing::warn!(error = %e, "clock drift");
-                }
-                std::thread::sleep(DRIFT_STEP);
+                write(offset(start.elapsed()));
+                std::thread::sleep(step);
             }
-            let _ = write_offset(&path, offset(start.elapsed().min(duration)));
+            write(offset(start.elapsed().min(duration)));
         });
         Strobe {
             stop,
