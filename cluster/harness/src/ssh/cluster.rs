@@ -204,6 +204,15 @@ impl SshCluster {
     }
 }
 
+impl std::fmt::Debug for SshCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshCluster")
+            .field("run", &self.run)
+            .field("hosts", &self.file.hosts)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Drop for SshCluster {
     fn drop(&mut self) {
         self.teardown();
