@@ -87,7 +87,13 @@ fn valid_run_over_ssh_only() {
          --nemesis-interval 2 --concurrency 4 --seed 7",
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}\n{}", describe(&out), fx.sshd_logs());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        describe(&out),
+        fx.sshd_logs()
+    );
     assert!(stdout.contains("over SSH on root@"), "{stdout}");
     let run = only_run_dir(&dir.path().join("store"));
     let test = read_json(&run.join("test.json"));
@@ -165,11 +171,15 @@ fn unreachable_host_is_a_clear_error() {
         let _ = child.kill();
     }
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(status.and_then(|s| s.code()), Some(2), "{stderr}");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(status.and_then(|s| s.code()), Some(2), "{said}");
     assert!(
-        stderr.contains("cannot connect to root@192.0.2.1:22 over SSH"),
-        "{stderr}"
+        said.contains("cannot connect to root@192.0.2.1:22 over SSH"),
+        "{said}"
     );
     assert_nothing_left(&fx, dir.path());
     // Bad input is refused before any connection, naming file and line.

@@ -64,7 +64,16 @@ pub struct SshFixture {
 
 fn keygen(path: &Path) {
     let st = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "faultline-fixture", "-f"])
+        .args([
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-C",
+            "faultline-fixture",
+            "-f",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .status()

@@ -43,7 +43,8 @@ fn connect_hosts(plan: &Plan) -> Result<Option<Arc<SshCluster>>, RunnerError> {
         iptables: has("partition") || has("packet"),
         faketime: has("clock"),
     };
-    let cluster = SshCluster::connect(&file, needs).map_err(|e| bad_option(format!("--hosts: {e}")))?;
+    let cluster =
+        SshCluster::connect(&file, needs).map_err(|e| bad_option(format!("--hosts: {e}")))?;
     Ok(Some(Arc::new(cluster)))
 }
 

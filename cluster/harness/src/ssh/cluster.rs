@@ -165,12 +165,7 @@ impl SshCluster {
     /// problems that remain (a host that cannot be reached keeps its entry
     /// in the record, so `faultline clean` tries again).
     pub fn teardown(&self) -> Vec<String> {
-        let Some(mut record) = self
-            .record
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        else {
+        let Some(mut record) = self.record.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return Vec::new();
         };
         let mut problems = Vec::new();
@@ -253,7 +248,10 @@ fn preflight(remotes: &Remotes, i: usize, h: &Host, needs: Needs) -> Result<Host
         )));
     }
     if field("dir=").is_none() {
-        return Err(unsuitable(format!("cannot create its work folder {}", h.dir)));
+        return Err(unsuitable(format!(
+            "cannot create its work folder {}",
+            h.dir
+        )));
     }
     let facts = HostFacts {
         libfaketime: field("faketime="),
@@ -266,7 +264,8 @@ fn preflight(remotes: &Remotes, i: usize, h: &Host, needs: Needs) -> Result<Host
     }
     if needs.faketime && facts.libfaketime.is_none() {
         return Err(unsuitable(
-            "libfaketime.so.1 is missing (clock faults need it): apt-get install libfaketime".into(),
+            "libfaketime.so.1 is missing (clock faults need it): apt-get install libfaketime"
+                .into(),
         ));
     }
     Ok(facts)

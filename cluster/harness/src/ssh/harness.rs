@@ -265,7 +265,9 @@ impl SshHarness {
 
     /// `true` while `pid` is alive on its host (not a zombie).
     fn alive_test(pid: u32) -> String {
-        format!("[ -e /proc/{pid} ] && [ \"$(awk '{{print $3}}' /proc/{pid}/stat 2>/dev/null)\" != Z ]")
+        format!(
+            "[ -e /proc/{pid} ] && [ \"$(awk '{{print $3}}' /proc/{pid}/stat 2>/dev/null)\" != Z ]"
+        )
     }
 
     /// Send `signal` to member `id`; `NotRunning` when it is gone.
@@ -416,19 +418,25 @@ impl crate::Harness for SshHarness {
     }
 
     fn kill(&mut self, id: NodeId) -> Result<(), HarnessError> {
-        let pid = self.signal(id, "KILL")?;
-        let host = self.member(id)?.host;
-        // Wait (bounded) until it is gone, so a restart can bind its port.
-        self.cluster
+        let m = self.member(id)?;
+        let (host, pid) = (m.host, m.pid.ok_or(HarnessError::NotRunning(id))?);
+        // One round trip: SIGKILL, then wait (bounded) until it is gone, so
+        // a restart can bind its port.
+        let alive = Self::alive_test(pid);
+        let out = self
+            .cluster
             .run(
                 host,
-                &format!("wait for node {id} to die"),
+                &format!("kill -KILL node {id}"),
                 &format!(
-                    "i=0; while {} && [ $i -lt 250 ]; do sleep 0.02; i=$((i+1)); done",
-                    Self::alive_test(pid)
+                    "if {alive} && kill -KILL {pid} 2>/dev/null; then echo ok; \
+                     i=0; while {alive} && [ $i -lt 250 ]; do sleep 0.02; i=$((i+1)); done; fi"
                 ),
             )
             .map_err(ssh)?;
+        if out.trim() != "ok" {
+            return Err(HarnessError::NotRunning(id));
+        }
         if let Some(m) = self.members.get_mut(&id) {
             m.pid = None;
         }

@@ -118,7 +118,11 @@ struct RawHost {
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 /// A plain token: no whitespace, no quotes, no shell or ssh specials.
@@ -146,17 +150,15 @@ impl HostsFile {
         if raw.host.is_empty() {
             return Err(err(
                 None,
-                "no hosts: add one `[[host]]` table per machine, with at least `address = \"...\"`".into(),
+                "no hosts: add one `[[host]]` table per machine, with at least `address = \"...\"`"
+                    .into(),
             ));
         }
         let connect_timeout_s = match raw.connect_timeout_s {
             Some(t) if !(1..=300).contains(t.get_ref()) => {
                 return Err(err(
                     at(t.span().start),
-                    format!(
-                        "connect_timeout_s = {}: use 1 to 300 seconds",
-                        t.get_ref()
-                    ),
+                    format!("connect_timeout_s = {}: use 1 to 300 seconds", t.get_ref()),
                 ));
             }
             Some(t) => t.into_inner(),
@@ -353,7 +355,11 @@ dir = "/srv/fl/"
     fn missing_key_file_is_named() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("hosts.toml");
-        std::fs::write(&path, "[[host]]\naddress = \"a\"\nkey = \"/nonexistent/k\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[[host]]\naddress = \"a\"\nkey = \"/nonexistent/k\"\n",
+        )
+        .unwrap();
         let e = HostsFile::load(&path).unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
         assert!(e.message.contains("/nonexistent/k"), "{e}");

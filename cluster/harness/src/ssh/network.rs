@@ -201,7 +201,9 @@ impl NetControl for SshNetwork {
         let write = self.clock_writer(node)?;
         self.stop_strobe(node);
         write(offset_ms);
-        self.lock().offsets.insert(node.trim().to_string(), offset_ms);
+        self.lock()
+            .offsets
+            .insert(node.trim().to_string(), offset_ms);
         Ok(())
     }
 

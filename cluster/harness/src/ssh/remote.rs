@@ -187,9 +187,7 @@ impl Remotes {
             };
             match tokio::time::timeout(timeout, work).await {
                 Ok(r) => r,
-                Err(_) => Err(format!(
-                    "no answer within {timeout:?} (host slow or lost)"
-                )),
+                Err(_) => Err(format!("no answer within {timeout:?} (host slow or lost)")),
             }
         });
         let out = out.map_err(fail)?;
@@ -328,7 +326,8 @@ pub fn plain_ssh(file: &HostsFile, host: &Host, remote_command: &str) -> std::pr
         .args(["-o", "ServerAliveInterval=2"])
         .args(["-p", &host.port.to_string(), "-l", &host.user]);
     if let Some(k) = &file.known_hosts {
-        c.arg("-o").arg(format!("UserKnownHostsFile={}", k.display()));
+        c.arg("-o")
+            .arg(format!("UserKnownHostsFile={}", k.display()));
     }
     if let Some(k) = &host.key {
         c.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(k);
