@@ -10,7 +10,8 @@ pkg_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "insta
 # Debian packages the toolkit uses at run time or in tests.
 # fuse3: fusermount3, for FUSE mounts (diskfs, `--nemesis power`) by non-root users.
 # python3, python3-pip, zookeeper: the examples/ systems run through `--system`.
-for pkg in iproute2 iptables faketime libfaketime procps chromium etcd-server fuse3 python3 python3-pip zookeeper; do
+# openssh-server, openssh-client: the `--hosts` fixture (hosts as namespaces each running sshd).
+for pkg in iproute2 iptables faketime libfaketime procps chromium etcd-server fuse3 python3 python3-pip zookeeper openssh-server openssh-client; do
   pkg_installed "$pkg" || need_apt+=("$pkg")
 done
 

@@ -141,6 +141,11 @@ pub struct RunArgs {
     /// clock nemeses (`clock` rate faults, `clock-partition`) set clock rates.
     #[arg(long, value_name = "PCT")]
     pub clock_drift: Option<u32>,
+    /// Run the nodes on remote machines over SSH: a TOML file listing the
+    /// hosts (address, user, port, key; see README "Remote hosts over
+    /// SSH"). One kvnode group, one node per host.
+    #[arg(long, value_name = "FILE")]
+    pub hosts: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

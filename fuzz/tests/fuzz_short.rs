@@ -82,4 +82,5 @@ short_pass! {
     fuzz_snapshot_file => "snapshot_file",
     fuzz_system_file => "system_file",
     fuzz_adapter_answer => "adapter_answer",
+    fuzz_hosts_file => "hosts_file",
 }

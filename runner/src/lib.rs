@@ -22,7 +22,7 @@
 //!     seed: Some(1), test_count: 1, store: "store".into(), rate: None, keys: None,
 //!     ops_per_key: None, nemesis_interval: 5.0, name: None, check_timeout: 60.0,
 //!     no_netns: true, etcd_serializable_reads: false, attempt_timeout_ms: 250,
-//!     system_file: None,
+//!     system_file: None, hosts: None,
 //!     read_mode: "read-index".into(), clock_drift: None,
 //! };
 //! let outcome = run_test(&plan::plan(&opts)?, &Uninterrupted)?;

@@ -57,6 +57,9 @@ pub struct RunOptions {
     /// Lease runs: the clock drift bound (percent) the leases allow for and
     /// the clock nemeses keep to (`None`: kvnode's default).
     pub clock_drift: Option<u32>,
+    /// `--hosts FILE`: run the nodes on the remote hosts the file lists,
+    /// over SSH.
+    pub hosts: Option<PathBuf>,
 }
 
 /// Everything one test needs to know: the options as recorded in
@@ -121,12 +124,66 @@ impl Plan {
         self.workload_kind == WorkloadKind::Register
     }
 
+    /// `--hosts FILE`: the hosts file (recorded in test.json as `hosts`).
+    pub fn hosts_file(&self) -> Option<PathBuf> {
+        self.options
+            .extra
+            .get(HOSTS_OPTION)
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from)
+    }
+
     /// The plan of the `i`-th test of `--test-count` (seed + i).
     pub fn nth(&self, i: usize) -> Plan {
         let mut p = self.clone();
         p.options.seed = self.seed.wrapping_add(i as u64);
         p
     }
+}
+
+/// The key of `--hosts FILE` in test.json's options.
+pub const HOSTS_OPTION: &str = "hosts";
+
+/// Check `--hosts FILE` against the other options: what runs over SSH so
+/// far is one faultline kvnode group (any workload, the kill, pause,
+/// partition, packet and clock nemeses). The file itself must parse.
+fn check_hosts(
+    path: &std::path::Path,
+    opts: &RunOptions,
+    system: &'static dyn SystemKind,
+    nemesis: &[&'static str],
+) -> Result<(), RunnerError> {
+    let file = faultline_harness::ssh::HostsFile::load(path)
+        .map_err(|e| bad_option(format!("--hosts: {e}")))?;
+    let unsupported = |what: &str| {
+        bad_option(format!(
+            "--hosts: {what} does not run over SSH yet; over SSH faultline runs one kvnode group (--db faultline without --groups) with the kill, pause, partition, packet and clock nemeses"
+        ))
+    };
+    if opts.system_file.is_some() || system.name() != "faultline" {
+        return Err(unsupported(&format!("--db {}", system.name())));
+    }
+    if opts.groups.unwrap_or(0) > 0 {
+        return Err(unsupported("the sharded stack (--groups)"));
+    }
+    if let Some(n) = nemesis.iter().find(|n| ["power", "shard-move"].contains(n)) {
+        return Err(unsupported(&format!("--nemesis {n}")));
+    }
+    if opts.no_netns {
+        return Err(bad_option(
+            "--no-netns is about local nodes; with --hosts the nodes run on the hosts: drop --no-netns",
+        ));
+    }
+    if opts.replicas > file.hosts.len() {
+        return Err(bad_option(format!(
+            "--hosts {} lists {} host(s) but --replicas is {}: faultline runs one node per host; list more hosts or use --replicas {}",
+            path.display(),
+            file.hosts.len(),
+            opts.replicas,
+            file.hosts.len()
+        )));
+    }
+    Ok(())
 }
 
 /// A seed from the clock and the pid, for runs without `--seed`.
@@ -368,7 +425,17 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             .insert("clock_drift_pct".into(), d.into());
     }
     system.validate(&plan)?;
-    plan.options.netns = network_mode(opts.no_netns, &nemesis, sharded)?;
+    match &opts.hosts {
+        Some(path) => {
+            check_hosts(path, opts, system, &nemesis)?;
+            let abs = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+            plan.options.extra.insert(
+                HOSTS_OPTION.into(),
+                serde_json::Value::String(abs.display().to_string()),
+            );
+        }
+        None => plan.options.netns = network_mode(opts.no_netns, &nemesis, sharded)?,
+    }
     plan.options.name = match &opts.name {
         Some(n) if n.is_empty() || n.contains(['/', '\\']) || n.starts_with('.') => {
             return Err(bad_option(format!(

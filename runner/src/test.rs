@@ -76,7 +76,14 @@ pub fn run_test(plan: &Plan, interruption: &dyn Interruption) -> Result<TestOutc
         name: plan.name.clone(),
         seed: plan.seed,
         run_id: run_id.clone(),
-        mode: if plan.netns { "netns" } else { "loopback" }.to_string(),
+        mode: if plan.hosts_file().is_some() {
+            "ssh"
+        } else if plan.netns {
+            "netns"
+        } else {
+            "loopback"
+        }
+        .to_string(),
         netns_run: None,
         system: None,
         options: plan.options.clone(),

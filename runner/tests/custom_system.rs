@@ -183,6 +183,7 @@ fn options(store: PathBuf) -> RunOptions {
         etcd_serializable_reads: false,
         attempt_timeout_ms: 250,
         system_file: None,
+        hosts: None,
         read_mode: "read-index".into(),
         clock_drift: None,
     }

@@ -51,6 +51,7 @@ pub fn options(args: &RunArgs) -> RunOptions {
         system_file: args.system.clone(),
         read_mode: args.read_mode.clone(),
         clock_drift: args.clock_drift,
+        hosts: args.hosts.clone(),
     }
 }
 

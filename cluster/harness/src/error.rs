@@ -62,6 +62,9 @@ pub enum HarnessError {
     /// place in the network.
     #[error(transparent)]
     Netns(#[from] crate::netns::NetnsError),
+    /// Remote hosts over SSH.
+    #[error(transparent)]
+    Ssh(#[from] crate::ssh::SshError),
 }
 
 impl HarnessError {

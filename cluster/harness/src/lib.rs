@@ -2,8 +2,8 @@
 //! and the benchmark use; [`LoopbackHarness`] implements it with kvnode
 //! processes on 127.0.0.1 ports, [`NetnsHarness`] with one network namespace
 //! per process, [`AnyHarness`] is either; both keep their members in the
-//! shared member table of `members`. Whatever a harness starts, it stops,
-//! also on panic.
+//! shared member table of `members`; [`ssh::SshHarness`] runs the members on
+//! remote hosts over SSH. Whatever a harness starts, it stops, also on panic.
 
 pub mod deployment;
 pub mod disk;
@@ -18,6 +18,7 @@ mod netns_group;
 mod ports;
 mod process;
 pub mod procs;
+pub mod ssh;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -295,22 +295,35 @@ impl Drop for NetnsHarness {
 pub enum AnyHarness {
     Loopback(super::LoopbackHarness),
     Netns(NetnsHarness),
+    /// On remote hosts over SSH.
+    Ssh(crate::ssh::SshHarness),
 }
 
 impl AnyHarness {
-    /// `"netns"` or `"loopback"` (what test.json records).
+    /// `"netns"`, `"loopback"` or `"ssh"` (what test.json records).
     pub fn mode(&self) -> &'static str {
         match self {
             AnyHarness::Loopback(_) => "loopback",
             AnyHarness::Netns(_) => "netns",
+            AnyHarness::Ssh(_) => "ssh",
         }
     }
 
     /// The namespace network (partitions, loss, clocks), when there is one.
     pub fn network(&self) -> Option<Arc<Network>> {
         match self {
+            AnyHarness::Loopback(_) | AnyHarness::Ssh(_) => None,
+            AnyHarness::Netns(h) => Some(h.network()),
+        }
+    }
+
+    /// The network and clock control for the nemesis, whatever the mode
+    /// (`None` on loopback).
+    pub fn net_control(&self) -> Option<Arc<dyn faultline_workloads::NetControl>> {
+        match self {
             AnyHarness::Loopback(_) => None,
             AnyHarness::Netns(h) => Some(h.network()),
+            AnyHarness::Ssh(h) => Some(h.network()),
         }
     }
 }
@@ -320,6 +333,7 @@ macro_rules! each {
         match $self {
             AnyHarness::Loopback($h) => $e,
             AnyHarness::Netns($h) => $e,
+            AnyHarness::Ssh($h) => $e,
         }
     };
 }
@@ -363,6 +377,7 @@ impl AnyHarness {
                 Vec::new()
             }
             AnyHarness::Netns(h) => h.teardown(),
+            AnyHarness::Ssh(h) => h.teardown(),
         }
     }
 }

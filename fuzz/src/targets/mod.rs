@@ -8,6 +8,7 @@
 //! `fuzz/tests/fuzz_short.rs`.
 
 mod history;
+mod hosts;
 mod rpc;
 mod scratch;
 mod storage;
@@ -88,6 +89,7 @@ pub const TARGETS: &[Target] = &[
     storage::SNAPSHOT_FILE,
     system::SYSTEM_FILE,
     system::ADAPTER_ANSWER,
+    hosts::HOSTS_FILE,
 ];
 
 /// The target called `name`.

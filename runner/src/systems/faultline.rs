@@ -7,7 +7,10 @@
 //! for is refused, saying what to use instead. With the `power` nemesis the
 //! group runs on diskfs mounts (disk faults).
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use faultline_harness::ssh::{HostsFile, Needs, SshCluster};
 
 use faultline_harness::disk::DiskFaults;
 use faultline_kvnode::bugs::{KvBug, NodeBugs};
@@ -36,6 +39,24 @@ fn spare_nodes(plan: &Plan) -> usize {
     }
     let faults = plan.time_limit_s as f64 / plan.nemesis_interval_s.max(0.1);
     (faults.ceil() as usize + 4).min(64)
+}
+
+/// With `--hosts FILE`: connect to every host and check it has what the
+/// run's nemeses need (an unreachable or unsuitable host is an options
+/// error, before anything starts).
+fn connect_hosts(plan: &Plan) -> Result<Option<Arc<SshCluster>>, RunnerError> {
+    let Some(path) = plan.hosts_file() else {
+        return Ok(None);
+    };
+    let file = HostsFile::load(&path).map_err(|e| bad_option(format!("--hosts: {e}")))?;
+    let has = |n: &str| plan.nemesis.iter().any(|x| x == n);
+    let needs = Needs {
+        iptables: has("partition") || has("packet"),
+        faketime: has("clock"),
+    };
+    let cluster =
+        SshCluster::connect(&file, needs).map_err(|e| bad_option(format!("--hosts: {e}")))?;
+    Ok(Some(Arc::new(cluster)))
 }
 
 /// The registry entry of the faultline KV stack.
@@ -138,6 +159,10 @@ impl SystemKind for Faultline {
         if let Some(d) = plan.clock_drift_pct() {
             flags += &format!(" --clock-drift {d}");
         }
+        flags += &plan
+            .hosts_file()
+            .map(|h| format!(" --hosts {}", h.display()))
+            .unwrap_or_default();
         flags
     }
 
@@ -182,6 +207,7 @@ impl SystemKind for Faultline {
                         .unwrap_or(faultline_raft::DEFAULT_MAX_CLOCK_DRIFT_PCT)
                 }),
                 spare_nodes: spare_nodes(plan),
+                ssh: connect_hosts(plan)?,
             },
             ctx.runtime.clone(),
         )))

@@ -11,7 +11,9 @@
 //! old leader), which is where stale reads show.
 //!
 //! Nodes live in `<run>/nodes/<id>/{data,node.log}`; teardown stops them,
-//! removes the network and the data directories and keeps the logs.
+//! removes the network and the data directories and keeps the logs. With
+//! `--hosts FILE` the nodes run on remote hosts over SSH instead
+//! (`faultline_harness::ssh`), their logs copied back into the same place.
 //!
 //! Membership ([`MembershipControl`]): a fresh member gets the next id, an
 //! empty data directory and (in namespaces) one of the spare namespaces
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use faultline_harness::disk::DiskFaults;
-use faultline_harness::netns::Network;
+use faultline_harness::ssh::{SshCluster, SshHarness, SshOptions};
 use faultline_harness::{
     AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
 };
@@ -80,6 +82,8 @@ pub struct KvGroupOptions {
     /// In namespaces: spare namespaces for members added later (the
     /// membership nemesis); each added member uses one.
     pub spare_nodes: usize,
+    /// On remote hosts over SSH (`--hosts`): the connected hosts.
+    pub ssh: Option<Arc<SshCluster>>,
 }
 
 /// Every member's client address, added members included; clients read
@@ -91,8 +95,9 @@ pub struct KvGroup {
     opts: KvGroupOptions,
     runtime: tokio::runtime::Handle,
     harness: Mutex<Option<AnyHarness>>,
-    /// The namespace network (partitions, loss, clocks), when in namespaces.
-    net: OnceLock<Arc<Network>>,
+    /// The network control (partitions, loss, clocks), in namespaces or
+    /// over SSH.
+    net: OnceLock<Arc<dyn NetControl>>,
     /// Each node's log, known from setup on (added members' too).
     logs: Mutex<Vec<(String, PathBuf)>>,
     /// Members removed from the group's configuration.
@@ -151,6 +156,22 @@ impl KvGroup {
 
     fn start(&self) -> Result<AnyHarness, WorkloadError> {
         let o = &self.opts;
+        if let Some(cluster) = &o.ssh {
+            let h = SshHarness::start(
+                cluster.clone(),
+                SshOptions {
+                    nodes: o.replicas,
+                    run_dir: o.run_dir.clone(),
+                    kvnode: None,
+                    bugs: o.bugs.clone(),
+                    extra_args: o.extra_args.clone(),
+                    group: 0,
+                    fake_monotonic: o.fake_monotonic,
+                },
+            )
+            .map_err(|e| WorkloadError::Db(format!("starting the kvnode group over SSH: {e}")))?;
+            return Ok(AnyHarness::Ssh(h));
+        }
         if o.netns {
             let h = NetnsHarness::start(NetnsOptions {
                 bugs: o.bugs.clone(),
@@ -180,7 +201,7 @@ impl KvGroup {
 impl Db for KvGroup {
     fn setup(&self) -> Result<(), WorkloadError> {
         let h = self.start()?;
-        if let Some(net) = h.network() {
+        if let Some(net) = h.net_control() {
             let _ = self.net.set(net);
         }
         *self.logs.lock().unwrap_or_else(|p| p.into_inner()) = h
@@ -225,6 +246,11 @@ impl Db for KvGroup {
         let Some(h) = guard.as_ref() else {
             return Vec::new();
         };
+        if matches!(h, AnyHarness::Ssh(_)) {
+            // Remote pids: the run's leftovers record (not the local
+            // process list) is how `faultline clean` reaches them.
+            return Vec::new();
+        }
         h.node_ids()
             .into_iter()
             .filter_map(|id| h.pid(id).map(|p| NodeProcess::of(id.to_string(), p)))
@@ -233,6 +259,7 @@ impl Db for KvGroup {
 
     fn describe(&self) -> String {
         let where_ = match self.net.get() {
+            Some(net) if self.opts.ssh.is_some() => net.describe(),
             Some(net) => format!("in network namespaces ({})", net.describe()),
             None => "on loopback".to_string(),
         };
@@ -288,7 +315,7 @@ impl Db for KvGroup {
     }
 
     fn network(&self) -> Option<&dyn NetControl> {
-        self.net.get().map(|n| &**n as _)
+        self.net.get().map(|n| &**n)
     }
 
     fn clock_drift_pct(&self) -> Option<u32> {

@@ -120,6 +120,19 @@ pub const DRIFT_STEP: Duration = Duration::from_millis(1);
 /// the lease as lost.
 pub const DRIFT_MAX_CHANGE_US: i64 = 800;
 
+/// Writes one clock offset (µs) wherever a node reads it; failures are
+/// logged by the writer.
+pub type OffsetWriter = Arc<dyn Fn(i64) + Send + Sync>;
+
+/// The writer of the local control file `path`.
+fn file_writer(path: PathBuf) -> OffsetWriter {
+    Arc::new(move |us| {
+        if let Err(e) = write_offset_us(&path, us) {
+            tracing::warn!(error = %e, "clock strobe");
+        }
+    })
+}
+
 /// A thread flipping a control file between two offsets, or drifting it.
 #[derive(Debug)]
 pub struct Strobe {
@@ -131,6 +144,18 @@ impl Strobe {
     /// Flip `path` between `a` and `b` ms every `period` for `duration`,
     /// then leave it at `a`.
     pub fn start(path: PathBuf, a: i64, b: i64, period: Duration, duration: Duration) -> Strobe {
+        Strobe::start_with(file_writer(path), a, b, period, duration)
+    }
+
+    /// [`Strobe::start`] with the offsets written by `write` (e.g. to a
+    /// control file on a remote host).
+    pub fn start_with(
+        write: OffsetWriter,
+        a: i64,
+        b: i64,
+        period: Duration,
+        duration: Duration,
+    ) -> Strobe {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let period = period.max(Duration::from_millis(1));
@@ -138,16 +163,14 @@ impl Strobe {
             let until = Instant::now() + duration;
             let mut high = true;
             while !flag.load(Ordering::Relaxed) && Instant::now() < until {
-                if let Err(e) = write_offset(&path, if high { b } else { a }) {
-                    tracing::warn!(error = %e, "clock strobe");
-                }
+                write(if high { b } else { a } * 1000);
                 high = !high;
                 let next = Instant::now() + period;
                 while !flag.load(Ordering::Relaxed) && Instant::now() < next.min(until) {
                     std::thread::sleep(Duration::from_millis(5).min(period));
                 }
             }
-            let _ = write_offset(&path, a);
+            write(a * 1000);
         });
         Strobe {
             stop,
@@ -169,6 +192,17 @@ impl Strobe {
     /// times the change, and `FAKETIME_XRESET`, which smooths that, drops
     /// the offset (measured with libfaketime 0.9.10).
     pub fn drift(path: PathBuf, base: i64, rate_pct: u32, duration: Duration) -> Strobe {
+        Strobe::drift_with(file_writer(path), base, rate_pct, duration, DRIFT_STEP)
+    }
+
+    /// [`Strobe::drift`] with the offsets written by `write` every `step`.
+    pub fn drift_with(
+        write: OffsetWriter,
+        base: i64,
+        rate_pct: u32,
+        duration: Duration,
+        step: Duration,
+    ) -> Strobe {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::spawn(move || {
@@ -177,15 +211,13 @@ impl Strobe {
             let mut offset_us = base * 1000;
             let mut last = start;
             while !flag.load(Ordering::Relaxed) && start.elapsed() < duration {
-                std::thread::sleep(DRIFT_STEP);
+                std::thread::sleep(step);
                 let now = Instant::now().min(start + duration);
                 let gap_us = now.duration_since(last).as_micros() as i64;
                 last = now;
                 offset_us +=
                     (gap_us * per_cent / 100).clamp(-DRIFT_MAX_CHANGE_US, DRIFT_MAX_CHANGE_US);
-                if let Err(e) = write_offset_us(&path, offset_us) {
-                    tracing::warn!(error = %e, "clock drift");
-                }
+                write(offset_us);
             }
         });
         Strobe {

@@ -35,6 +35,9 @@ pub struct RunRecord {
     pub rules: Vec<Rule>,
     pub files: Vec<PathBuf>,
     pub pids: Vec<u32>,
+    /// Nodes on remote hosts (`faultline run --hosts`): what to remove there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<crate::ssh::RemoteRun>,
 }
 
 /// Where records are kept.
@@ -68,6 +71,7 @@ impl RunRecord {
             rules: Vec::new(),
             files: Vec::new(),
             pids: Vec::new(),
+            remote: None,
         }
     }
 
@@ -112,6 +116,9 @@ impl RunRecord {
     /// removed things are skipped; the problems that remain are returned.
     pub fn teardown(&self) -> Vec<String> {
         let mut problems = Vec::new();
+        if let Some(remote) = &self.remote {
+            problems.extend(remote.teardown(&self.run_id));
+        }
         let existing = namespaces().unwrap_or_default();
         // Host rules do not go away with a namespace.
         for r in self.rules.iter().filter(|r| r.ns.is_none()) {
