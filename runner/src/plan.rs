@@ -151,7 +151,7 @@ fn check_hosts(
     path: &std::path::Path,
     opts: &RunOptions,
     system: &'static dyn SystemKind,
-    nemesis: &[&'static str],
+    nemesis: &[String],
 ) -> Result<(), RunnerError> {
     let file = faultline_harness::ssh::HostsFile::load(path)
         .map_err(|e| bad_option(format!("--hosts: {e}")))?;
@@ -166,7 +166,10 @@ fn check_hosts(
     if opts.groups.unwrap_or(0) > 0 {
         return Err(unsupported("the sharded stack (--groups)"));
     }
-    if let Some(n) = nemesis.iter().find(|n| ["power", "shard-move"].contains(n)) {
+    if let Some(n) = nemesis
+        .iter()
+        .find(|n| ["power", "shard-move", "membership", "clock-partition"].contains(&n.as_str()))
+    {
         return Err(unsupported(&format!("--nemesis {n}")));
     }
     if opts.no_netns {

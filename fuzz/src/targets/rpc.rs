@@ -8,7 +8,9 @@
 use std::cell::RefCell;
 
 use faultline_kvnode::kv::{Op, Reply};
-use faultline_kvnode::node::{ClientRequest, ClientResponse, NodeStatus};
+use faultline_kvnode::node::{
+    AdminRequest, AdminResponse, ClientRequest, ClientResponse, NodeStatus,
+};
 use faultline_kvnode::rpc::{
     Frame, HANDSHAKE_LEN, Identity, LEN_PREFIX, PROTOCOL_VERSION, decode_frame, decode_handshake,
     decode_payload, encode_frame, encode_handshake, encode_payload, read_frame,
@@ -101,7 +103,11 @@ fn decode_body(body: &[u8]) {
     );
     match &frame {
         Frame::Request { payload, .. } => round_trip::<ClientRequest>(payload),
-        Frame::Response { payload, .. } => round_trip::<ClientResponse>(payload),
+        Frame::Response { payload, .. } => {
+            round_trip::<ClientResponse>(payload);
+            round_trip::<AdminResponse>(payload);
+        }
+        Frame::AdminRequest { payload, .. } => round_trip::<AdminRequest>(payload),
         Frame::StatusResponse { json, .. } => {
             let _ = serde_json::from_str::<NodeStatus>(json);
         }

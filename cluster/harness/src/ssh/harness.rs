@@ -396,6 +396,14 @@ impl SshHarness {
     }
 }
 
+/// Membership changes need a spare host per added member; not built yet.
+fn not_over_ssh() -> HarnessError {
+    HarnessError::Membership(
+        "adding or removing members is not supported over SSH (--hosts) yet; drop --nemesis membership"
+            .to_string(),
+    )
+}
+
 impl crate::Harness for SshHarness {
     fn node_ids(&self) -> Vec<NodeId> {
         self.node_ids_vec()
@@ -474,6 +482,26 @@ impl crate::Harness for SshHarness {
             .keys()
             .map(|&id| (id, self.node_dir(id).join("node.log")))
             .collect()
+    }
+
+    fn start_new_member(&mut self) -> Result<NodeId, HarnessError> {
+        Err(not_over_ssh())
+    }
+
+    async fn add_member(
+        &self,
+        _id: NodeId,
+        _deadline: Duration,
+    ) -> Result<faultline_kvnode::client::Committed, HarnessError> {
+        Err(not_over_ssh())
+    }
+
+    async fn remove_member(
+        &self,
+        _id: NodeId,
+        _deadline: Duration,
+    ) -> Result<faultline_kvnode::client::Committed, HarnessError> {
+        Err(not_over_ssh())
     }
 
     fn stop_all(&mut self) -> Result<(), HarnessError> {

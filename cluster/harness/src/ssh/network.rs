@@ -200,7 +200,7 @@ impl NetControl for SshNetwork {
     fn set_clock(&self, node: &str, offset_ms: i64) -> Result<(), WorkloadError> {
         let write = self.clock_writer(node)?;
         self.stop_strobe(node);
-        write(offset_ms);
+        write(offset_ms * 1000);
         self.lock()
             .offsets
             .insert(node.trim().to_string(), offset_ms);
