@@ -304,6 +304,6 @@ mod tests {
         }
         s.stop();
         assert_eq!(seen.len(), 2, "{seen:?}");
-        assert_eq!(std::fs::read_to_string(&f).unwrap(), "+0.000\n");
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "+0.000000\n");
     }
 }
