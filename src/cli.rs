@@ -75,10 +75,13 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "register")]
     pub workload: Workload,
     /// Comma-separated nemesis packages (kill, pause, partition, clock,
-    /// packet, shard-move, power, clock-partition), `all` or `none`. `power`
-    /// (a power loss: the data directories run on diskfs; root and
-    /// /dev/fuse) and `clock-partition` (the leader cut off while its clock
-    /// runs slow, for lease runs) are not in `all`.
+    /// packet, shard-move, power, clock-partition, membership), `all` or
+    /// `none`. `power` (a power loss: the data directories run on diskfs;
+    /// root and /dev/fuse), `clock-partition` (the leader cut off while its
+    /// clock runs slow, for lease runs) and `membership` (remove, add or
+    /// replace a member) are not in `all`. `partition:GRUDGE` draws only
+    /// that grudge (isolate-one, halves, majorities-ring, bridge,
+    /// isolate-leader).
     #[arg(long, default_value = "kill,pause")]
     pub nemesis: String,
     #[arg(long, default_value_t = 60)]
