@@ -8,7 +8,8 @@
 #
 # With -e, the etcd cases instead: etcd 3.5 (FAULTLINE_ETCD, default
 # /opt/faultline/etcd-3.5.1/etcd from scripts/setup.sh) with and without
-# its --unsafe-no-fsync flag under `power`.
+# its --unsafe-no-fsync flag under `power:all+no-tear` (a clean power cut
+# of the whole group: unsynced writes gone, nothing torn), append workload.
 #
 # usage: scripts/power-matrix.sh [-e] [-n N] [-t SECS] [-s STORE] [-b FAULTLINE]
 #   -e  the etcd cases
@@ -39,8 +40,8 @@ if [ -n "$ETCD_CASES" ]; then
   export FAULTLINE_ETCD=${FAULTLINE_ETCD:-/opt/faultline/etcd-3.5.1/etcd}
   [ -x "$FAULTLINE_ETCD" ] || { echo "no etcd 3.5 at $FAULTLINE_ETCD (scripts/setup.sh installs it)"; exit 2; }
   CASES=(
-    "etcd-unsafe-no-fsync/power|--db etcd --nemesis power --nemesis-interval 10 --bug unsafe-no-fsync"
-    "etcd/power|--db etcd --nemesis power --nemesis-interval 10"
+    "etcd-unsafe-no-fsync/power|--db etcd --workload append --nemesis power:all+no-tear --nemesis-interval 10 --bug unsafe-no-fsync"
+    "etcd/power|--db etcd --workload append --nemesis power:all+no-tear --nemesis-interval 10"
   )
 fi
 

@@ -81,7 +81,9 @@ pub struct RunArgs {
     /// clock runs slow, for lease runs) and `membership` (remove, add or
     /// replace a member) are not in `all`. `partition:GRUDGE` draws only
     /// that grudge (isolate-one, halves, majorities-ring, bridge,
-    /// isolate-leader).
+    /// isolate-leader); `power:TARGET+TEAR` fixes whom a power loss hits
+    /// (one, leader, majority, all) and/or whether it tears (tear, no-tear),
+    /// e.g. `power:all+no-tear`.
     #[arg(long, default_value = "kill,pause")]
     pub nemesis: String,
     #[arg(long, default_value_t = 60)]
@@ -320,6 +322,9 @@ pub struct BenchKvArgs {
     /// kvnode's read mode: read-index or lease.
     #[arg(long, default_value = "read-index")]
     pub read_mode: String,
+    /// Percent of operations that are Gets (the rest are Puts).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub reads: u8,
     #[arg(long)]
     pub json: bool,
     /// Run each kvnode's data directory on a faultline-diskfs FUSE mount

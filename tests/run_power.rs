@@ -100,9 +100,9 @@ fn the_correct_build_stays_valid_under_power() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let (out, results, _) = run(
+    let (out, results, run_dir) = run(
         dir.path(),
-        "run --workload append --nemesis power --nemesis-interval 3 \
+        "run --workload append --nemesis power:majority+tear --nemesis-interval 3 \
          --time-limit 30 --seed 1 --no-netns",
     );
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -111,6 +111,19 @@ fn the_correct_build_stays_valid_under_power() {
         results["nemesis"]["power"].as_u64().unwrap() >= 1,
         "{results}"
     );
+    // The option reached the package: every power loss tore a majority.
+    let history = std::fs::read_to_string(run_dir.join("history.jsonl")).unwrap();
+    let starts: Vec<&str> = history
+        .lines()
+        .filter(|l| l.contains("\"start-power\"") && l.contains("\"target\""))
+        .collect();
+    assert!(!starts.is_empty(), "no start-power event with its target");
+    for l in starts {
+        assert!(
+            l.contains("\"majority\"") && l.contains("\"tear\":true"),
+            "{l}"
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,13 @@
 //! (a power cut takes out a rack, not a polite minority: a Raft group may
 //! lose a majority's unsynced writes at once, which is what shows a store
 //! acknowledging before fsync).
+//!
+//! Options (`--nemesis power:OPTION`, parts joined by `+`): a target
+//! (`one`, `leader`, `majority`, `all`) fixes whom every fault hits, and
+//! `no-tear` / `tear` fixes whether the newest write is torn (never /
+//! always). `power:all+no-tear` is a clean whole-group power cut: every
+//! unsynced write is gone and nothing is half-written, which separates
+//! "acknowledged before fsync" from "cannot read a torn log".
 
 use faultline_workloads::Db;
 use rand::Rng;
@@ -29,6 +36,13 @@ enum PowerTarget {
 }
 
 impl PowerTarget {
+    const ALL: [PowerTarget; 4] = [
+        PowerTarget::One,
+        PowerTarget::Leader,
+        PowerTarget::Majority,
+        PowerTarget::All,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             PowerTarget::One => "one",
@@ -77,6 +91,40 @@ impl PowerTarget {
 pub struct Power {
     /// Nodes powered off and not restarted yet.
     down: Vec<String>,
+    /// `power:TARGET`: every fault hits this target (else drawn each time).
+    target: Option<PowerTarget>,
+    /// `power:tear` / `power:no-tear`: always / never tear (else one in four).
+    tear: Option<bool>,
+}
+
+impl std::str::FromStr for Power {
+    type Err = NemesisError;
+
+    /// A `power:OPTION` option: `+`-joined parts, each a target name,
+    /// `tear` or `no-tear`, at most one of each kind.
+    fn from_str(option: &str) -> Result<Power, NemesisError> {
+        let bad = |why: String| {
+            NemesisError::Option(format!(
+                "--nemesis power:{option}: {why}; the option is a target ({}) and/or tear or no-tear, joined by '+', e.g. power:all+no-tear",
+                PowerTarget::ALL.map(PowerTarget::name).join(", ")
+            ))
+        };
+        let mut power = Power::default();
+        for part in option.split('+') {
+            if let Some(t) = PowerTarget::ALL.into_iter().find(|t| t.name() == part) {
+                if power.target.replace(t).is_some() {
+                    return Err(bad("two targets".into()));
+                }
+            } else if part == "tear" || part == "no-tear" {
+                if power.tear.replace(part == "tear").is_some() {
+                    return Err(bad("tear given twice".into()));
+                }
+            } else {
+                return Err(bad(format!("unknown part {part:?}")));
+            }
+        }
+        Ok(power)
+    }
 }
 
 impl Power {
@@ -94,13 +142,31 @@ impl Package for Power {
         Self::INFO
     }
 
+    fn spec(&self) -> String {
+        let parts: Vec<&str> = self
+            .target
+            .map(PowerTarget::name)
+            .into_iter()
+            .chain(self.tear.map(|t| if t { "tear" } else { "no-tear" }))
+            .collect();
+        if parts.is_empty() {
+            Self::INFO.name.to_string()
+        } else {
+            format!("{}:{}", Self::INFO.name, parts.join("+"))
+        }
+    }
+
     fn start(&mut self, db: &dyn Db, rng: &mut ChaCha8Rng) -> Result<Value, NemesisError> {
-        let target = PowerTarget::draw(rng);
+        // Draws happen whether or not an option fixes them, so that a seed
+        // makes the same schedule with and without the option.
+        let drawn = PowerTarget::draw(rng);
+        let target = self.target.unwrap_or(drawn);
         let nodes = target.resolve(db, rng);
         // A tear keeps the torn file's earlier unsynced writes (the kernel
         // had flushed them) and cuts the newest: so a tear loses little,
         // and one power loss in four tears.
-        let tear = rng.random_bool(0.25);
+        let drawn = rng.random_bool(0.25);
+        let tear = self.tear.unwrap_or(drawn);
         let mut lost = Map::new();
         for n in &nodes {
             db.kill(n)?;
@@ -174,6 +240,30 @@ mod tests {
             seen.insert(t.name());
         }
         assert_eq!(seen.len(), 4);
+    }
+
+    #[test]
+    fn options_fix_the_target_and_the_tear() {
+        let db = FakeDb::single(3, false);
+        let mut p: Power = "all+no-tear".parse().unwrap();
+        assert_eq!(p.spec(), "power:all+no-tear");
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        for _ in 0..20 {
+            let v = p.start(&db, &mut rng).unwrap();
+            assert_eq!(v["target"], "all", "{v}");
+            assert_eq!(v["nodes"].as_array().unwrap().len(), 3, "{v}");
+            assert_eq!(v["tear"], false, "{v}");
+            p.heal(&db).unwrap();
+        }
+        let mut p: Power = "tear".parse().unwrap();
+        assert_eq!(p.spec(), "power:tear");
+        assert_eq!(p.start(&db, &mut rng).unwrap()["tear"], true);
+        p.heal(&db).unwrap();
+        assert_eq!(Power::default().spec(), "power");
+        for bad in ["", "rack", "all+one", "tear+no-tear", "all+"] {
+            let err = bad.parse::<Power>().err().unwrap().to_string();
+            assert!(err.contains("power:all+no-tear"), "{bad}: {err}");
+        }
     }
 
     #[test]

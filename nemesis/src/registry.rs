@@ -102,8 +102,9 @@ fn build(spec: &str) -> Result<Box<dyn Package>, NemesisError> {
         Some(option) if name == Partition::INFO.name => {
             Ok(Box::new(Partition::only(option.parse()?)))
         }
+        Some(option) if name == Power::INFO.name => Ok(Box::new(option.parse::<Power>()?)),
         Some(option) if available().contains(&name) => Err(NemesisError::Option(format!(
-            "--nemesis {spec}: the {name} package takes no option (only partition does: partition:GRUDGE); drop \":{option}\""
+            "--nemesis {spec}: the {name} package takes no option (only partition and power do: partition:GRUDGE, power:TARGET+TEAR); drop \":{option}\""
         ))),
         Some(_) => Err(unknown()),
     }

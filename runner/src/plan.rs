@@ -80,7 +80,19 @@ impl Deref for Plan {
     }
 }
 
+/// The package a `--nemesis` item names: `partition` for
+/// `partition:halves`, `power` for `power:all+no-tear`.
+pub fn package_name(spec: &str) -> &str {
+    spec.split_once(':').map_or(spec, |(name, _)| name)
+}
+
 impl Plan {
+    /// Whether the run has the nemesis package `name`, with or without an
+    /// option (`power` matches `power:all`).
+    pub fn has_package(&self, name: &str) -> bool {
+        self.nemesis.iter().any(|n| package_name(n) == name)
+    }
+
     /// How kvnode leaders serve reads (`--read-mode`; recorded in test.json
     /// as `read_mode` when not the default).
     pub fn read_mode(&self) -> faultline_raft::ReadMode {
@@ -166,10 +178,9 @@ fn check_hosts(
     if opts.groups.unwrap_or(0) > 0 {
         return Err(unsupported("the sharded stack (--groups)"));
     }
-    if let Some(n) = nemesis
-        .iter()
-        .find(|n| ["power", "shard-move", "membership", "clock-partition"].contains(&n.as_str()))
-    {
+    if let Some(n) = nemesis.iter().find(|n| {
+        ["power", "shard-move", "membership", "clock-partition"].contains(&package_name(n))
+    }) {
         return Err(unsupported(&format!("--nemesis {n}")));
     }
     if opts.no_netns {
@@ -329,7 +340,7 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
         .iter()
         .map(|p| p.spec())
         .collect();
-    if nemesis.iter().any(|n| n == "shard-move") {
+    if nemesis.iter().any(|n| package_name(n) == "shard-move") {
         if !sharded {
             return Err(bad_option(
                 "--nemesis shard-move moves shards between shard groups: add --groups N (2 or more), e.g. --groups 3",
@@ -341,7 +352,7 @@ pub fn plan_with(opts: &RunOptions, system: &'static dyn SystemKind) -> Result<P
             ));
         }
     }
-    if nemesis.iter().any(|n| n == "membership") && sharded {
+    if nemesis.iter().any(|n| package_name(n) == "membership") && sharded {
         return Err(bad_option(
             "--nemesis membership changes the members of a single KV group: drop --groups (a sharded run cannot change its groups' members)",
         ));

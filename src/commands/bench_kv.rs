@@ -1,9 +1,9 @@
-//! `faultline bench kv`: a closed-loop load (half gets, half puts over 1,000
-//! keys, 16-byte values, fsync on) against a loopback group of kvnode
+//! `faultline bench kv`: a closed-loop load (`--reads` percent gets, default
+//! half, the rest puts, over 1,000 keys, 16-byte values, fsync on) against a loopback group of kvnode
 //! processes (`--db faultline`) or etcd members (`--db etcd`, linearizable
 //! gets through the JSON gateway) started for the run and stopped after it.
-//! Prints ops/s, p50 and p99 latency and the nodes' CPU milliseconds per
-//! operation; `--json` prints the same object for both. `--diskfs` puts each
+//! Prints ops/s, p50 and p99 latency (all operations, then gets and puts
+//! apart) and the nodes' CPU milliseconds per operation; `--json` prints the same object for both. `--diskfs` puts each
 //! kvnode's data directory on a diskfs mount (the cost of the power-loss
 //! layer); the nodes' CPU then includes the diskfs servers.
 
@@ -34,6 +34,7 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
         duration: Duration::from_secs(args.duration),
         keys: 1000,
         value_len: 16,
+        read_pct: args.reads,
     };
     let result = match args.db {
         BenchDb::Faultline => {
@@ -53,10 +54,11 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
         println!("{}", serde_json::to_string(&report)?);
     } else {
         println!(
-            "{} nodes, {} clients, {} s: {:.0} ops/s, p50 {:.2} ms, p99 {:.2} ms, {:.3} CPU-ms/op ({} ok, {} failed or unknown)",
+            "{} nodes, {} clients, {} s, {}% gets: {:.0} ops/s, p50 {:.2} ms, p99 {:.2} ms, {:.3} CPU-ms/op ({} ok, {} failed or unknown)",
             report.nodes,
             report.clients,
             args.duration,
+            report.read_pct,
             report.ops_per_s,
             report.p50_ms,
             report.p99_ms,
@@ -64,6 +66,12 @@ pub fn run(args: &BenchKvArgs) -> Result<u8> {
             report.ops,
             report.errors
         );
+        for (kind, k) in [("gets", &report.gets), ("puts", &report.puts)] {
+            println!(
+                "  {kind}: {:.0} ops/s, p50 {:.2} ms, p99 {:.2} ms ({} ok)",
+                k.ops_per_s, k.p50_ms, k.p99_ms, k.ops
+            );
+        }
     }
     Ok(EXIT_VALID)
 }

@@ -28,9 +28,10 @@ use faultline_raft::NodeId;
 
 pub use error::HarnessError;
 pub use load::{
-    LoadOptions, LoadReport, bench_loopback, bench_loopback_with, process_cpu_time, run_load,
+    KindReport, LoadOptions, LoadReport, bench_loopback, bench_loopback_with, process_cpu_time,
+    run_load,
 };
-pub(crate) use load::{LoadRun, OpStream, micros_since};
+pub(crate) use load::{LoadRun, OpStream, Samples};
 pub use locate::find_kvnode;
 pub use loopback::{LoopbackHarness, LoopbackOptions};
 pub use netns_group::{AnyHarness, NODE_PORT, NetnsHarness, NetnsOptions};

@@ -1,8 +1,10 @@
 //! A closed-loop load generator against a running group, for `faultline
 //! bench kv`: `clients` logical clients, each with one operation outstanding,
-//! half Gets and half Puts over `keys` keys with 16-byte values, for a fixed
-//! duration. It reports throughput, latency quantiles and the CPU time the
-//! node processes used (`/proc/<pid>/stat` utime + stime) per operation.
+//! `read_pct` percent Gets and the rest Puts over `keys` keys with 16-byte
+//! values, for a fixed duration. It reports throughput, latency quantiles
+//! (all operations, and Gets and Puts apart: a read mode changes only the
+//! Gets) and the CPU time the node processes used (`/proc/<pid>/stat` utime +
+//! stime) per operation.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -22,6 +24,8 @@ pub struct LoadOptions {
     pub duration: Duration,
     pub keys: usize,
     pub value_len: usize,
+    /// Percent of operations that are Gets (0..=100; the rest are Puts).
+    pub read_pct: u8,
 }
 
 /// What a load run measured.
@@ -37,6 +41,63 @@ pub struct LoadReport {
     pub ops: u64,
     /// Operations that ended `fail` or `info`.
     pub errors: u64,
+    /// Percent of Gets in the load.
+    pub read_pct: u8,
+    /// Gets completed with `ok`, per second, and their latency quantiles.
+    pub gets: KindReport,
+    /// Puts completed with `ok`, per second, and their latency quantiles.
+    pub puts: KindReport,
+}
+
+/// Throughput and latency of one kind of operation (Gets or Puts).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KindReport {
+    pub ops: u64,
+    pub ops_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl KindReport {
+    fn of(mut latencies_us: Vec<u32>, elapsed_s: f64) -> KindReport {
+        latencies_us.sort_unstable();
+        KindReport {
+            ops: latencies_us.len() as u64,
+            ops_per_s: latencies_us.len() as f64 / elapsed_s,
+            p50_ms: quantile_ms(&latencies_us, 0.50),
+            p99_ms: quantile_ms(&latencies_us, 0.99),
+        }
+    }
+}
+
+/// What the clients of one run recorded: the latency of every `ok` Get and
+/// Put, and how many operations did not end `ok`.
+#[derive(Debug, Default)]
+pub(crate) struct Samples {
+    pub(crate) gets_us: Vec<u32>,
+    pub(crate) puts_us: Vec<u32>,
+    pub(crate) errors: u64,
+}
+
+impl Samples {
+    /// Record one operation: a Get (`is_get`) or a Put, `ok` after
+    /// `started` or not.
+    pub(crate) fn record(&mut self, is_get: bool, ok: bool, started: Instant) {
+        if !ok {
+            self.errors += 1;
+        } else if is_get {
+            self.gets_us.push(micros_since(started));
+        } else {
+            self.puts_us.push(micros_since(started));
+        }
+    }
+
+    /// Add another client's samples to these.
+    pub(crate) fn merge(&mut self, other: Samples) {
+        self.gets_us.extend(other.gets_us);
+        self.puts_us.extend(other.puts_us);
+        self.errors += other.errors;
+    }
 }
 
 /// CPU time (user + system) of a process so far, from `/proc/<pid>/stat`.
@@ -75,10 +136,11 @@ impl OpStream {
     }
 
     /// The next operation of a client: a key among `opts.keys`, and a Get
-    /// (`None`) or a Put of a `opts.value_len`-byte value, half each.
+    /// (`None`, `opts.read_pct` percent of the time) or a Put of a
+    /// `opts.value_len`-byte value.
     pub(crate) fn draw(&mut self, opts: &LoadOptions) -> (String, Option<String>) {
         let key = format!("k{}", self.0.below(opts.keys.max(1) as u64));
-        if self.0.next_u64().is_multiple_of(2) {
+        if self.0.below(100) < u64::from(opts.read_pct) {
             (key, None)
         } else {
             let value = format!("{:0width$x}", self.0.next_u64(), width = opts.value_len);
@@ -100,22 +162,20 @@ async fn client_loop(
     seed: u64,
     opts: LoadOptions,
     until: Instant,
-) -> (Vec<u32>, u64) {
+) -> Samples {
     let mut rng = OpStream::new(seed);
-    let mut latencies_us = Vec::new();
-    let mut errors = 0;
+    let mut samples = Samples::default();
     while Instant::now() < until {
         let op = match rng.draw(&opts) {
             (key, None) => Op::Get { key },
             (key, Some(value)) => Op::Put { key, value },
         };
+        let is_get = matches!(op, Op::Get { .. });
         let started = Instant::now();
-        match client.execute(op).await {
-            Outcome::Ok { .. } => latencies_us.push(micros_since(started)),
-            _ => errors += 1,
-        }
+        let ok = matches!(client.execute(op).await, Outcome::Ok { .. });
+        samples.record(is_get, ok, started);
     }
-    (latencies_us, errors)
+    samples
 }
 
 fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
@@ -150,17 +210,17 @@ impl<'a> LoadRun<'a> {
         self.started + opts.duration
     }
 
-    /// The report of a run against `nodes` nodes whose clients completed
-    /// operations in `latencies_us` and failed `errors`.
-    pub(crate) fn report(
-        &self,
-        mut latencies_us: Vec<u32>,
-        errors: u64,
-        nodes: usize,
-        opts: &LoadOptions,
-    ) -> LoadReport {
+    /// The report of a run against `nodes` nodes whose clients recorded
+    /// `samples`.
+    pub(crate) fn report(&self, samples: Samples, nodes: usize, opts: &LoadOptions) -> LoadReport {
         let elapsed = self.started.elapsed().as_secs_f64().max(1e-9);
         let cpu = total_cpu(self.pids).saturating_sub(self.cpu_before);
+        let Samples {
+            gets_us,
+            puts_us,
+            errors,
+        } = samples;
+        let mut latencies_us: Vec<u32> = gets_us.iter().chain(&puts_us).copied().collect();
         latencies_us.sort_unstable();
         let ops = latencies_us.len() as u64;
         LoadReport {
@@ -176,6 +236,9 @@ impl<'a> LoadRun<'a> {
             clients: opts.clients,
             ops,
             errors,
+            read_pct: opts.read_pct,
+            gets: KindReport::of(gets_us, elapsed),
+            puts: KindReport::of(puts_us, elapsed),
         }
     }
 }
@@ -197,15 +260,13 @@ pub async fn run_load(
         let client = KvClient::new(fresh_client_id(), addrs, client_opts.clone());
         tasks.spawn(client_loop(client, i as u64 + 1, opts.clone(), until));
     }
-    let mut latencies = Vec::new();
-    let mut errors = 0;
+    let mut samples = Samples::default();
     while let Some(done) = tasks.join_next().await {
-        if let Ok((l, e)) = done {
-            latencies.extend(l);
-            errors += e;
+        if let Ok(s) = done {
+            samples.merge(s);
         }
     }
-    run.report(latencies, errors, addrs.len(), opts)
+    run.report(samples, addrs.len(), opts)
 }
 
 /// Start a loopback group of `nodes` under `run_dir`, wait for a leader, run

@@ -22,9 +22,11 @@ fn closed_loop_half_gets_half_puts() {
         duration: Duration::from_secs(env("KV_BENCH_SECS", 5)),
         keys: 1000,
         value_len: 16,
+        read_pct: 50,
     };
     let nodes = (env("KV_BENCH_NODES", 3) as usize).max(1);
     let report = bench_loopback(nodes, dir.path(), &load).unwrap();
     println!("{}", serde_json::to_string(&report).unwrap());
     assert!(report.ops > 0, "{report:?}");
+    assert_eq!(report.ops, report.gets.ops + report.puts.ops, "{report:?}");
 }

@@ -105,7 +105,7 @@ impl SystemKind for Etcd {
         Ok(Box::new(EtcdDb {
             opts: EtcdOptions {
                 netns: ctx.plan.netns,
-                disk_faults: ctx.plan.nemesis.iter().any(|n| n == "power").then_some(
+                disk_faults: ctx.plan.has_package("power").then_some(
                     faultline_harness::disk::DiskFaults {
                         seed: ctx.plan.seed,
                         binary: None,

@@ -27,14 +27,14 @@ use crate::system::{SystemContext, SystemKind, SystemUnderTest};
 /// Whether the run's nodes need diskfs under their data directories: the
 /// `power` nemesis is in the list.
 fn wants_disk_faults(plan: &Plan) -> bool {
-    plan.nemesis.iter().any(|n| n == "power")
+    plan.has_package("power")
 }
 
 /// Spare namespaces for the members the `membership` nemesis adds: at most
 /// one per fault and one per heal, a fault every nemesis interval, plus
 /// margin; none without that nemesis.
 fn spare_nodes(plan: &Plan) -> usize {
-    if !plan.nemesis.iter().any(|n| n == "membership") {
+    if !plan.has_package("membership") {
         return 0;
     }
     let faults = plan.time_limit_s as f64 / plan.nemesis_interval_s.max(0.1);
@@ -49,7 +49,7 @@ fn connect_hosts(plan: &Plan) -> Result<Option<Arc<SshCluster>>, RunnerError> {
         return Ok(None);
     };
     let file = HostsFile::load(&path).map_err(|e| bad_option(format!("--hosts: {e}")))?;
-    let has = |n: &str| plan.nemesis.iter().any(|x| x == n);
+    let has = |n: &str| plan.has_package(n);
     let needs = Needs {
         iptables: has("partition") || has("packet"),
         faketime: has("clock"),

@@ -9,30 +9,21 @@ use std::time::{Duration, Instant};
 use super::client::EtcdClient;
 use super::cluster::{EtcdCluster, EtcdOptions};
 use super::error::EtcdError;
-use crate::{LoadOptions, LoadReport, LoadRun, OpStream, micros_since};
+use crate::{LoadOptions, LoadReport, LoadRun, OpStream, Samples};
 
-fn client_loop(
-    client: EtcdClient,
-    seed: u64,
-    opts: &LoadOptions,
-    until: Instant,
-) -> (Vec<u32>, u64) {
+fn client_loop(client: EtcdClient, seed: u64, opts: &LoadOptions, until: Instant) -> Samples {
     let mut rng = OpStream::new(seed);
-    let (mut latencies, mut errors) = (Vec::new(), 0);
+    let mut samples = Samples::default();
     while Instant::now() < until {
         let (key, put) = rng.draw(opts);
         let started = Instant::now();
-        let ok = match put {
-            None => client.get(&key, false).is_ok(),
-            Some(value) => client.put(&key, &value).is_ok(),
+        let (is_get, ok) = match put {
+            None => (true, client.get(&key, false).is_ok()),
+            Some(value) => (false, client.put(&key, &value).is_ok()),
         };
-        if ok {
-            latencies.push(micros_since(started));
-        } else {
-            errors += 1;
-        }
+        samples.record(is_get, ok, started);
     }
-    (latencies, errors)
+    samples
 }
 
 /// Run the load against the members at `urls` (whose processes are `pids`).
@@ -44,7 +35,7 @@ pub fn run_etcd_load(
     let urls: Vec<&String> = urls.values().collect();
     let run = LoadRun::start(pids);
     let until = run.until(opts);
-    let results: Vec<(Vec<u32>, u64)> = std::thread::scope(|s| {
+    let results: Vec<Samples> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..opts.clients)
             .map(|i| {
                 let client = EtcdClient::new(urls[i % urls.len().max(1)], Duration::from_secs(5));
@@ -53,12 +44,11 @@ pub fn run_etcd_load(
             .collect();
         handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
-    let latencies = results
-        .iter()
-        .flat_map(|(l, _)| l.iter().copied())
-        .collect();
-    let errors = results.iter().map(|(_, e)| e).sum();
-    run.report(latencies, errors, urls.len(), opts)
+    let mut samples = Samples::default();
+    for s in results {
+        samples.merge(s);
+    }
+    run.report(samples, urls.len(), opts)
 }
 
 /// Start a loopback etcd cluster of `members` under `run_dir`, wait for a

@@ -66,7 +66,7 @@ impl SystemKind for FileSystem {
 
     fn validate(&self, plan: &Plan) -> Result<(), RunnerError> {
         let (file, spec) = load(plan)?;
-        if !spec.node.faketime && plan.nemesis.iter().any(|n| n == "clock") {
+        if !spec.node.faketime && plan.has_package("clock") {
             return Err(bad_option(format!(
                 "--nemesis clock needs the nodes under libfaketime, but {} sets node.faketime = false; drop clock from --nemesis",
                 file.display()
