@@ -141,14 +141,19 @@ impl Raft {
             ));
         }
         let (conf, conf_at) = crate::confchange::restore_conf(&peers, &log);
-        // The vote is checked against the peers only while the membership
-        // never changed (a vote may be for a server removed since).
+        // A vote for a server outside the configuration is legitimate state:
+        // a server added by a change that was later truncated (or removed
+        // since) may have voted, or been voted for, in this term. The vote
+        // is kept (forgetting it would allow a second vote in the term).
         if let Some(v) = hard_state.vote
-            && conf_at == (0, 0)
-            && conf.voters == peers
-            && !peers.contains(&v)
+            && !conf.voters.contains(&v)
         {
-            return bad(format!("persisted vote for {v}, not a peer"));
+            warn!(
+                node = config.id,
+                term = hard_state.term,
+                vote = v,
+                "persisted vote for a server outside the current configuration (a change was truncated or the server removed); keeping it"
+            );
         }
         let vote = if bugs.forget_vote {
             None
