@@ -443,18 +443,15 @@ impl Raft {
         if m.to != self.id {
             return Err(invalid("addressed to another node"));
         }
-        // A voter takes vote requests only from voters and learners of its
-        // configuration (a removed server that missed its removal must not
-        // disrupt the group). Everything else is heard from anyone: a
-        // leader may be a server added by a change this node has not seen
-        // yet, or one that removed itself and leads until that commits;
-        // terms, not membership, keep that safe.
-        let vote_request = matches!(
-            m.body,
-            MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
-        );
-        if m.from == self.id || (vote_request && !self.is_member(m.from) && self.is_voter(self.id))
-        {
+        // Messages are heard from anyone, members or not (dissertation
+        // §4.1): a leader may be a server added by a change this node has
+        // not seen yet, or one that removed itself and leads until that
+        // commits; a candidate may be a voter of a configuration this node
+        // has not seen yet, and ignoring it can leave no electable server
+        // (the simulator found such a run). Terms and the log check keep
+        // that safe; PreVote and the CheckQuorum leader stickiness below
+        // keep a removed server that missed its removal from disrupting.
+        if m.from == self.id {
             return Err(RaftError::UnknownPeer(m.from));
         }
         if m.term == 0 {
