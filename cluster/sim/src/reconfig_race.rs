@@ -178,7 +178,7 @@ impl Race {
                     return !timed_out;
                 };
                 // M with k - 1 of the others; L, S and the rest apart.
-                let k = (others.len() + 1) / 2;
+                let k = others.len().div_ceil(2);
                 let mut pool: Vec<usize> = others.iter().copied().filter(|&i| i != m).collect();
                 let mut with_m = vec![m];
                 for _ in 1..k {
