@@ -158,8 +158,10 @@ impl RaftBug {
                  pattern splits the network around two overlapping changes of two leaders; \
                  the correct core: 0 of 500; test sim_bugs); faultline model raft --bug \
                  reconfig-no-noop --servers 4 --conf-changes 2 --max-term 3 --max-log 3 \
-                 --elections 3 --proposals 0 --strategy simulate --seed 1 (leader-completeness, \
-                 shrunk to 19 steps; test model_bugs); cargo test -p faultline-raft --test \
+                 --elections 3 --proposals 0 --strategy simulate --seed 5 --threads 1 \
+                 (leader-completeness after 281,284 states, shrunk to 18 steps; test \
+                 model_bugs; breadth-first search at these bounds, or at --max-log 2, \
+                 outgrows 4 GiB); cargo test -p faultline-raft --test \
                  reconfig_bug (the 2015 scenario: 4 voters; leader 1 adds 5, uncommitted; \
                  leader 2 of term 2 removes 1 at once and commits it with 3; leader 1 wins term \
                  3 with 4 and 5; two different entries committed at index 2)"
