@@ -170,5 +170,9 @@ fn membership_configuration_is_exhausted_and_holds() {
     let committed = run.property("a-membership-change-is-committed").unwrap();
     assert_eq!(committed.holds, Some(true));
     // Pinned: a change to the core or the model that moves it must say why.
-    assert_eq!(run.unique_states, 26_230, "{run:?}");
+    // 26,230 until voters heard vote requests only from members; since they
+    // hear them from anyone (a candidate may be a voter of a configuration
+    // the voter has not seen yet; the simulator found a run where ignoring
+    // it left no electable server), 25,876 (the same over two runs).
+    assert_eq!(run.unique_states, 25_876, "{run:?}");
 }

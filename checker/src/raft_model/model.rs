@@ -153,11 +153,10 @@ impl RaftModel {
                 let k = index_of(m.to);
                 match Arc::make_mut(&mut next.servers[k]).core.step(m.clone()) {
                     Ok(()) => {}
-                    // With membership changes, a server ignores what
-                    // servers outside its configuration say to it (vote
-                    // requests at a voter, answers at a leader that no
-                    // longer tracks them): the message is dropped, as a
-                    // server would. Without them every sender is a member.
+                    // With membership changes, a leader ignores answers
+                    // from servers it no longer tracks: the message is
+                    // dropped, as a server would. Without them every
+                    // sender is tracked.
                     Err(RaftError::UnknownPeer(from))
                         if from == m.from && self.opts.conf_changes > 0 => {}
                     Err(e) => Arc::make_mut(&mut next.ghost).violate(

@@ -113,7 +113,7 @@ impl RaftBug {
                 "faultline run --read-mode lease --clock-drift 40 --nemesis clock-partition --nemesis-interval 2 --time-limit 30 --attempt-timeout-ms 50 --bug lease-no-drift-margin"
             }
             RaftBug::ReconfigNoNoop => {
-                "faultline model raft --servers 4 --conf-changes 2 --max-term 3 --max-log 3 --elections 3 --proposals 0 --strategy simulate --bug reconfig-no-noop"
+                "faultline sim raft --conf-changes --seeds 500 --bug reconfig-no-noop"
             }
         }
     }
@@ -153,15 +153,18 @@ impl RaftBug {
             }
             RaftBug::ReconfigNoNoop => {
                 "faultline sim raft --conf-changes --seeds 500 --seed 0 --bug reconfig-no-noop \
-                 (3 of 500 seeds, first 72, so far only as a spare refusing to restart: \
-                 \"persisted vote for 6, not a peer\"; test sim_bugs); faultline model raft --bug reconfig-no-noop \
-                 --servers 4 --conf-changes 2 --max-term 3 --max-log 3 --elections 3 \
-                 --proposals 0 --strategy simulate --seed 1 (leader-completeness, shrunk to 19 steps; test model_bugs: seeded \
-                 walks with a shrunk trace, the history is beyond breadth-first search in CI); \
-                 cargo test -p faultline-raft --test reconfig_bug (the 2015 scenario: 4 voters; \
-                 leader 1 adds 5, uncommitted; leader 2 of term 2 removes 1 at once and commits \
-                 it with 3; leader 1 wins term 3 with 4 and 5; two different entries committed \
-                 at index 2)"
+                 (176 of 500 seeds break a safety property: 174 Leader Completeness, 1 State \
+                 Machine Safety, 1 Election Safety; first seed 0; the operator's reconfig_race \
+                 pattern splits the network around two overlapping changes of two leaders; \
+                 the correct core: 0 of 500; test sim_bugs); faultline model raft --bug \
+                 reconfig-no-noop --servers 4 --conf-changes 2 --max-term 3 --max-log 3 \
+                 --elections 3 --proposals 0 --strategy simulate --seed 5 --threads 1 \
+                 (leader-completeness after 281,284 states, shrunk to 18 steps; test \
+                 model_bugs; breadth-first search at these bounds, or at --max-log 2, \
+                 outgrows 4 GiB); cargo test -p faultline-raft --test \
+                 reconfig_bug (the 2015 scenario: 4 voters; leader 1 adds 5, uncommitted; \
+                 leader 2 of term 2 removes 1 at once and commits it with 3; leader 1 wins term \
+                 3 with 4 and 5; two different entries committed at index 2)"
             }
         }
     }

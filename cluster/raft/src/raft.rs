@@ -141,14 +141,19 @@ impl Raft {
             ));
         }
         let (conf, conf_at) = crate::confchange::restore_conf(&peers, &log);
-        // The vote is checked against the peers only while the membership
-        // never changed (a vote may be for a server removed since).
+        // A vote for a server outside the configuration is legitimate state:
+        // a server added by a change that was later truncated (or removed
+        // since) may have voted, or been voted for, in this term. The vote
+        // is kept (forgetting it would allow a second vote in the term).
         if let Some(v) = hard_state.vote
-            && conf_at == (0, 0)
-            && conf.voters == peers
-            && !peers.contains(&v)
+            && !conf.voters.contains(&v)
         {
-            return bad(format!("persisted vote for {v}, not a peer"));
+            warn!(
+                node = config.id,
+                term = hard_state.term,
+                vote = v,
+                "persisted vote for a server outside the current configuration (a change was truncated or the server removed); keeping it"
+            );
         }
         let vote = if bugs.forget_vote {
             None
@@ -438,18 +443,15 @@ impl Raft {
         if m.to != self.id {
             return Err(invalid("addressed to another node"));
         }
-        // A voter takes vote requests only from voters and learners of its
-        // configuration (a removed server that missed its removal must not
-        // disrupt the group). Everything else is heard from anyone: a
-        // leader may be a server added by a change this node has not seen
-        // yet, or one that removed itself and leads until that commits;
-        // terms, not membership, keep that safe.
-        let vote_request = matches!(
-            m.body,
-            MessageBody::PreVote { .. } | MessageBody::RequestVote { .. }
-        );
-        if m.from == self.id || (vote_request && !self.is_member(m.from) && self.is_voter(self.id))
-        {
+        // Messages are heard from anyone, members or not (dissertation
+        // §4.1): a leader may be a server added by a change this node has
+        // not seen yet, or one that removed itself and leads until that
+        // commits; a candidate may be a voter of a configuration this node
+        // has not seen yet, and ignoring it can leave no electable server
+        // (the simulator found such a run). Terms and the log check keep
+        // that safe; PreVote and the CheckQuorum leader stickiness below
+        // keep a removed server that missed its removal from disrupting.
+        if m.from == self.id {
             return Err(RaftError::UnknownPeer(m.from));
         }
         if m.term == 0 {

@@ -12,7 +12,8 @@
 //! Modules: `world` (the engine: event queue, Ready loop on the test kit's
 //! driver, faults, clients), `node` (a server: its core, its disk (the test
 //! kit's `MemDisk`) and its application), `network`, `schedule` (the faults
-//! of a seed), `membership` (the operator's membership changes),
+//! of a seed), `membership` (the operator's membership changes), `reconfig_race` (its
+//! targeted pattern, the 2015 bug's shape),
 //! `invariants` (the test kit's safety checks fed with the run, plus read
 //! linearizability), `trace`, `runner` (random runs over many
 //! seeds), `cluster` (a scripted API for tests, after the MIT 6.5840 lab's
@@ -24,6 +25,7 @@ pub mod invariants;
 pub mod membership;
 pub mod network;
 pub mod node;
+pub mod reconfig_race;
 pub mod rng;
 pub mod runner;
 pub mod schedule;

@@ -7,12 +7,18 @@
 //! the window of the 2015 single-server change bug (`reconfig-no-noop`),
 //! which a correct core refuses.
 //!
+//! With `RACE` probability a timed change instead starts the targeted
+//! pattern of `reconfig_race` (the 2015 bug's shape: overlapping changes
+//! of two leaders on the two sides of a split); while it runs, the
+//! operator makes no other change and the fault schedule pauses (`busy`).
+//!
 //! Its randomness is a stream of its own, created only when membership
 //! changes are on, so runs without them draw exactly what they drew
 //! before.
 
 use faultline_raft::{ConfChange, NodeId, Term};
 
+use crate::reconfig_race::Race;
 use crate::rng::Rng;
 use crate::world::{TICK, World};
 
@@ -22,6 +28,9 @@ pub const MIN_VOTERS: usize = 3;
 /// Probability that a newly elected leader is asked for a change at once.
 pub const EAGER: f64 = 0.5;
 
+/// Probability that a timed change starts the `reconfig_race` pattern.
+pub const RACE: f64 = 0.5;
+
 /// The operator of one seed.
 #[derive(Debug, Clone)]
 pub struct Operator {
@@ -29,6 +38,8 @@ pub struct Operator {
     min_voters: usize,
     /// Per node: the last term it was seen leading.
     seen_leading: Vec<Option<Term>>,
+    /// The `reconfig_race` pattern, while it runs.
+    race: Option<Race>,
 }
 
 impl Operator {
@@ -39,6 +50,7 @@ impl Operator {
             rng: Rng::new(seed, 7),
             min_voters: MIN_VOTERS.min(voters),
             seen_leading: vec![None; nodes],
+            race: None,
         }
     }
 
@@ -54,19 +66,39 @@ impl Operator {
             return;
         }
         let leader = leaders[self.rng.index(leaders.len())];
+        if self.race.is_some() {
+            return;
+        }
+        if self.rng.chance(RACE) {
+            self.race = Race::start(world, &mut self.rng, leader);
+            if self.race.is_some() {
+                return;
+            }
+        }
         self.change_at(world, leader);
+    }
+
+    /// Whether the `reconfig_race` pattern is running (the runner then
+    /// holds the fault schedule back).
+    pub fn busy(&self) -> bool {
+        self.race.is_some()
     }
 
     /// After a step: ask each leader not seen leading in its term before,
     /// with probability `EAGER`, for a change at once.
     pub fn after_step(&mut self, world: &mut World) {
+        if let Some(race) = self.race.as_mut()
+            && !race.advance(world, &mut self.rng)
+        {
+            self.race = None;
+        }
         for i in world.leaders() {
             let term = world.nodes[i].term;
             if self.seen_leading[i] == Some(term) {
                 continue;
             }
             self.seen_leading[i] = Some(term);
-            if self.rng.chance(EAGER) {
+            if self.race.is_none() && self.rng.chance(EAGER) {
                 self.change_at(world, i);
             }
         }

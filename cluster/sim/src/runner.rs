@@ -200,7 +200,10 @@ pub fn run_seed(opts: &SimOptions, seed: u64, trace: Trace) -> Result<SeedOutcom
                 world.set_timer(world.now() + gap, CLIENT_TIMER);
             }
             Some(FAULT_TIMER) if healed_at.is_none() => {
-                schedule.act(&mut world);
+                // The operator's targeted pattern holds the network meanwhile.
+                if !operator.as_ref().is_some_and(Operator::busy) {
+                    schedule.act(&mut world);
+                }
                 let gap = schedule.next_gap();
                 world.set_timer(world.now() + gap, FAULT_TIMER);
             }

@@ -4,7 +4,7 @@
 //! liveness watch). Which change to ask for, and when, is the runner's
 //! (`crate::membership`).
 
-use faultline_raft::{ConfChange, Index, NodeId, RaftError, Role};
+use faultline_raft::{ConfChange, EntryKind, Index, NodeId, RaftError, Role};
 
 use super::World;
 
@@ -29,6 +29,27 @@ impl World {
     /// The voters of node `i`'s current configuration (None while it is down).
     pub fn voters_of(&self, i: usize) -> Option<&[NodeId]> {
         self.nodes[i].raw.as_ref().map(|r| r.peers())
+    }
+
+    /// Whether running node `i` committed an entry of its current term
+    /// (a leader's no-op), as a correct leader needs before a change.
+    pub fn committed_in_term(&self, i: usize) -> bool {
+        self.nodes[i]
+            .raw
+            .as_ref()
+            .is_some_and(|r| r.term_at(r.commit()) == Some(r.term()))
+    }
+
+    /// Whether running node `i`'s log holds a configuration change beyond
+    /// its commit index (true while it is down: nothing is known).
+    pub fn conf_pending(&self, i: usize) -> bool {
+        let Some(r) = self.nodes[i].raw.as_ref() else {
+            return true;
+        };
+        let commit = r.commit();
+        r.log_entries()
+            .iter()
+            .any(|e| e.index > commit && matches!(e.kind, EntryKind::ConfChange(_)))
     }
 
     /// A majority of the voters of the current configuration, as the
