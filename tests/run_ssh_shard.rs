@@ -84,6 +84,7 @@ fn sharded_run_over_ssh_is_valid() {
     let fx = SshFixture::start(3);
     let dir = tempfile::tempdir().unwrap();
     // 3 controllers + 2 groups of 3 = 9 members, 3 per host.
+    let started = std::time::Instant::now();
     let out = run_line(
         dir.path(),
         &fx.hosts_file(),
@@ -91,6 +92,8 @@ fn sharded_run_over_ssh_is_valid() {
          --nemesis-interval 1.5 --time-limit 12 --concurrency 4 --seed 11",
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
+    // The figure the README quotes (SSH vs local), seen with --nocapture.
+    eprintln!("{stdout}\nwall {:.1} s", started.elapsed().as_secs_f64());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -129,12 +132,12 @@ fn shard_bug_is_found_over_ssh() {
     require_fixture!();
     let fx = SshFixture::start(3);
     let dir = tempfile::tempdir().unwrap();
-    // The catalogue's command for early-gc, with --hosts (12 members).
+    // The catalogue's command for serve-during-handoff, with --hosts (12 members).
     let out = run_line(
         dir.path(),
         &fx.hosts_file(),
         "--workload append --groups 3 --nemesis shard-move --nemesis-interval 1 \
-         --time-limit 15 --bug early-gc --seed 3",
+         --time-limit 15 --bug serve-during-handoff --seed 3",
     );
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let run = only_run_dir(&dir.path().join("store"));
