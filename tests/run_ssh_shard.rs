@@ -234,3 +234,73 @@ fn clean_after_a_killed_sharded_runner_removes_everything_remote() {
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_nothing_left(&fx, dir.path());
 }
+
+#[test]
+fn refusals_say_what_runs_over_ssh() {
+    // No host is contacted: the options are checked first.
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts.toml");
+    std::fs::write(&hosts, "[[host]]\naddress = \"192.0.2.1\"\n").unwrap();
+    for (line, what) in [
+        ("--db etcd", "--db etcd"),
+        ("--nemesis membership", "--nemesis membership"),
+        ("--nemesis power", "--nemesis power"),
+        ("--groups 2 --nemesis clock-partition", "--nemesis clock-partition"),
+    ] {
+        let out = run_line(dir.path(), &hosts, &format!("--time-limit 5 {line}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}: {}", describe(&out));
+        assert!(
+            stderr.contains(&format!("{what} does not run over SSH yet"))
+                && stderr.contains("--groups N")
+                && stderr.contains("shard-move"),
+            "{line}: {stderr}"
+        );
+    }
+}
+
+/// Not part of the suite: the measurements the README quotes. Runs
+/// `FAULTLINE_SSH_LINE` (run options, without --hosts/--store) against a
+/// 3-host fixture `FAULTLINE_SSH_RUNS` times (default 1), with seeds
+/// `FAULTLINE_SSH_SEED`, +1, … (default 1), keeping the store in
+/// `FAULTLINE_SSH_STORE` (default a temporary folder), and prints each
+/// run's summary and wall time.
+#[test]
+#[ignore = "a measurement: cargo test --release --test run_ssh_shard -- --ignored --nocapture"]
+fn measure_over_ssh() {
+    require_fixture!();
+    let line = std::env::var("FAULTLINE_SSH_LINE")
+        .expect("set FAULTLINE_SSH_LINE to the run options to measure");
+    let env_num = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .map(|v| v.parse::<u64>().unwrap_or_else(|_| panic!("{k}={v:?}: a number")))
+            .unwrap_or(d)
+    };
+    let runs = env_num("FAULTLINE_SSH_RUNS", 1);
+    let seed = env_num("FAULTLINE_SSH_SEED", 1);
+    let fx = SshFixture::start(3);
+    let tmp = tempfile::tempdir().unwrap();
+    let store = std::env::var("FAULTLINE_SSH_STORE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| tmp.path().join("store"));
+    for i in 0..runs {
+        let started = std::time::Instant::now();
+        let out = faultline(tmp.path())
+            .arg("run")
+            .args(line.split_whitespace())
+            .args(["--seed", &(seed + i).to_string()])
+            .args(["--hosts", fx.hosts_file().to_str().unwrap()])
+            .args(["--store", store.to_str().unwrap()])
+            .output()
+            .unwrap();
+        eprintln!(
+            "seed {}: exit {:?}, wall {:.1} s\n{}",
+            seed + i,
+            out.status.code(),
+            started.elapsed().as_secs_f64(),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    assert_nothing_left(&fx, tmp.path());
+}
