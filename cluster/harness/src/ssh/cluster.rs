@@ -146,6 +146,12 @@ impl SshCluster {
         self.with(|r| r.run(i, what, script))
     }
 
+    /// Run the quick `script` on host `i` in its long-lived shell (no
+    /// stderr comes back; see [`Remotes::run_quick`]); its stdout.
+    pub fn run_quick(&self, i: usize, what: &str, script: &str) -> Result<String, SshError> {
+        self.with(|r| r.run_quick(i, what, script))
+    }
+
     /// Run `script` on host `i` with a deadline of its own.
     pub fn run_within(
         &self,

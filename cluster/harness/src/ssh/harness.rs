@@ -328,7 +328,7 @@ impl SshHarness {
         let (host, pid) = (m.host, m.pid.ok_or(HarnessError::NotRunning(id))?);
         let out = self
             .cluster
-            .run(
+            .run_quick(
                 host,
                 &format!("kill -{signal} node {id}"),
                 &format!(
@@ -372,7 +372,7 @@ impl SshHarness {
         };
         let out = self
             .cluster
-            .run(
+            .run_quick(
                 m.host,
                 "check a node",
                 &format!("if {}; then echo yes; fi", Self::alive_test(pid)),
@@ -485,7 +485,7 @@ impl crate::Harness for SshHarness {
         let alive = Self::alive_test(pid);
         let out = self
             .cluster
-            .run(
+            .run_quick(
                 host,
                 &format!("kill -KILL node {id}"),
                 &format!(

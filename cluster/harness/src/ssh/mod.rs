@@ -2,7 +2,8 @@
 //!
 //! The hosts file ([`hosts`]) says where and how to connect; [`remote`]
 //! keeps one multiplexed OpenSSH session per host (the `openssh` crate over
-//! the system `ssh`) and runs scripts, uploads and fetches over it;
+//! the system `ssh`) and runs scripts, uploads and fetches over it, quick
+//! ones through a long-lived [`shell`] per host;
 //! [`cluster`] is one run's hosts (preflight, run id, leftovers record);
 //! [`placement`] says which host, port and group id each member gets;
 //! [`harness`] starts, signals and stops kvnodes there; [`network`] applies
@@ -21,6 +22,7 @@ pub mod hosts;
 pub mod network;
 pub mod placement;
 pub mod remote;
+pub mod shell;
 
 pub use cleanup::RemoteRun;
 pub use cluster::{Needs, SshCluster};

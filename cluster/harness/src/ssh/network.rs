@@ -212,7 +212,7 @@ impl SshNetwork {
                 "printf '%s\\n' {} > {q}.tmp && mv -f {q}.tmp {q}",
                 format_offset_us(us)
             );
-            if let Err(e) = cluster.run(host, "set a clock", &script) {
+            if let Err(e) = cluster.run_quick(host, "set a clock", &script) {
                 tracing::warn!(error = %e, "clock offset over SSH");
             }
         }))
