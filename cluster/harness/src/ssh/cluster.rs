@@ -93,6 +93,13 @@ impl SshCluster {
                 }
             }
         }
+        // Open the quick shells now, so the first fault is as quick as the
+        // rest (a host without one falls back to fresh channels).
+        for i in 0..file.hosts.len() {
+            if let Err(e) = remotes.run_quick(i, "open the quick shell", "true") {
+                tracing::warn!(host = %file.hosts[i].describe(), error = %e, "quick shell");
+            }
+        }
         tracing::info!(%run, hosts = file.hosts.len(), "SSH sessions up");
         Ok(SshCluster {
             file: file.clone(),
