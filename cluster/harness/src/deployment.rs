@@ -176,7 +176,9 @@ impl ShardedDeployment {
         let (c, r) = (opts.ctrler_replicas as NodeId, opts.replicas as NodeId);
         let members: Vec<Member> = (1..=c)
             .map(Member::Ctrler)
-            .chain((1..=opts.groups as Gid).flat_map(|g| (1..=r).map(move |id| Member::Shard(g, id))))
+            .chain(
+                (1..=opts.groups as Gid).flat_map(|g| (1..=r).map(move |id| Member::Shard(g, id))),
+            )
             .collect();
         let ssh = match &opts.ssh {
             Some(cluster) => {

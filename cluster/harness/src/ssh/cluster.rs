@@ -174,7 +174,12 @@ impl SshCluster {
     /// once per host and run); the remote path.
     pub fn upload_cached(&self, i: usize, local: &Path, name: &str) -> Result<String, SshError> {
         let key = (i, local.to_path_buf());
-        if let Some(p) = self.uploaded.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(p) = self
+            .uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
             return Ok(p.clone());
         }
         let path = self.with(|r| r.upload_cached(i, local, name))?;

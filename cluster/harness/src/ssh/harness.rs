@@ -214,7 +214,11 @@ impl SshHarness {
     /// Member `id`'s folder on its host.
     fn remote_dir(&self, id: NodeId) -> Result<String, HarnessError> {
         let m = self.member(id)?;
-        Ok(format!("{}/nodes/{}", self.cluster.run_dir(m.host), m.place.name))
+        Ok(format!(
+            "{}/nodes/{}",
+            self.cluster.run_dir(m.host),
+            m.place.name
+        ))
     }
 
     /// The folder of one member here (`<run>/nodes/<id>`: its copied log).

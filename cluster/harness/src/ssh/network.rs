@@ -120,13 +120,7 @@ impl SshNetwork {
 
     /// The rule dropping `from`'s packets to `to` (`extra` before the
     /// comment: the loss's `statistic` match).
-    fn rule(
-        &self,
-        from: &SshNode,
-        to: &SshNode,
-        purpose: Purpose,
-        extra: &[String],
-    ) -> HostRule {
+    fn rule(&self, from: &SshNode, to: &SshNode, purpose: Purpose, extra: &[String]) -> HostRule {
         let mut spec: Vec<String> = [
             "-m",
             "owner",
@@ -169,7 +163,10 @@ impl SshNetwork {
         }
         for (host, lines) in by_host {
             let script = format!("set -e; {}", lines.join("; "));
-            self.cluster.run(host, what, &script).map(drop).map_err(db)?;
+            self.cluster
+                .run(host, what, &script)
+                .map(drop)
+                .map_err(db)?;
         }
         Ok(())
     }
@@ -177,7 +174,9 @@ impl SshNetwork {
     fn add_rules(&self, rules: Vec<HostRule>) -> Result<usize, WorkloadError> {
         // Recorded first: a failed script leaves nothing unrecorded.
         self.lock().rules.extend(rules.iter().cloned());
-        self.per_host(&rules, "iptables", |spec| format!("iptables -A {CHAIN} {spec}"))?;
+        self.per_host(&rules, "iptables", |spec| {
+            format!("iptables -A {CHAIN} {spec}")
+        })?;
         Ok(rules.len())
     }
 
@@ -191,7 +190,9 @@ impl SshNetwork {
             .collect();
         // A recorded rule whose add did not happen is skipped (-C first).
         self.per_host(&todo, "iptables", |spec| {
-            format!("if iptables -C {CHAIN} {spec} 2>/dev/null; then iptables -D {CHAIN} {spec}; fi")
+            format!(
+                "if iptables -C {CHAIN} {spec} 2>/dev/null; then iptables -D {CHAIN} {spec}; fi"
+            )
         })?;
         self.lock().rules.retain(|r| !todo.contains(r));
         Ok(todo.len())

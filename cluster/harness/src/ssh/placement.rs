@@ -84,7 +84,11 @@ mod tests {
             assert!(ports.insert(port_of(slot)));
             assert!(gids.insert(member_gid(&run, slot)));
             assert!(member_gid(&run, slot) >= GID_BASE);
-            assert!(member_gid(&run, slot) < 1 << 31, "{}", member_gid(&run, slot));
+            assert!(
+                member_gid(&run, slot) < 1 << 31,
+                "{}",
+                member_gid(&run, slot)
+            );
         }
         assert_eq!(port_of(1), NODE_PORT);
         let on: Vec<usize> = (1..=7).map(|s| host_of(s, 3)).collect();

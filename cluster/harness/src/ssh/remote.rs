@@ -242,7 +242,9 @@ impl Remotes {
             };
             match tokio::time::timeout(COMMAND_TIMEOUT, sh.run(script)).await {
                 Ok(r) => r,
-                Err(_) => Err(format!("no answer within {COMMAND_TIMEOUT:?} (host slow or lost)")),
+                Err(_) => Err(format!(
+                    "no answer within {COMMAND_TIMEOUT:?} (host slow or lost)"
+                )),
             }
         });
         match result {
