@@ -148,7 +148,8 @@ pub struct RunArgs {
     pub clock_drift: Option<u32>,
     /// Run the nodes on remote machines over SSH: a TOML file listing the
     /// hosts (address, user, port, key; see README "Remote hosts over
-    /// SSH"). One kvnode group, one node per host.
+    /// SSH"). One kvnode group or the sharded stack (--groups); member k of
+    /// the run on host (k-1) mod H, port 7400+k-1.
     #[arg(long, value_name = "FILE")]
     pub hosts: Option<PathBuf>,
 }

@@ -15,8 +15,16 @@
 //! member once: controllers `1..=C`, then member `id` of group `gid` is
 //! `C + (gid-1)*R + id`.
 //!
-//! Dropping the deployment kills every process, then removes the network;
-//! a killed runner's leftovers go with `faultline clean` as for one group.
+//! With [`ShardedOptions::ssh`] the members run on remote hosts instead
+//! (`faultline run --hosts FILE --groups N`): every group is an
+//! `SshHarness` on the one connected run, the member in network slot `k`
+//! (the numbering above) on host `(k-1) mod H`, port `7400 + k - 1`
+//! (`crate::ssh::placement`), and one `SshNetwork` knows every member by
+//! its [`Member`] name.
+//!
+//! Dropping the deployment kills every process, then removes the network
+//! (or the run on the hosts); a killed runner's leftovers go with
+//! `faultline clean` as for one group.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,6 +36,7 @@ use std::time::Duration;
 use faultline_raft::NodeId;
 
 use crate::netns::{Network, NetworkOptions};
+use crate::ssh::{Place, SshCluster, SshHarness, SshNetwork, SshOptions};
 use crate::{
     AnyHarness, Harness, HarnessError, LoopbackHarness, LoopbackOptions, NetnsHarness, NetnsOptions,
 };
@@ -60,6 +69,9 @@ pub struct ShardedOptions {
     /// In namespaces: start members under libfaketime (clock faults need
     /// it). Default on.
     pub faketime: bool,
+    /// On remote hosts over SSH: the connected hosts (then `netns` is
+    /// ignored). Default none.
+    pub ssh: Option<Arc<SshCluster>>,
 }
 
 impl ShardedOptions {
@@ -76,6 +88,7 @@ impl ShardedOptions {
             extra_args: Vec::new(),
             netns: false,
             faketime: true,
+            ssh: None,
         }
     }
 }
@@ -149,6 +162,8 @@ pub struct ShardedDeployment {
     nshards: usize,
     /// The network every member is on (namespaces mode only).
     network: Option<Arc<Network>>,
+    /// Over SSH: the hosts' run and the network control of every member.
+    ssh: Option<(Arc<SshCluster>, Arc<SshNetwork>)>,
 }
 
 impl ShardedDeployment {
@@ -159,7 +174,24 @@ impl ShardedDeployment {
     pub fn start(opts: ShardedOptions) -> Result<ShardedDeployment, HarnessError> {
         let shards = opts.nshards.to_string();
         let (c, r) = (opts.ctrler_replicas as NodeId, opts.replicas as NodeId);
-        let network = if opts.netns {
+        let members: Vec<Member> = (1..=c)
+            .map(Member::Ctrler)
+            .chain(
+                (1..=opts.groups as Gid).flat_map(|g| (1..=r).map(move |id| Member::Shard(g, id))),
+            )
+            .collect();
+        let ssh = match &opts.ssh {
+            Some(cluster) => {
+                let places: Vec<Place> = members
+                    .iter()
+                    .map(|&m| Place::new(slot(m, c, r), m.to_string()))
+                    .collect();
+                let net = SshNetwork::place(cluster.clone(), &places)?;
+                Some((cluster.clone(), Arc::new(net)))
+            }
+            None => None,
+        };
+        let network = if opts.netns && ssh.is_none() {
             let slots = c + opts.groups as NodeId * r;
             let mut net = Network::setup(&NetworkOptions {
                 nodes: (1..=slots).collect(),
@@ -185,6 +217,22 @@ impl ShardedDeployment {
                            bugs: Vec<String>,
                            extra: Vec<String>|
          -> Result<Box<AnyHarness>, HarnessError> {
+            if let Some((cluster, net)) = &ssh {
+                let mut o = SshOptions::group(n as usize, dir);
+                o.owns_run = false;
+                o.kvnode = opts.kvnode.clone();
+                o.group = gid.unwrap_or(0);
+                o.bugs = bugs;
+                o.extra_args = extra;
+                o.places = (1..=n)
+                    .map(|id| {
+                        let m = gid.map_or(Member::Ctrler(id), |g| Member::Shard(g, id));
+                        (id, Place::new(slot(m, c, r), m.to_string()))
+                    })
+                    .collect();
+                let h = SshHarness::start_on(cluster.clone(), net.clone(), o)?;
+                return Ok(Box::new(AnyHarness::Ssh(h)));
+            }
             match &network {
                 None => {
                     let mut o = LoopbackOptions::new(n as usize, dir);
@@ -252,23 +300,41 @@ impl ShardedDeployment {
             );
         }
         if let Some(net) = &network {
-            tracing::info!(run = %net.run_id(), members = c + opts.groups as NodeId * r, "sharded deployment in namespaces");
+            tracing::info!(run = %net.run_id(), members = members.len(), "sharded deployment in namespaces");
+        }
+        if let Some((cluster, _)) = &ssh {
+            tracing::info!(run = %cluster.run_id(), members = members.len(), hosts = cluster.hosts().len(), "sharded deployment over SSH");
         }
         Ok(ShardedDeployment {
             ctrlers,
             groups,
             nshards: opts.nshards,
             network,
+            ssh,
         })
     }
 
-    /// `"netns"` or `"loopback"`.
+    /// `"ssh"`, `"netns"` or `"loopback"`.
     pub fn mode(&self) -> &'static str {
-        if self.network.is_some() {
+        if self.ssh.is_some() {
+            "ssh"
+        } else if self.network.is_some() {
             "netns"
         } else {
             "loopback"
         }
+    }
+
+    /// The network control of every member, named as [`Member`]s: the
+    /// namespaces' network, or over SSH the hosts' rules and clocks
+    /// (`None` on loopback).
+    pub fn net_control(&self) -> Option<Arc<dyn faultline_workloads::NetControl>> {
+        if let Some((_, net)) = &self.ssh {
+            return Some(net.clone());
+        }
+        self.network
+            .clone()
+            .map(|n| n as Arc<dyn faultline_workloads::NetControl>)
     }
 
     /// The network shared by every member (namespaces mode; `None` on
@@ -399,6 +465,9 @@ impl Drop for ShardedDeployment {
         self.ctrlers.teardown();
         if let Some(net) = &self.network {
             net.teardown();
+        }
+        if let Some((cluster, _)) = &self.ssh {
+            cluster.teardown();
         }
     }
 }

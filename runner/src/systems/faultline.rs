@@ -184,6 +184,7 @@ impl SystemKind for Faultline {
                     run_dir: ctx.run_dir.clone(),
                     client,
                     int_values: plan.int_values(),
+                    ssh: connect_hosts(plan)?,
                 },
                 ctx.runtime.clone(),
             )));

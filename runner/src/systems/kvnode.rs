@@ -160,13 +160,10 @@ impl KvGroup {
             let h = SshHarness::start(
                 cluster.clone(),
                 SshOptions {
-                    nodes: o.replicas,
-                    run_dir: o.run_dir.clone(),
-                    kvnode: None,
                     bugs: o.bugs.clone(),
                     extra_args: o.extra_args.clone(),
-                    group: 0,
                     fake_monotonic: o.fake_monotonic,
+                    ..SshOptions::group(o.replicas, &o.run_dir)
                 },
             )
             .map_err(|e| WorkloadError::Db(format!("starting the kvnode group over SSH: {e}")))?;

@@ -12,7 +12,10 @@
 //!
 //! In namespaces every member runs on one network shared by all groups, and
 //! [`Db::network`] is that network: the partition, packet and clock
-//! packages address any member of any group by the names above.
+//! packages address any member of any group by the names above. With
+//! `--hosts FILE` the members run on the remote hosts over SSH
+//! (`faultline_harness::ssh`: member slot `k` on host `(k-1) mod H`, port
+//! `7400 + k - 1`) and [`Db::network`] is the hosts' rules and clocks.
 //!
 //! Ready means: a leader, every shard group joined in one configuration,
 //! every member at it and every shard served. Recovered (after the final
@@ -28,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use faultline_harness::deployment::{Member, ShardedDeployment, ShardedOptions};
-use faultline_harness::netns::Network;
+use faultline_harness::ssh::SshCluster;
 use faultline_harness::{AnyHarness, Harness, HarnessError};
 use faultline_kvnode::client::{ClientOptions, fresh_client_id};
 use faultline_kvnode::shard::{Config, CtrlerClient, CtrlerClientError, Gid, ShardClient};
@@ -65,6 +68,8 @@ pub struct ShardOptions {
     pub run_dir: PathBuf,
     pub client: ClientOptions,
     pub int_values: bool,
+    /// On remote hosts over SSH (`--hosts`): the connected hosts.
+    pub ssh: Option<Arc<SshCluster>>,
 }
 
 /// The member `name` names (`c<id>` or `g<gid>n<id>`).
@@ -120,8 +125,9 @@ pub struct ShardDb {
     runtime: tokio::runtime::Handle,
     deployment: Mutex<Option<ShardedDeployment>>,
     shape: OnceLock<Shape>,
-    /// The network every member is on, in namespaces; `None` on loopback.
-    net: OnceLock<Arc<Network>>,
+    /// The network control of every member, in namespaces or over SSH;
+    /// `None` on loopback.
+    net: OnceLock<Arc<dyn NetControl>>,
     /// The member each shard group's leader was last found at.
     leaders: Mutex<BTreeMap<Gid, NodeId>>,
 }
@@ -241,10 +247,13 @@ impl Db for ShardDb {
         opts.ctrler_replicas = CTRLER_REPLICAS;
         opts.bugs = o.bugs.clone();
         opts.netns = o.netns;
+        opts.ssh = o.ssh.clone();
         let d = ShardedDeployment::start(opts).map_err(|e| {
             WorkloadError::Db(format!(
                 "starting the shard controller and shard groups{}: {e}",
-                if o.netns {
+                if o.ssh.is_some() {
+                    " over SSH"
+                } else if o.netns {
                     " in network namespaces"
                 } else {
                     ""
@@ -279,7 +288,7 @@ impl Db for ShardDb {
                     .map(|(id, p)| (Member::Shard(gid, id).to_string(), p)),
             );
         }
-        if let Some(net) = d.network() {
+        if let Some(net) = d.net_control() {
             let _ = self.net.set(net);
         }
         let _ = self.shape.set(Shape {
@@ -347,6 +356,11 @@ impl Db for ShardDb {
         let Some(d) = d.as_ref() else {
             return Vec::new();
         };
+        if self.opts.ssh.is_some() {
+            // Remote pids: the run's leftovers record (not the local
+            // process list) is how `faultline clean` reaches them.
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for id in d.ctrlers.node_ids() {
             if let Some(p) = d.ctrlers.pid(id) {
@@ -365,6 +379,7 @@ impl Db for ShardDb {
 
     fn describe(&self) -> String {
         let where_ = match self.net.get() {
+            Some(net) if self.opts.ssh.is_some() => net.describe(),
             Some(net) => format!("in network namespaces ({})", net.describe()),
             None => "on loopback".to_string(),
         };

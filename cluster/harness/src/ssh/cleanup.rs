@@ -1,6 +1,7 @@
 //! What a run leaves on its hosts and how it is removed: node processes
 //! (known by the run marker in their environment), the run's iptables rules
-//! (known by their `fl-<run>-` comment), the run folder `<dir>/runs/<run>`;
+//! (known by their `fl-<run>-` comment, in OUTPUT; INPUT too, where
+//! earlier versions put them), the run folder `<dir>/runs/<run>`;
 //! and on this machine the ControlMaster sockets. [`RemoteRun`] is entered
 //! in the run's leftovers record (`crate::netns::RunRecord`) before the
 //! first connection, so the owner's teardown, its Ctrl-C path and
@@ -38,7 +39,9 @@ pub fn cleanup_script(host: &Host, run: &RunId) -> String {
            if tr '\\0' '\\n' < $p/environ 2>/dev/null | grep -qxF {marker}; then kill -KILL ${{p#/proc/}} 2>/dev/null; fi; \
          done; \
          if command -v iptables >/dev/null 2>&1; then \
-           iptables -S INPUT 2>/dev/null | grep -F -- {comment} | sed 's/^-A /-D /' | while read -r r; do iptables $r; done; \
+           for c in OUTPUT INPUT; do \
+             iptables -S $c 2>/dev/null | grep -F -- {comment} | sed 's/^-A /-D /' | while read -r r; do iptables $r; done; \
+           done; \
          fi; \
          rm -rf {dir}; rmdir {runs} 2>/dev/null; true",
         runs = quote(&format!("{}/runs", host.dir)),

@@ -4,7 +4,8 @@
 //! `faultline clean` after a SIGKILL) remove it all. Shared by the harness
 //! (processes) and the network control (rules, clocks).
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub struct HostFacts {
     /// `libfaketime.so.1` on the host, if found.
     pub libfaketime: Option<String>,
     pub iptables: bool,
+    /// `setpriv` (util-linux): members run under group ids of their own,
+    /// which the partition rules match.
+    pub setpriv: bool,
 }
 
 /// The library paths probed on a host (as locally, see
@@ -47,6 +51,8 @@ pub struct SshCluster {
     remotes: RwLock<Option<Remotes>>,
     facts: Vec<HostFacts>,
     record: Mutex<Option<RunRecord>>,
+    /// Binaries already uploaded this run: (host, local path) → remote path.
+    uploaded: Mutex<BTreeMap<(usize, PathBuf), String>>,
 }
 
 impl SshCluster {
@@ -87,6 +93,13 @@ impl SshCluster {
                 }
             }
         }
+        // Open the quick shells now, so the first fault is as quick as the
+        // rest (a host without one falls back to fresh channels).
+        for i in 0..file.hosts.len() {
+            if let Err(e) = remotes.run_quick(i, "open the quick shell", "true") {
+                tracing::warn!(host = %file.hosts[i].describe(), error = %e, "quick shell");
+            }
+        }
         tracing::info!(%run, hosts = file.hosts.len(), "SSH sessions up");
         Ok(SshCluster {
             file: file.clone(),
@@ -94,6 +107,7 @@ impl SshCluster {
             remotes: RwLock::new(Some(remotes)),
             facts,
             record: Mutex::new(Some(record)),
+            uploaded: Mutex::default(),
         })
     }
 
@@ -139,6 +153,12 @@ impl SshCluster {
         self.with(|r| r.run(i, what, script))
     }
 
+    /// Run the quick `script` on host `i` in its long-lived shell (no
+    /// stderr comes back; see [`Remotes::run_quick`]); its stdout.
+    pub fn run_quick(&self, i: usize, what: &str, script: &str) -> Result<String, SshError> {
+        self.with(|r| r.run_quick(i, what, script))
+    }
+
     /// Run `script` on host `i` with a deadline of its own.
     pub fn run_within(
         &self,
@@ -150,9 +170,29 @@ impl SshCluster {
         self.with(|r| r.run_with_input(i, what, script, None, timeout))
     }
 
-    /// Upload `local` to host `i` (cached by content hash); the remote path.
+    /// Upload `local` to host `i` (cached by content hash there, and asked
+    /// once per host and run); the remote path.
     pub fn upload_cached(&self, i: usize, local: &Path, name: &str) -> Result<String, SshError> {
-        self.with(|r| r.upload_cached(i, local, name))
+        let key = (i, local.to_path_buf());
+        if let Some(p) = self
+            .uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(p.clone());
+        }
+        let path = self.with(|r| r.upload_cached(i, local, name))?;
+        self.uploaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, path.clone());
+        Ok(path)
+    }
+
+    /// Whether host `i` has `setpriv` (members run under their own group id).
+    pub fn has_setpriv(&self, i: usize) -> bool {
+        self.facts(i).is_some_and(|f| f.setpriv)
     }
 
     /// Copy a remote file of host `i` here.
@@ -220,7 +260,8 @@ impl Drop for SshCluster {
 fn preflight(remotes: &Remotes, i: usize, h: &Host, needs: Needs) -> Result<HostFacts, SshError> {
     let script = format!(
         "echo uid=$(id -u); echo arch=$(uname -m); \
-         if command -v iptables >/dev/null 2>&1 && iptables -S INPUT >/dev/null 2>&1; then echo iptables=yes; fi; \
+         if command -v iptables >/dev/null 2>&1 && iptables -S OUTPUT >/dev/null 2>&1; then echo iptables=yes; fi; \
+         if command -v setpriv >/dev/null 2>&1; then echo setpriv=yes; fi; \
          {FAKETIME_PROBE}; mkdir -p {dir} && echo dir=ok",
         dir = quote(&h.dir)
     );
@@ -256,10 +297,16 @@ fn preflight(remotes: &Remotes, i: usize, h: &Host, needs: Needs) -> Result<Host
     let facts = HostFacts {
         libfaketime: field("faketime="),
         iptables: field("iptables=").is_some(),
+        setpriv: field("setpriv=").is_some(),
     };
     if needs.iptables && !facts.iptables {
         return Err(unsuitable(
             "iptables is missing or unusable (partitions and packet loss need it): apt-get install iptables".into(),
+        ));
+    }
+    if needs.iptables && !facts.setpriv {
+        return Err(unsuitable(
+            "setpriv is missing (partitions and packet loss tell the nodes apart by the group id setpriv gives each): apt-get install util-linux".into(),
         ));
     }
     if needs.faketime && facts.libfaketime.is_none() {

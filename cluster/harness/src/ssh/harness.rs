@@ -1,13 +1,17 @@
-//! [`SshHarness`]: one kvnode group with member `i` on host `i` of a hosts
-//! file. The kvnode binary is copied to each host once (cached by hash);
-//! each member runs detached (`setsid`, output to its log, pid file) in
-//! `<dir>/runs/<run>/nodes/<id>/` with the run marker and libfaketime in
-//! its environment, listening on `0.0.0.0:7400` and known to its peers and
-//! to the runner by the host's address. Kill, pause and resume are signals
-//! by pid over the host's session; status and clients go straight from
-//! the runner to the nodes over TCP. Logs are copied back to
-//! `<run>/nodes/<id>/node.log` when the group stops (and on demand).
-//! Dropping the harness tears the run down on every host.
+//! [`SshHarness`]: one kvnode group on the hosts of a hosts file, each
+//! member placed by its slot ([`super::placement`]: slot `k` on host
+//! `(k-1) mod H`, port `7400 + k - 1`; a single group's member `i` is slot
+//! `i`). The kvnode binary is copied to each host once (cached by hash);
+//! each member runs detached (`setsid`, under its own group id through
+//! `setpriv`, output to its log, pid file) in `<dir>/runs/<run>/nodes/<name>/`
+//! with the run marker and libfaketime in its environment, listening on
+//! `0.0.0.0:<port>` and known to its peers and to the runner by the host's
+//! address. Kill, pause and resume are signals by pid over the host's
+//! session; status and clients go straight from the runner to the nodes
+//! over TCP. Logs are copied back to `<run>/nodes/<id>/node.log` when the
+//! group stops (and on demand). Dropping the harness tears the run down on
+//! every host, unless the run is shared (a sharded deployment's groups:
+//! the deployment tears it down).
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -21,18 +25,24 @@ use faultline_raft::NodeId;
 
 use super::cluster::SshCluster;
 use super::error::SshError;
-use super::network::{SshNetwork, SshNode};
+use super::network::SshNetwork;
+use super::placement::{Place, member_gid};
 use super::remote::quote;
 use crate::error::HarnessError;
 use crate::locate::find_kvnode;
 use crate::netns::RUN_ENV;
-use crate::netns_group::NODE_PORT;
 
 /// How to start a group on remote hosts.
 #[derive(Debug, Clone)]
 pub struct SshOptions {
-    /// Number of members: at most one per host (member `i` on host `i-1`).
+    /// Number of members (ids 1..=nodes).
     pub nodes: usize,
+    /// Each member's slot and name; a member not listed is slot `id`,
+    /// named `id` (a single group).
+    pub places: BTreeMap<NodeId, Place>,
+    /// Tear the run down on the hosts when the harness goes (a single
+    /// group); false when the run is shared by several harnesses.
+    pub owns_run: bool,
     /// The local run folder (logs are copied there).
     pub run_dir: PathBuf,
     /// The kvnode binary to copy (default: [`find_kvnode`]).
@@ -44,8 +54,41 @@ pub struct SshOptions {
     pub fake_monotonic: bool,
 }
 
+impl SshOptions {
+    /// `nodes` members of one group, member `i` in slot `i`, owning the run.
+    pub fn group(nodes: usize, run_dir: impl Into<PathBuf>) -> SshOptions {
+        SshOptions {
+            nodes,
+            places: BTreeMap::new(),
+            owns_run: true,
+            run_dir: run_dir.into(),
+            kvnode: None,
+            bugs: Vec::new(),
+            extra_args: Vec::new(),
+            group: 0,
+            fake_monotonic: false,
+        }
+    }
+
+    /// Member `id`'s place.
+    pub fn place(&self, id: NodeId) -> Place {
+        self.places
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| Place::new(id, id.to_string()))
+    }
+
+    /// Every member's place, by id.
+    pub fn all_places(&self) -> Vec<(NodeId, Place)> {
+        (1..=self.nodes as NodeId)
+            .map(|id| (id, self.place(id)))
+            .collect()
+    }
+}
+
 struct Member {
     host: usize,
+    place: Place,
     addr: SocketAddr,
     pid: Option<u32>,
 }
@@ -61,16 +104,18 @@ pub struct SshHarness {
     status_client: KvClient,
     network: Arc<SshNetwork>,
     torn_down: bool,
+    /// `stop_all` ran (the logs are here).
+    stopped: bool,
 }
 
 fn ssh(e: SshError) -> HarnessError {
     HarnessError::Ssh(e)
 }
 
-/// The address a host's node is reached at (the host's address, resolved
-/// here, port [`NODE_PORT`]).
-fn node_addr(address: &str) -> Result<SocketAddr, SshError> {
-    (address, NODE_PORT)
+/// The address a member is reached at (the host's address, resolved
+/// here, and the member's port).
+pub fn node_addr(address: &str, port: u16) -> Result<SocketAddr, SshError> {
+    (address, port)
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.find(SocketAddr::is_ipv4).or_else(|| a.next()))
@@ -79,47 +124,45 @@ fn node_addr(address: &str) -> Result<SocketAddr, SshError> {
 
 impl SshHarness {
     /// Copy kvnode to the hosts and start every member on the connected
-    /// `cluster`. On failure what started is stopped (the cluster's
-    /// teardown removes the rest).
+    /// `cluster`, with a network control of its own. On failure what
+    /// started is stopped (the cluster's teardown removes the rest).
     pub fn start(cluster: Arc<SshCluster>, opts: SshOptions) -> Result<SshHarness, HarnessError> {
+        let places: Vec<Place> = opts.all_places().into_iter().map(|(_, p)| p).collect();
+        let network = Arc::new(SshNetwork::place(cluster.clone(), &places).map_err(ssh)?);
+        Self::start_on(cluster, network, opts)
+    }
+
+    /// [`SshHarness::start`] on a network control shared with other
+    /// groups (it must know this group's members by their place names).
+    pub fn start_on(
+        cluster: Arc<SshCluster>,
+        network: Arc<SshNetwork>,
+        opts: SshOptions,
+    ) -> Result<SshHarness, HarnessError> {
         let hosts = cluster.hosts().len();
-        if opts.nodes == 0 || opts.nodes > hosts {
-            return Err(ssh(SshError::Local(format!(
-                "{} nodes on {hosts} hosts: faultline runs one node per host; list {} hosts or use --replicas {hosts}",
-                opts.nodes, opts.nodes
-            ))));
+        if opts.nodes == 0 {
+            return Err(ssh(SshError::Local("a group of 0 nodes".into())));
         }
         let kvnode = match &opts.kvnode {
             Some(p) => p.clone(),
             None => find_kvnode()?,
         };
         let mut members = BTreeMap::new();
-        let mut nodes = BTreeMap::new();
         let mut binaries = BTreeMap::new();
-        for id in 1..=opts.nodes as NodeId {
-            let host = id as usize - 1;
-            let addr = node_addr(&cluster.hosts()[host].address).map_err(ssh)?;
+        for (id, place) in opts.all_places() {
+            let host = place.host(hosts);
+            let addr = node_addr(&cluster.hosts()[host].address, place.port()).map_err(ssh)?;
             binaries.insert(
                 host,
                 cluster
                     .upload_cached(host, &kvnode, "kvnode")
                     .map_err(ssh)?,
             );
-            let clock_file = cluster
-                .clock_env(host, opts.fake_monotonic)
-                .map(|_| format!("{}/clock-{id}", cluster.run_dir(host)));
-            nodes.insert(
-                id.to_string(),
-                SshNode {
-                    host,
-                    ip: addr.ip(),
-                    clock_file,
-                },
-            );
             members.insert(
                 id,
                 Member {
                     host,
+                    place,
                     addr,
                     pid: None,
                 },
@@ -133,7 +176,6 @@ impl SshHarness {
                 .collect(),
             ClientOptions::default(),
         );
-        let network = Arc::new(SshNetwork::new(cluster.clone(), nodes));
         let mut h = SshHarness {
             cluster,
             opts,
@@ -143,6 +185,7 @@ impl SshHarness {
             status_client,
             network,
             torn_down: false,
+            stopped: false,
         };
         for id in h.node_ids_vec() {
             h.spawn(id)?;
@@ -171,7 +214,11 @@ impl SshHarness {
     /// Member `id`'s folder on its host.
     fn remote_dir(&self, id: NodeId) -> Result<String, HarnessError> {
         let m = self.member(id)?;
-        Ok(format!("{}/nodes/{id}", self.cluster.run_dir(m.host)))
+        Ok(format!(
+            "{}/nodes/{}",
+            self.cluster.run_dir(m.host),
+            m.place.name
+        ))
     }
 
     /// The folder of one member here (`<run>/nodes/<id>`: its copied log).
@@ -203,7 +250,7 @@ impl SshHarness {
         let m = self.member(id)?;
         let dir = self.remote_dir(id)?;
         let mut env = vec![format!("{RUN_ENV}={}", self.cluster.run_id())];
-        let clock = format!("{}/clock-{id}", self.cluster.run_dir(m.host));
+        let clock = clock_file(&self.cluster, m.host, &m.place.name);
         let faketime = self.cluster.clock_env(m.host, self.opts.fake_monotonic);
         if let Some(c) = &faketime {
             env.extend(c.vars(std::path::Path::new(&clock)));
@@ -234,9 +281,18 @@ impl SshHarness {
         } else {
             String::new()
         };
+        // Its own group id: what the partition rules match it by.
+        let setpriv = if self.cluster.has_setpriv(m.host) {
+            format!(
+                "setpriv --regid {} --clear-groups ",
+                member_gid(self.cluster.run_id(), m.place.slot)
+            )
+        } else {
+            String::new()
+        };
         Ok(format!(
             "set -e; mkdir -p {qd}/data; {clock_init}cd {qd}; \
-             setsid env {env} {cmd} >> {qd}/node.log 2>&1 < /dev/null & \
+             setsid {setpriv}env {env} {cmd} >> {qd}/node.log 2>&1 < /dev/null & \
              echo $! > {qd}/pid; echo $!",
             env = line(&env),
             cmd = line(&args),
@@ -276,7 +332,7 @@ impl SshHarness {
         let (host, pid) = (m.host, m.pid.ok_or(HarnessError::NotRunning(id))?);
         let out = self
             .cluster
-            .run(
+            .run_quick(
                 host,
                 &format!("kill -{signal} node {id}"),
                 &format!(
@@ -320,7 +376,7 @@ impl SshHarness {
         };
         let out = self
             .cluster
-            .run(
+            .run_quick(
                 m.host,
                 "check a node",
                 &format!("if {}; then echo yes; fi", Self::alive_test(pid)),
@@ -433,7 +489,7 @@ impl crate::Harness for SshHarness {
         let alive = Self::alive_test(pid);
         let out = self
             .cluster
-            .run(
+            .run_quick(
                 host,
                 &format!("kill -KILL node {id}"),
                 &format!(
@@ -506,6 +562,7 @@ impl crate::Harness for SshHarness {
 
     fn stop_all(&mut self) -> Result<(), HarnessError> {
         let stopped = self.terminate_all(Duration::from_secs(3));
+        self.stopped = true;
         for p in self.fetch_logs() {
             tracing::warn!(problem = %p, "copying a node log");
         }
@@ -513,9 +570,15 @@ impl crate::Harness for SshHarness {
     }
 }
 
+/// The libfaketime control file of the member named `name` on `host`.
+pub fn clock_file(cluster: &SshCluster, host: usize, name: &str) -> String {
+    format!("{}/clock-{name}", cluster.run_dir(host))
+}
+
 impl SshHarness {
-    /// Stop every member now, copy the logs and remove the run from every
-    /// host (what Drop does). Idempotent; the problems left.
+    /// Stop every member now, copy the logs (unless `stop_all` did) and,
+    /// when the harness owns the run, remove it from every host (what Drop
+    /// does). Idempotent; the problems left.
     pub fn teardown(&mut self) -> Vec<String> {
         if std::mem::replace(&mut self.torn_down, true) {
             return Vec::new();
@@ -524,8 +587,12 @@ impl SshHarness {
         if let Err(e) = self.terminate_all(Duration::ZERO) {
             problems.push(e.to_string());
         }
-        problems.extend(self.fetch_logs());
-        problems.extend(self.cluster.teardown());
+        if !self.stopped {
+            problems.extend(self.fetch_logs());
+        }
+        if self.opts.owns_run {
+            problems.extend(self.cluster.teardown());
+        }
         problems
     }
 }

@@ -1,10 +1,16 @@
 //! [`SshNetwork`]: the workloads' `NetControl` on remote hosts. A cut or
-//! packet loss is an iptables DROP rule in the receiving host's INPUT chain
-//! matched on the sender's address (as the hosts file gives it), commented
-//! `fl-<run>-<purpose>` like the local rules ([`crate::netns::Rule`]), and
-//! deleted with the same spec. Clock faults rewrite each node's libfaketime
-//! control file on its host; strobes and drifts are local threads doing
-//! that over the session (a drift steps every [`DRIFT_STEP`]).
+//! packet loss from member A to member B is an iptables DROP rule in the
+//! OUTPUT chain of A's host matching A's own group id (`-m owner
+//! --gid-owner`, see [`super::placement`]) and B's address and port, so
+//! members sharing a host are cut apart exactly (A's connections to B
+//! carry everything A sends B: Raft messages and A's requests; the
+//! grudges cut both directions, so B's connections to A go too). Rules are
+//! commented `fl-<run>-<purpose>` like the local rules
+//! ([`crate::netns::Rule`]), added in one script per host, recorded before
+//! they are made and deleted with the same spec. Clock faults rewrite each
+//! member's libfaketime control file on its host; strobes and drifts are
+//! local threads doing that over the session (a drift steps every
+//! [`DRIFT_STEP`]).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -14,6 +20,9 @@ use std::time::Duration;
 use faultline_workloads::{NetControl, WorkloadError};
 
 use super::cluster::SshCluster;
+use super::error::SshError;
+use super::harness::{clock_file, node_addr};
+use super::placement::{Place, member_gid};
 use super::remote::quote;
 use crate::netns::faketime::{OffsetWriter, Strobe, format_offset_us};
 use crate::netns::firewall::{Purpose, comment};
@@ -21,18 +30,27 @@ use crate::netns::firewall::{Purpose, comment};
 /// How often a drifting clock's offset is rewritten over SSH.
 pub const DRIFT_STEP: Duration = Duration::from_millis(50);
 
-/// One node's place: its host, its address there, its clock file.
+/// One node's place: its host, its address and port there, the group id
+/// it runs under, its clock file.
 #[derive(Debug, Clone)]
 pub struct SshNode {
     pub host: usize,
     pub ip: IpAddr,
+    pub port: u16,
+    pub gid: u32,
     /// The libfaketime control file on the host (`None`: no libfaketime).
     pub clock_file: Option<String>,
 }
 
+/// A rule on a host: (host, spec after the chain, purpose).
+type HostRule = (usize, Vec<String>, Purpose);
+
+/// The chain every rule goes in (the sender's side, where the owner is known).
+const CHAIN: &str = "OUTPUT";
+
 struct State {
-    /// Rules in force: (host, spec after the chain, purpose).
-    rules: Vec<(usize, Vec<String>, Purpose)>,
+    /// Rules in force (recorded before they are made).
+    rules: Vec<HostRule>,
     offsets: BTreeMap<String, i64>,
     strobes: BTreeMap<String, Strobe>,
 }
@@ -49,6 +67,35 @@ fn db(e: impl std::fmt::Display) -> WorkloadError {
 }
 
 impl SshNetwork {
+    /// The network control of the members at `places` (named by their
+    /// place names) on `cluster`'s hosts.
+    pub fn place(cluster: Arc<SshCluster>, places: &[Place]) -> Result<SshNetwork, SshError> {
+        let hosts = cluster.hosts().len();
+        let mut nodes = BTreeMap::new();
+        for p in places {
+            let host = p.host(hosts);
+            let addr = node_addr(&cluster.hosts()[host].address, p.port())?;
+            let clock_file = cluster
+                .facts(host)
+                .and_then(|f| f.libfaketime.as_ref())
+                .map(|_| clock_file(&cluster, host, &p.name));
+            let node = SshNode {
+                host,
+                ip: addr.ip(),
+                port: p.port(),
+                gid: member_gid(cluster.run_id(), p.slot),
+                clock_file,
+            };
+            if nodes.insert(p.name.clone(), node).is_some() {
+                return Err(SshError::Local(format!(
+                    "two members named {:?} in one run",
+                    p.name
+                )));
+            }
+        }
+        Ok(SshNetwork::new(cluster, nodes))
+    }
+
     pub fn new(cluster: Arc<SshCluster>, nodes: BTreeMap<String, SshNode>) -> SshNetwork {
         SshNetwork {
             cluster,
@@ -71,26 +118,24 @@ impl SshNetwork {
             .ok_or_else(|| WorkloadError::Db(format!("no node named {name:?}")))
     }
 
-    fn iptables(&self, host: usize, op: &str, spec: &[String]) -> Result<(), WorkloadError> {
-        let args: Vec<String> = spec.iter().map(|s| quote(s)).collect();
-        self.cluster
-            .run(
-                host,
-                "iptables",
-                &format!("iptables {op} INPUT {}", args.join(" ")),
-            )
-            .map(drop)
-            .map_err(db)
-    }
-
-    fn add_rule(
-        &self,
-        host: usize,
-        src: IpAddr,
-        purpose: Purpose,
-        extra: &[String],
-    ) -> Result<(), WorkloadError> {
-        let mut spec = vec!["-s".to_string(), src.to_string()];
+    /// The rule dropping `from`'s packets to `to` (`extra` before the
+    /// comment: the loss's `statistic` match).
+    fn rule(&self, from: &SshNode, to: &SshNode, purpose: Purpose, extra: &[String]) -> HostRule {
+        let mut spec: Vec<String> = [
+            "-m",
+            "owner",
+            "--gid-owner",
+            &from.gid.to_string(),
+            "-d",
+            &to.ip.to_string(),
+            "-p",
+            "tcp",
+            "--dport",
+            &to.port.to_string(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         spec.extend(extra.iter().cloned());
         spec.extend([
             "-m".into(),
@@ -100,26 +145,57 @@ impl SshNetwork {
             "-j".into(),
             "DROP".into(),
         ]);
-        self.iptables(host, "-A", &spec)?;
-        self.lock().rules.push((host, spec, purpose));
+        (from.host, spec, purpose)
+    }
+
+    /// Run one iptables line per rule, one script per host; `line` makes
+    /// a rule's line from its quoted spec.
+    fn per_host(
+        &self,
+        rules: &[HostRule],
+        what: &str,
+        line: impl Fn(&str) -> String,
+    ) -> Result<(), WorkloadError> {
+        let mut by_host: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for (host, spec, _) in rules {
+            let q: Vec<String> = spec.iter().map(|s| quote(s)).collect();
+            by_host.entry(*host).or_default().push(line(&q.join(" ")));
+        }
+        for (host, lines) in by_host {
+            let script = format!("set -e; {}", lines.join("; "));
+            self.cluster
+                .run(host, what, &script)
+                .map(drop)
+                .map_err(db)?;
+        }
         Ok(())
     }
 
+    fn add_rules(&self, rules: Vec<HostRule>) -> Result<usize, WorkloadError> {
+        // Recorded first: a failed script leaves nothing unrecorded.
+        self.lock().rules.extend(rules.iter().cloned());
+        self.per_host(&rules, "iptables", |spec| {
+            format!("iptables -A {CHAIN} {spec}")
+        })?;
+        Ok(rules.len())
+    }
+
     fn remove_rules(&self, purpose: Purpose) -> Result<usize, WorkloadError> {
-        let todo: Vec<(usize, Vec<String>, Purpose)> = self
+        let todo: Vec<HostRule> = self
             .lock()
             .rules
             .iter()
             .filter(|r| r.2 == purpose)
             .cloned()
             .collect();
-        let mut removed = 0;
-        for rule in todo {
-            self.iptables(rule.0, "-D", &rule.1)?;
-            self.lock().rules.retain(|r| r != &rule);
-            removed += 1;
-        }
-        Ok(removed)
+        // A recorded rule whose add did not happen is skipped (-C first).
+        self.per_host(&todo, "iptables", |spec| {
+            format!(
+                "if iptables -C {CHAIN} {spec} 2>/dev/null; then iptables -D {CHAIN} {spec}; fi"
+            )
+        })?;
+        self.lock().rules.retain(|r| !todo.contains(r));
+        Ok(todo.len())
     }
 
     fn clock_writer(&self, name: &str) -> Result<OffsetWriter, WorkloadError> {
@@ -137,7 +213,7 @@ impl SshNetwork {
                 "printf '%s\\n' {} > {q}.tmp && mv -f {q}.tmp {q}",
                 format_offset_us(us)
             );
-            if let Err(e) = cluster.run(host, "set a clock", &script) {
+            if let Err(e) = cluster.run_quick(host, "set a clock", &script) {
                 tracing::warn!(error = %e, "clock offset over SSH");
             }
         }))
@@ -160,11 +236,11 @@ impl NetControl for SshNetwork {
     }
 
     fn cut(&self, pairs: &[(String, String)]) -> Result<usize, WorkloadError> {
+        let mut rules = Vec::new();
         for (from, to) in pairs {
-            let (src, dst) = (self.node(from)?.ip, self.node(to)?.host);
-            self.add_rule(dst, src, Purpose::Partition, &[])?;
+            rules.push(self.rule(self.node(from)?, self.node(to)?, Purpose::Partition, &[]));
         }
-        Ok(pairs.len())
+        self.add_rules(rules)
     }
 
     fn heal_cuts(&self) -> Result<usize, WorkloadError> {
@@ -183,14 +259,13 @@ impl NetControl for SshNetwork {
             .map(|s| s.to_string())
             .chain([format!("{probability:.4}")])
             .collect();
-        let mut added = 0;
-        for dst in self.nodes.values() {
-            for src in self.nodes.values().filter(|s| s.host != dst.host) {
-                self.add_rule(dst.host, src.ip, Purpose::Loss, &extra)?;
-                added += 1;
+        let mut rules = Vec::new();
+        for (from_name, from) in &self.nodes {
+            for (_, to) in self.nodes.iter().filter(|(n, _)| *n != from_name) {
+                rules.push(self.rule(from, to, Purpose::Loss, &extra));
             }
         }
-        Ok(added)
+        self.add_rules(rules)
     }
 
     fn heal_loss(&self) -> Result<usize, WorkloadError> {

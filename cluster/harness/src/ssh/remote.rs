@@ -7,6 +7,7 @@
 //! sessions live on a small runtime of their own.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder, Stdio};
@@ -15,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::error::SshError;
 use super::hosts::{Host, HostKeyChecking, HostsFile};
+use super::shell::Shell;
 
 /// How long one remote command may take (uploads get more).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,7 +35,9 @@ pub fn quote(s: &str) -> String {
 pub struct Remotes {
     runtime: tokio::runtime::Runtime,
     hosts: Vec<Host>,
-    sessions: Vec<Option<Session>>,
+    sessions: Vec<Option<Arc<Session>>>,
+    /// Each host's long-lived shell for quick commands (opened on first use).
+    shells: Vec<Mutex<Option<Shell>>>,
 }
 
 fn builder(file: &HostsFile, host: &Host, control_dir: &Path) -> SessionBuilder {
@@ -90,7 +94,7 @@ impl Remotes {
         let mut failure = None;
         for (h, r) in file.hosts.iter().zip(results) {
             match r {
-                Ok(s) => sessions.push(Some(s)),
+                Ok(s) => sessions.push(Some(Arc::new(s))),
                 Err(detail) => {
                     sessions.push(None);
                     failure.get_or_insert(SshError::Connect {
@@ -103,6 +107,7 @@ impl Remotes {
         let remotes = Remotes {
             runtime,
             hosts: file.hosts.clone(),
+            shells: sessions.iter().map(|_| Mutex::new(None)).collect(),
             sessions,
         };
         match failure {
@@ -116,7 +121,7 @@ impl Remotes {
         &self.hosts
     }
 
-    fn session(&self, i: usize) -> Result<&Session, SshError> {
+    fn session(&self, i: usize) -> Result<&Arc<Session>, SshError> {
         self.sessions
             .get(i)
             .and_then(Option::as_ref)
@@ -207,6 +212,57 @@ impl Remotes {
         self.run_with_input(i, what, script, None, COMMAND_TIMEOUT)
     }
 
+    /// Run the quick `script` on host `i` in its long-lived shell (opened on
+    /// first use; a broken one is replaced, and a shell that cannot be had
+    /// falls back to [`Remotes::run`]); its stdout. No stderr comes back:
+    /// for commands whose failure the exit status says (signals, clock
+    /// offsets).
+    pub fn run_quick(&self, i: usize, what: &str, script: &str) -> Result<String, SshError> {
+        let session = self.session(i)?.clone();
+        let sudo = self.hosts.get(i).is_some_and(|h| h.sudo);
+        let fail = |detail: String| SshError::Command {
+            host: self.host(i),
+            what: what.to_string(),
+            detail,
+        };
+        let Some(slot) = self.shells.get(i) else {
+            return self.run(i, what, script);
+        };
+        let mut shell = slot.lock().unwrap_or_else(|p| p.into_inner());
+        let result = self.runtime.block_on(async {
+            if shell.is_none() {
+                match tokio::time::timeout(COMMAND_TIMEOUT, Shell::open(session, sudo)).await {
+                    Ok(Ok(s)) => *shell = Some(s),
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => return Err(format!("no shell within {COMMAND_TIMEOUT:?}")),
+                }
+            }
+            let Some(sh) = shell.as_mut() else {
+                return Err("no shell".into());
+            };
+            match tokio::time::timeout(COMMAND_TIMEOUT, sh.run(script)).await {
+                Ok(r) => r,
+                Err(_) => Err(format!(
+                    "no answer within {COMMAND_TIMEOUT:?} (host slow or lost)"
+                )),
+            }
+        });
+        match result {
+            Ok((0, out)) => Ok(out),
+            Ok((code, _)) => Err(fail(format!("exit status {code}"))),
+            Err(e) => {
+                // The shell is in an unknown state: drop it (its channel
+                // closes, the remote sh ends) and use a fresh channel.
+                if let Some(sh) = shell.take() {
+                    self.runtime.block_on(async move { drop(sh) });
+                }
+                drop(shell);
+                tracing::debug!(host = %self.host(i), error = %e, "quick shell; using a fresh channel");
+                self.run(i, what, script)
+            }
+        }
+    }
+
     /// Put the executable `local` on host `i` under `<dir>/bin/`, named by
     /// its content hash, unless a file of that name is already there; the
     /// remote path.
@@ -261,7 +317,18 @@ impl Remotes {
 
     /// Close every master connection (what Drop does).
     pub fn close(&mut self) {
-        let sessions: Vec<Session> = self.sessions.iter_mut().filter_map(Option::take).collect();
+        let shells: Vec<Shell> = self
+            .shells
+            .iter()
+            .filter_map(|m| m.lock().unwrap_or_else(|p| p.into_inner()).take())
+            .collect();
+        self.runtime.block_on(async move { drop(shells) });
+        let sessions: Vec<Session> = self
+            .sessions
+            .iter_mut()
+            .filter_map(Option::take)
+            .filter_map(|s| Arc::try_unwrap(s).ok())
+            .collect();
         if sessions.is_empty() {
             return;
         }
